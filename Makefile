@@ -1,0 +1,15 @@
+# The two commands: `make run` and `make test`. Both install what is missing.
+.PHONY: setup run test bench clean-db
+
+setup:
+	bash scripts/setup.sh
+
+run:
+	bash scripts/run.sh
+
+test:
+	bash scripts/test.sh
+
+clean-db:
+	dropdb -h 127.0.0.1 --if-exists opportunity_registration
+	dropdb -h 127.0.0.1 --if-exists opportunity_registration_test

@@ -1,0 +1,383 @@
+import re
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import email_normalize
+
+from .crm_lead_registration import ACTIVE_STATES, BANDS, REGISTRATION_STATES
+from .customer_identity import normalize_company_name
+
+# Fields only the registration actions may change (they run as superuser).
+PROTECTED_FIELDS = {
+    "registration_id",
+    "registration_state",
+    "registration_number",
+    "protection_end_date",
+}
+_PHONE = re.compile(r"\+?[\d\s().\-/]+(?:\s*(?:x|ext\.?)\s*\d{1,6})?", re.IGNORECASE)
+
+
+class CrmLead(models.Model):
+    _inherit = "crm.lead"
+
+    # ------------------------------------------------------------
+    # Registration (mirrors the current crm.lead.registration)
+    # ------------------------------------------------------------
+    registration_ids = fields.One2many(
+        "crm.lead.registration", "lead_id", "Registrations", readonly=True
+    )
+    registration_id = fields.Many2one(
+        "crm.lead.registration", "Current Registration", readonly=True, copy=False,
+        index="btree_not_null",
+    )
+    registration_state = fields.Selection(
+        [("draft", "Unregistered")] + REGISTRATION_STATES,
+        "Registration Status", default="draft", required=True, readonly=True,
+        copy=False, index=True,
+        help="Status of the current registration; Unregistered when the "
+        "opportunity was never submitted.",
+    )
+    registration_number = fields.Char(
+        "Registration Number", readonly=True, copy=False, index="btree_not_null"
+    )
+    protection_end_date = fields.Date(
+        "Protection End", readonly=True, copy=False,
+        help="Last day of the owner's exclusive lock on this customer; empty "
+        "when the customer is not locked.",
+    )
+    registration_user_id = fields.Many2one(
+        related="registration_id.user_id", string="Registration Owner"
+    )
+    customer_key = fields.Char(
+        "Customer Key", compute="_compute_customer_key", store=True, copy=False,
+        help="Normalized customer identity used to find conflicting registrations.",
+    )
+    registration_conflict_ids = fields.Many2many(
+        "crm.lead", string="Conflicting Opportunities",
+        compute="_compute_registration_conflicts", compute_sudo=True,
+        help="Other opportunities whose active registration claims the same customer.",
+    )
+    registration_conflict_message = fields.Text(
+        compute="_compute_registration_conflicts", compute_sudo=True,
+    )
+    registration_band = fields.Selection(
+        BANDS, "Approval Band", compute="_compute_registration_band",
+        help="Approval band that the expected revenue falls in.",
+    )
+    won_unregistered = fields.Boolean(
+        "Won Without Registration", compute="_compute_won_unregistered", store=True,
+        help="Won although no registration of it was ever approved.",
+    )
+
+    # ------------------------------------------------------------
+    # Registration information (商机信息采集表)
+    # ------------------------------------------------------------
+    need_description = fields.Text(
+        "Need Description", help="The customer's main need or pain point."
+    )
+    key_person_identified = fields.Boolean(
+        "Key Person Identified", help="The decision maker (KP) is known."
+    )
+    key_person_name = fields.Char("Key Person", help="Name and role of the decision maker.")
+    registration_source = fields.Selection(
+        [
+            ("rep", "Reported by Rep"),
+            ("leader", "Assigned by Leader"),
+            ("partner", "Channel Partner"),
+        ],
+        "Opportunity Source", default="rep",
+    )
+    deal_channel = fields.Selection(
+        [("direct", "Direct"), ("indirect", "Indirect")], "Channel"
+    )
+    deal_term = fields.Selection(
+        [("short", "Short-term"), ("long", "Long-term")], "Term"
+    )
+    deal_type = fields.Selection(
+        [("demand", "Demand-type"), ("competitor", "Competitor-type")], "Deal Type",
+        help="Competitor-type: the customer currently uses a competitor.",
+    )
+    competitor_name = fields.Char("Competitor")
+    competitor_fee = fields.Monetary(
+        "Competitor's Current Fee", currency_field="company_currency"
+    )
+    competitor_contract_end = fields.Date("Competitor Contract End")
+    is_valid_opportunity = fields.Boolean(
+        "Valid Opportunity", compute="_compute_is_valid_opportunity", store=True,
+        help="A valid opportunity (有效商机) has a confirmed need, an identified key "
+        "person and a budget.",
+    )
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends(
+        "partner_id.commercial_partner_id.name",
+        "partner_id.commercial_partner_id.is_company",
+        "partner_name",
+    )
+    def _compute_customer_key(self):
+        for lead in self:
+            lead.customer_key = lead._get_customer_key()
+
+    def _get_customer_key(self):
+        """Company name of the customer, normalized; a person's partner id."""
+        commercial = self.partner_id.commercial_partner_id
+        if commercial.is_company:
+            return normalize_company_name(commercial.name)
+        if self.partner_name:
+            return normalize_company_name(self.partner_name)
+        if commercial:
+            return "partner:%d" % commercial.id
+        return False
+
+    @api.depends("customer_key", "company_id")
+    def _compute_registration_conflicts(self):
+        keys = {key for key in self.mapped("customer_key") if key}
+        holders = self.env["crm.lead.registration"]
+        if keys:
+            holders = holders.search([
+                ("customer_key", "in", list(keys)),
+                ("state", "in", ACTIVE_STATES),
+            ])
+        for lead in self:
+            mine = holders.filtered(
+                lambda r: r.customer_key == lead.customer_key
+                and r.lead_id.id != lead._origin.id
+                and r.company_id == (lead.company_id or self.env.company)
+            )
+            lead.registration_conflict_ids = mine.lead_id
+            lead.registration_conflict_message = "\n".join(
+                reg._conflict_message() for reg in mine
+            ) or False
+
+    @api.depends("expected_revenue", "company_id")
+    def _compute_registration_band(self):
+        for lead in self:
+            lead.registration_band = (lead.company_id or self.env.company)._registration_band(
+                lead.expected_revenue
+            )
+
+    @api.depends("won_status", "registration_ids.date_approved")
+    def _compute_won_unregistered(self):
+        for lead in self:
+            lead.won_unregistered = lead.won_status == "won" and not any(
+                lead.registration_ids.mapped("date_approved")
+            )
+
+    @api.depends("need_description", "key_person_identified", "expected_revenue")
+    def _compute_is_valid_opportunity(self):
+        for lead in self:
+            lead.is_valid_opportunity = bool(
+                (lead.need_description or "").strip()
+                and lead.key_person_identified
+                and lead.expected_revenue > 0
+            )
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._check_protected_fields(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self._check_protected_fields(vals)
+        return super().write(vals)
+
+    def _check_protected_fields(self, vals):
+        protected = PROTECTED_FIELDS.intersection(vals)
+        if protected:
+            raise UserError(self.env._(
+                "The registration status of an opportunity changes only through "
+                "its registration actions (Submit, Withdraw, Release, Approve, "
+                "Reject); it cannot be written directly (%(fields)s).",
+                fields=", ".join(sorted(protected)),
+            ))
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _sync_registration(self):
+        """Mirror each lead's latest registration in its stored fields."""
+        for lead in self.sudo():
+            current = lead.registration_ids.sorted("id")[-1:]
+            lead.write({
+                "registration_id": current.id,
+                "registration_state": current.state or "draft",
+                "registration_number": current.name or False,
+                "protection_end_date": current.protection_end_date
+                if current.state == "approved" else False,
+            })
+
+    def _prepare_registration_vals(self):
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        return {
+            "lead_id": self.id,
+            "company_id": company.id,
+            "user_id": (self.user_id or self.env.user).id,
+            "team_id": self.team_id.id,
+            "partner_id": self.partner_id.commercial_partner_id.id,
+            "customer_name": self._registration_customer_name(),
+            "customer_key": self._get_customer_key(),
+            "amount": self.expected_revenue,
+            "band": self.registration_band,
+            "date_submitted": fields.Datetime.now(),
+            "submitted_by_id": self.env.user.id,
+        }
+
+    def _registration_customer_name(self):
+        commercial = self.partner_id.commercial_partner_id
+        return (commercial.is_company and commercial.name) or self.partner_name \
+            or commercial.name or self.contact_name or False
+
+    def _registration_problems(self):
+        """Every missing or invalid item of this lead, in one list."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        today = fields.Date.context_today(self)
+        problems = []
+        if not self._registration_customer_name():
+            problems.append(self.env._("Customer: set a customer or a company name."))
+        if company.registration_require_contact and not (self.phone or self.email_from):
+            problems.append(self.env._("Contact: give a phone number or an e-mail address."))
+        if self.email_from and not email_normalize(self.email_from):
+            problems.append(self.env._(
+                "E-mail: %(email)s is not a valid e-mail address.", email=self.email_from
+            ))
+        if self.phone and not self._registration_phone_is_valid(self.phone):
+            problems.append(self.env._(
+                "Phone: %(phone)s is not a valid phone number.", phone=self.phone
+            ))
+        if company.registration_require_need and not (self.need_description or "").strip():
+            problems.append(self.env._("Need description: describe the customer's need."))
+        if self.expected_revenue < 0 or (
+            company.registration_require_budget and self.expected_revenue <= 0
+        ):
+            problems.append(self.env._("Budget: the expected revenue must be greater than 0."))
+        if company.registration_require_deadline and not self.date_deadline:
+            problems.append(self.env._("Expected closing: set the expected closing date."))
+        if self.date_deadline and self.date_deadline < today:
+            problems.append(self.env._(
+                "Expected closing: %(date)s is in the past.", date=self.date_deadline
+            ))
+        if company.registration_require_key_person and not (
+            self.key_person_identified and self.key_person_name
+        ):
+            problems.append(self.env._("Key person: identify the decision maker and give their name."))
+        if company.registration_require_source and not self.registration_source:
+            problems.append(self.env._("Source: say where the opportunity comes from."))
+        if company.registration_require_category and not (
+            self.deal_channel and self.deal_term and self.deal_type
+        ):
+            problems.append(self.env._("Category: set the channel, the term and the deal type."))
+        if self.deal_type == "competitor" and not self.competitor_name:
+            problems.append(self.env._("Competitor: name the competitor the customer uses."))
+        return problems
+
+    @staticmethod
+    def _registration_phone_is_valid(phone):
+        digits = sum(ch.isdigit() for ch in phone)
+        return bool(_PHONE.fullmatch(phone.strip())) and 6 <= digits <= 20
+
+    def _check_registration_complete(self):
+        messages = []
+        for lead in self:
+            problems = lead._registration_problems()
+            if problems:
+                header = self.env._("%(name)s cannot be submitted:", name=lead.name)
+                messages.append("\n".join([header] + ["- " + p for p in problems]))
+        if messages:
+            raise ValidationError("\n\n".join(messages))
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_registration_submit(self):
+        """Submit (or resubmit) the registration of these opportunities."""
+        if not self.env.user.has_group("opportunity_registration.group_registration_user"):
+            raise UserError(self.env._("Only registration users can submit registrations."))
+        self.check_access("write")
+        for lead in self:
+            if lead.type != "opportunity":
+                raise UserError(self.env._(
+                    "%(name)s is a lead: convert it to an opportunity before registering it.",
+                    name=lead.name,
+                ))
+            if not lead.active or lead.won_status != "pending":
+                raise UserError(self.env._(
+                    "%(name)s is closed: only ongoing opportunities can be registered.",
+                    name=lead.name,
+                ))
+            if lead.registration_state in ACTIVE_STATES:
+                raise UserError(self.env._(
+                    "%(name)s already has an active registration (%(number)s).",
+                    name=lead.name, number=lead.registration_number,
+                ))
+        self._check_registration_complete()
+        registrations = self.env["crm.lead.registration"]._create_from_leads(self)
+        self._sync_registration()
+        for reg in registrations:
+            reg.lead_id._message_log(body=self.env._(
+                "Registration %(number)s submitted by %(user)s (%(band)s band, "
+                "%(amount)s).",
+                number=reg.name,
+                user=self.env.user.name,
+                band=dict(BANDS)[reg.band],
+                amount=reg.amount,
+            ))
+        registrations._start_review()
+        return True
+
+    def action_registration_withdraw(self, reason=False):
+        self._registration_current("submitted").action_withdraw(reason)
+        return True
+
+    def action_registration_release(self, reason=False):
+        self._registration_current("approved").action_release(reason)
+        return True
+
+    def action_registration_approve(self):
+        self._registration_current("submitted").action_approve()
+        return True
+
+    def action_registration_reject(self, reason=False):
+        self._registration_current("submitted").action_reject(reason)
+        return True
+
+    def _registration_current(self, state):
+        """The current registrations of these leads, all in ``state``."""
+        self.check_access("read")
+        labels = dict(self._fields["registration_state"]._description_selection(self.env))
+        for lead in self:
+            if lead.registration_state != state:
+                raise UserError(self.env._(
+                    "%(name)s is %(state)s: this action needs a registration that is "
+                    "%(needed)s.",
+                    name=lead.name,
+                    state=labels[lead.registration_state],
+                    needed=labels[state],
+                ))
+        return self.sudo().registration_id.with_env(self.env)
+
+    def action_open_registration_reason(self):
+        """Ask for a reason before withdrawing, releasing or rejecting."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": "crm.lead.registration.reason",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_lead_id": self.id,
+                "default_action": self.env.context.get("registration_action"),
+            },
+        }

@@ -1,0 +1,386 @@
+from datetime import timedelta
+
+import psycopg2.errors
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+ACTIVE_STATES = ("submitted", "approved")
+REGISTRATION_STATES = [
+    ("submitted", "Pending Review"),
+    ("approved", "Registered"),
+    ("rejected", "Rejected"),
+    ("withdrawn", "Withdrawn"),
+    ("expired", "Expired"),
+    ("released", "Released"),
+]
+# Which state each transition may start from.
+TRANSITIONS = {
+    "approve": ("submitted",),
+    "reject": ("submitted",),
+    "withdraw": ("submitted",),
+    "release": ("approved",),
+    "expire": ("approved",),
+}
+BANDS = [
+    ("small", "Small"),
+    ("ordinary", "Ordinary"),
+    ("important", "Important"),
+    ("major", "Major"),
+]
+
+
+class CrmLeadRegistration(models.Model):
+    """One submission of an opportunity for registration (报备单).
+
+    The approval engine lives here rather than on ``crm.lead`` so that stock
+    batch operations on leads do not pay for it (SPEC §8). The lead mirrors the
+    current registration in stored fields.
+    """
+
+    _name = "crm.lead.registration"
+    _description = "Opportunity Registration"
+    _inherit = ["mail.thread", "tier.validation"]
+    _order = "date_submitted desc, id desc"
+
+    _state_field = "state"
+    _state_from = ["submitted"]
+    _state_to = ["approved"]
+    _cancel_state = "rejected"
+
+    name = fields.Char(
+        "Number", required=True, readonly=True, copy=False, default="/", index="trigram"
+    )
+    lead_id = fields.Many2one(
+        "crm.lead", "Opportunity", required=True, readonly=True, index=True,
+        ondelete="cascade",
+    )
+    company_id = fields.Many2one(
+        "res.company", "Company", required=True, readonly=True, index=True,
+        default=lambda self: self.env.company,
+    )
+    user_id = fields.Many2one(
+        "res.users", "Owner", required=True, readonly=True, index=True, tracking=True,
+        help="Salesperson who holds the registration and, once approved, the "
+        "lock on the customer.",
+    )
+    team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
+    state = fields.Selection(
+        REGISTRATION_STATES, "Status", required=True, readonly=True, copy=False,
+        default="submitted", index=True, tracking=True,
+    )
+    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
+    customer_name = fields.Char(
+        "Customer Name", readonly=True, help="Company name as submitted."
+    )
+    customer_key = fields.Char(
+        "Customer Key", readonly=True, index="btree_not_null",
+        help="Normalized customer identity used to detect conflicting registrations.",
+    )
+    amount = fields.Monetary(
+        "Amount", readonly=True, currency_field="currency_id",
+        help="Expected revenue as submitted, in the company currency.",
+    )
+    currency_id = fields.Many2one(
+        "res.currency", related="company_id.currency_id", string="Currency"
+    )
+    band = fields.Selection(BANDS, "Approval Band", readonly=True)
+    date_submitted = fields.Datetime("Submitted On", readonly=True, copy=False)
+    submitted_by_id = fields.Many2one("res.users", "Submitted By", readonly=True)
+    date_approved = fields.Datetime("Approved On", readonly=True, copy=False)
+    approved_by_id = fields.Many2one("res.users", "Approved By", readonly=True)
+    date_closed = fields.Datetime(
+        "Closed On", readonly=True, copy=False,
+        help="When the registration left the active states.",
+    )
+    protection_end_date = fields.Date(
+        "Protection End", readonly=True, copy=False, index="btree_not_null",
+        help="Last day of the owner's exclusive lock on the customer.",
+    )
+    close_reason = fields.Text("Reason", readonly=True)
+
+    _one_active_per_lead = models.UniqueIndex(
+        "(lead_id) WHERE state IN ('submitted', 'approved')",
+        "An opportunity can have only one active registration.",
+    )
+    _one_active_per_customer = models.UniqueIndex(
+        "(company_id, customer_key) WHERE state IN ('submitted', 'approved')",
+        "This customer already has an active registration.",
+    )
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", "/") == "/":
+                company = self.env["res.company"].browse(
+                    vals.get("company_id") or self.env.company.id
+                )
+                vals["name"] = self._next_number(company)
+        return super().create(vals_list)
+
+    @api.model
+    def _next_number(self, company):
+        """Number from the company's own sequence, created on first use."""
+        Sequence = self.env["ir.sequence"].sudo()
+        sequence = Sequence.search(
+            [("code", "=", "crm.lead.registration"), ("company_id", "=", company.id)],
+            limit=1,
+        )
+        if not sequence:
+            sequence = self.env.ref(
+                "opportunity_registration.seq_crm_lead_registration"
+            ).sudo().copy({
+                "name": self.env._("Opportunity Registration"),
+                "code": "crm.lead.registration",
+                "company_id": company.id,
+            })
+        return sequence.next_by_id()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_active(self):
+        if any(reg.state in ACTIVE_STATES for reg in self):
+            raise UserError(self.env._(
+                "An active registration cannot be deleted: withdraw or release it first."
+            ))
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _check_transition(self, transition):
+        allowed = TRANSITIONS[transition]
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        for reg in self:
+            if reg.state not in allowed:
+                raise UserError(self.env._(
+                    "Registration %(number)s is %(state)s: it cannot be %(action)s.",
+                    number=reg.name,
+                    state=labels[reg.state],
+                    action=self._transition_label(transition),
+                ))
+
+    def _transition_label(self, transition):
+        return {
+            "approve": self.env._("approved"),
+            "reject": self.env._("rejected"),
+            "withdraw": self.env._("withdrawn"),
+            "release": self.env._("released"),
+            "expire": self.env._("expired"),
+        }[transition]
+
+    def _check_can_review(self):
+        """Approvers decide, never on their own registration (server-side)."""
+        user = self.env.user
+        if not user.has_group("opportunity_registration.group_registration_approver"):
+            raise AccessError(self.env._(
+                "Only registration approvers can approve or reject registrations."
+            ))
+        for reg in self:
+            if reg.user_id == user or reg.submitted_by_id == user:
+                raise AccessError(self.env._(
+                    "You cannot approve or reject your own registration %(number)s.",
+                    number=reg.name,
+                ))
+
+    def _protection_days(self):
+        return self.company_id.registration_protection_days or 90
+
+    def _set_approved(self, automatic=False):
+        now = fields.Datetime.now()
+        for reg in self:
+            reg.sudo().write({
+                "state": "approved",
+                "date_approved": now,
+                "approved_by_id": not automatic and self.env.user.id,
+                "protection_end_date": fields.Date.context_today(reg) + timedelta(
+                    days=reg._protection_days()
+                ),
+            })
+        self.lead_id._sync_registration()
+        for reg in self:
+            if automatic:
+                body = self.env._(
+                    "Registration %(number)s approved automatically (small band); "
+                    "the customer is protected until %(date)s.",
+                    number=reg.name, date=reg.protection_end_date,
+                )
+            else:
+                body = self.env._(
+                    "Registration %(number)s approved by %(user)s; the customer is "
+                    "protected until %(date)s.",
+                    number=reg.name, user=self.env.user.name, date=reg.protection_end_date,
+                )
+            reg.lead_id._message_log(body=body)
+
+    def _start_review(self):
+        """Approve what needs no approver; hand the rest to the tier engine."""
+        automatic = self.filtered(lambda r: r.band == "small")
+        automatic._set_approved(automatic=True)
+        (self - automatic).sudo().request_validation()
+
+    def _close(self, state, reason, message):
+        """Move to a closed state, record why, and mirror it on the lead."""
+        self.sudo().write({
+            "state": state,
+            "date_closed": fields.Datetime.now(),
+            "close_reason": reason or False,
+            "protection_end_date": False,
+        })
+        self.lead_id._sync_registration()
+        for reg in self:
+            body = message % {"number": reg.name, "user": self.env.user.name}
+            if reason:
+                body = self.env._("%(message)s Reason: %(reason)s", message=body, reason=reason)
+            reg.lead_id._message_log(body=body)
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_approve(self):
+        """Approve a pending registration.
+
+        Registrations with tier reviews are decided by the tier-validation
+        engine (``validate_tier``); this action approves those that need no
+        review or whose reviews are all done.
+        """
+        self._check_transition("approve")
+        self._check_can_review()
+        for reg in self:
+            if reg.review_ids and reg.validation_status != "validated":
+                raise UserError(self.env._(
+                    "Registration %(number)s is waiting for its reviewers: approve it "
+                    "from the review panel.",
+                    number=reg.name,
+                ))
+        self._set_approved()
+        return True
+
+    def action_reject(self, reason=False):
+        self._check_transition("reject")
+        self._check_can_review()
+        if not reason:
+            raise UserError(self.env._("Say why the registration is rejected."))
+        self._close("rejected", reason, self.env._(
+            "Registration %(number)s rejected by %(user)s."
+        ))
+        return True
+
+    def action_withdraw(self, reason=False):
+        self._check_transition("withdraw")
+        self._check_owner_or_manager()
+        self._close("withdrawn", reason, self.env._(
+            "Registration %(number)s withdrawn by %(user)s."
+        ))
+        return True
+
+    def action_release(self, reason=False):
+        self._check_transition("release")
+        self._check_owner_or_manager()
+        self._close("released", reason, self.env._(
+            "Registration %(number)s released to the public pool by %(user)s."
+        ))
+        return True
+
+    def _check_owner_or_manager(self):
+        user = self.env.user
+        if user.has_group("opportunity_registration.group_registration_manager"):
+            return
+        for reg in self:
+            if reg.user_id != user:
+                raise AccessError(self.env._(
+                    "Only %(owner)s or a registration manager can do this on "
+                    "registration %(number)s.",
+                    owner=reg.user_id.name,
+                    number=reg.name,
+                ))
+
+    @api.model
+    def _cron_expire(self):
+        """Expire approved registrations whose protection ran out, in one pass."""
+        expired = self.sudo().search([
+            ("state", "=", "approved"),
+            ("protection_end_date", "<", fields.Date.context_today(self)),
+        ])
+        if expired:
+            expired._close("expired", False, self.env._(
+                "Registration %(number)s expired: its protection period ended."
+            ))
+        return len(expired)
+
+    # ------------------------------------------------------------
+    # SUBMISSION
+    # ------------------------------------------------------------
+
+    @api.model
+    def _create_from_leads(self, leads):
+        """Create one submitted registration per lead, refusing conflicts.
+
+        The partial unique indexes are the real guard: two transactions that
+        both pass the check below cannot both insert. The loser's insert fails
+        and is reported the same way as a conflict found by the check.
+        """
+        vals_list = [lead._prepare_registration_vals() for lead in leads]
+        self._check_conflicts(vals_list)
+        try:
+            with self.env.cr.savepoint():
+                registrations = self.sudo().create(vals_list)
+        except psycopg2.errors.UniqueViolation:
+            self.env.invalidate_all()
+            self._check_conflicts(vals_list)
+            raise UserError(self.env._(
+                "Another registration of this customer was submitted at the same "
+                "moment. Reload the opportunity to see who holds it."
+            )) from None
+        return registrations
+
+    @api.model
+    def _check_conflicts(self, vals_list):
+        keys = {v["customer_key"] for v in vals_list if v.get("customer_key")}
+        if not keys:
+            return
+        holders = self.sudo().search([
+            ("customer_key", "in", list(keys)),
+            ("state", "in", ACTIVE_STATES),
+            ("company_id", "in", list({v["company_id"] for v in vals_list})),
+        ])
+        for holder in holders:
+            raise UserError(holder._conflict_message())
+        seen = set()
+        for vals in vals_list:
+            key = (vals["company_id"], vals.get("customer_key"))
+            if key[1] and key in seen:
+                raise UserError(self.env._(
+                    "Two of the selected opportunities are for the same customer "
+                    "(%(customer)s): register only one of them.",
+                    customer=vals.get("customer_name"),
+                ))
+            seen.add(key)
+
+    def _conflict_message(self):
+        self.ensure_one()
+        labels = dict(self._fields["state"]._description_selection(self.env))
+        if self.state == "approved":
+            return self.env._(
+                "%(customer)s is already registered by %(owner)s (%(number)s), "
+                "protected until %(date)s. Ask a registration manager to arbitrate "
+                "if you think this is wrong.",
+                customer=self.customer_name,
+                owner=self.user_id.name,
+                number=self.name,
+                date=self.protection_end_date,
+            )
+        return self.env._(
+            "%(customer)s already has a registration by %(owner)s (%(number)s, "
+            "%(state)s since %(date)s). Ask a registration manager to arbitrate if "
+            "you think this is wrong.",
+            customer=self.customer_name,
+            owner=self.user_id.name,
+            number=self.name,
+            state=labels[self.state],
+            date=fields.Date.to_date(self.date_submitted),
+        )

@@ -1,0 +1,21 @@
+from odoo import fields, models
+
+
+class CrmLeadRegistrationReason(models.TransientModel):
+    """Asks why before a registration is withdrawn, released or rejected."""
+
+    _name = "crm.lead.registration.reason"
+    _description = "Registration Decision Reason"
+
+    lead_id = fields.Many2one("crm.lead", "Opportunity", required=True, readonly=True)
+    action = fields.Selection(
+        [("withdraw", "Withdraw"), ("release", "Release"), ("reject", "Reject")],
+        required=True, readonly=True,
+    )
+    reason = fields.Text("Reason")
+
+    def action_confirm(self):
+        self.ensure_one()
+        method = getattr(self.lead_id, "action_registration_%s" % self.action)
+        method(reason=self.reason)
+        return {"type": "ir.actions.act_window_close"}
