@@ -1,0 +1,3 @@
+from . import test_registration_lifecycle
+from . import test_registration_install
+from . import test_registration_ui

@@ -1,0 +1,75 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.tests import TransactionCase
+
+from odoo.addons.mail.tests.common import mail_new_test_user
+
+
+class RegistrationCase(TransactionCase):
+    """Reps, an approver and a manager in one team, and a complete opportunity."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
+        cls.company = cls.env.company
+        cls.company.write({
+            "registration_protection_days": 90,
+            "registration_band_ordinary": 20000,
+            "registration_band_important": 50000,
+            "registration_band_major": 200000,
+        })
+        cls.rep = mail_new_test_user(
+            cls.env, login="opreg_rep", name="Rep Zhang",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.rep2 = mail_new_test_user(
+            cls.env, login="opreg_rep2", name="Rep Li",
+            groups="sales_team.group_sale_salesman",
+        )
+        cls.approver = mail_new_test_user(
+            cls.env, login="opreg_approver", name="Leader Wang",
+            groups="sales_team.group_sale_salesman_all_leads,"
+            "opportunity_registration.group_registration_approver",
+        )
+        cls.manager = mail_new_test_user(
+            cls.env, login="opreg_manager", name="Manager Chen",
+            groups="sales_team.group_sale_manager",
+        )
+        cls.team = cls.env["crm.team"].create({
+            "name": "East",
+            "user_id": cls.approver.id,
+            "member_ids": [(6, 0, (cls.rep | cls.rep2).ids)],
+        })
+        cls.customer = cls.env["res.partner"].create({
+            "name": "杭州云图科技有限公司", "is_company": True,
+        })
+        cls.today = fields.Date.context_today(cls.customer)
+
+    @classmethod
+    def _lead_vals(cls, **overrides):
+        vals = {
+            "name": "ERP for Yuntu",
+            "type": "opportunity",
+            "partner_id": cls.customer.id,
+            "email_from": "buyer@yuntu.example.com",
+            "phone": "+86 571 8888 6666",
+            "expected_revenue": 30000,
+            "date_deadline": cls.today + timedelta(days=30),
+            "need_description": "Unify purchasing across three plants.",
+            "key_person_identified": True,
+            "key_person_name": "Ms Zhou, CFO",
+            "user_id": cls.rep.id,
+            "team_id": cls.team.id,
+        }
+        vals.update(overrides)
+        return vals
+
+    def _lead(self, user=None, **overrides):
+        user = user or self.rep
+        vals = self._lead_vals(user_id=user.id, **overrides)
+        return self.env["crm.lead"].with_user(user).create(vals)
+
+    def _messages(self, lead):
+        return lead.message_ids.mapped(lambda m: m.body and str(m.body) or "")

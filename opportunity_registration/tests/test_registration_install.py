@@ -1,0 +1,42 @@
+from odoo.tests import tagged
+
+from odoo.addons.opportunity_registration.hooks import pre_init_hook
+
+from .common import RegistrationCase
+
+
+@tagged("post_install", "-at_install", "opportunity_registration")
+class TestRegistrationInstall(RegistrationCase):
+
+    def test_pre_init_hook_fills_existing_leads_in_sql(self):
+        person = self.env["res.partner"].create({"name": "Wu Fang"})
+        leads = self.env["crm.lead"].create([
+            self._lead_vals(name="company partner"),
+            self._lead_vals(name="company name only", partner_id=False,
+                            partner_name="ＢＬＵＥ　Ocean Co., Ltd."),
+            self._lead_vals(name="person", partner_id=person.id),
+            self._lead_vals(name="nothing", partner_id=False),
+        ])
+        won = self.env["crm.lead"].create(self._lead_vals(name="won", partner_id=False))
+        won.action_set_won()
+        expected = {lead.id: lead._get_customer_key() for lead in leads | won}
+        self.assertEqual(expected[leads[1].id], "blueocean")
+        self.assertEqual(expected[leads[2].id], "partner:%d" % person.id)
+        self.assertFalse(expected[leads[3].id])
+
+        # As before the module was installed: its columns hold nothing.
+        self.env.flush_all()
+        self.env.cr.execute(
+            "UPDATE crm_lead SET customer_key = NULL, won_unregistered = NULL WHERE id IN %s",
+            [tuple(expected)],
+        )
+        self.env.invalidate_all()
+        with self.assertQueryCount(__system__=12):
+            pre_init_hook(self.env)
+        self.env.invalidate_all()
+
+        for lead in leads | won:
+            self.assertEqual(lead.customer_key or False, expected[lead.id], lead.name)
+            self.assertEqual(lead.registration_state, "draft")
+        self.assertTrue(won.won_unregistered)
+        self.assertFalse(any(leads.mapped("won_unregistered")))
