@@ -12,11 +12,11 @@ sha=$(find "$ROOT/$MODULE" -type f -not -name '*.pyc' -print0 | sort -z | xargs 
 
 if ! db_exists "$DB" || ! module_installed "$DB"; then
     echo "[run] creating database $DB with $MODULE and demo data (about a minute)"
-    odoo -d "$DB" -i "$MODULE" --with-demo --stop-after-init --log-level=warn
+    odoo -d "$DB" -i "$MODULE" --with-demo --stop-after-init --log-level=warn --log-handler=py.warnings:ERROR
     echo "$sha" > "$stamp"
 elif [ "$(cat "$stamp" 2>/dev/null)" != "$sha" ]; then
     echo "[run] reusing database $DB; upgrading $MODULE (its files changed)"
-    odoo -d "$DB" -u "$MODULE" --stop-after-init --log-level=warn
+    odoo -d "$DB" -u "$MODULE" --stop-after-init --log-level=warn --log-handler=py.warnings:ERROR
     echo "$sha" > "$stamp"
 else
     echo "[run] reusing database $DB"

@@ -10,7 +10,7 @@ bash "$ROOT/scripts/setup.sh"
 DB=${TEST_DB:-opportunity_registration_test}
 echo "[test] creating a fresh database $DB with $MODULE"
 dropdb -h 127.0.0.1 --if-exists "$DB"
-odoo -d "$DB" -i "$MODULE" --stop-after-init --log-level=warn
+odoo -d "$DB" -i "$MODULE" --stop-after-init --log-level=warn --log-handler=py.warnings:ERROR
 
 echo "[test] running the suite"
 cd "$ROOT"
