@@ -21,6 +21,7 @@
         "data/ir_cron_data.xml",
         "wizard/crm_lead_registration_reason_views.xml",
         "views/crm_lead_registration_views.xml",
+        "views/crm_lead_registration_band_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_menu_views.xml",

@@ -63,6 +63,10 @@ class CrmLead(models.Model):
         BANDS, "Approval Band", compute="_compute_registration_band",
         help="Approval band that the expected revenue falls in.",
     )
+    registration_can_review = fields.Boolean(
+        "Can Review Registration", compute="_compute_registration_can_review",
+        help="The current user is an approver of the pending registration.",
+    )
     won_unregistered = fields.Boolean(
         "Won Without Registration", compute="_compute_won_unregistered", store=True,
         help="Won although no registration of it was ever approved.",
@@ -153,9 +157,26 @@ class CrmLead(models.Model):
 
     @api.depends("expected_revenue", "company_id")
     def _compute_registration_band(self):
+        Band = self.env["crm.lead.registration.band"]
+        bands_by_company = {}
         for lead in self:
-            lead.registration_band = (lead.company_id or self.env.company)._registration_band(
-                lead.expected_revenue
+            company = lead.company_id or self.env.company
+            if company not in bands_by_company:
+                bands_by_company[company] = Band._get_company_bands(company)
+            bands = bands_by_company[company]
+            band = bands.filtered(lambda b: b.lower_bound <= lead.expected_revenue)[-1:]
+            lead.registration_band = (band or bands[:1]).code
+
+    @api.depends_context("uid")
+    @api.depends("registration_id.state", "registration_id.approver_ids")
+    def _compute_registration_can_review(self):
+        user = self.env.user
+        for lead in self:
+            reg = lead.sudo().registration_id
+            lead.registration_can_review = (
+                reg.state == "submitted"
+                and user in reg.approver_ids
+                and user not in (reg.user_id | reg.submitted_by_id)
             )
 
     @api.depends("won_status", "registration_ids.date_approved")
@@ -188,7 +209,21 @@ class CrmLead(models.Model):
     def write(self, vals):
         if not self.env.su:
             self._check_protected_fields(vals)
-        return super().write(vals)
+        approved = self.filtered(lambda l: l.registration_state == "approved") \
+            if "expected_revenue" in vals else self.browse()
+        result = super().write(vals)
+        if approved:
+            approved._check_band_raise()
+        return result
+
+    def _check_band_raise(self):
+        """Send approved registrations back to review when the amount entered a higher band."""
+        order = [code for code, _label in BANDS]
+        raised = self.filtered(
+            lambda l: order.index(l.registration_band) > order.index(l.registration_id.band)
+        )
+        if raised:
+            raised.registration_id._request_reapproval()
 
     def _check_protected_fields(self, vals):
         protected = PROTECTED_FIELDS.intersection(vals)
@@ -345,8 +380,8 @@ class CrmLead(models.Model):
         self._registration_current("approved").action_release(reason)
         return True
 
-    def action_registration_approve(self):
-        self._registration_current("submitted").action_approve()
+    def action_registration_approve(self, comment=False):
+        self._registration_current("submitted").action_approve(comment)
         return True
 
     def action_registration_reject(self, reason=False):

@@ -98,6 +98,14 @@ class CrmLeadRegistration(models.Model):
         help="Last day of the owner's exclusive lock on the customer.",
     )
     close_reason = fields.Text("Reason", readonly=True)
+    approver_ids = fields.Many2many(
+        "res.users", "crm_lead_registration_approver_rel", "registration_id", "user_id",
+        "Approvers", readonly=True, copy=False,
+        help="Who may approve this registration: the approver of its band, plus the "
+        "next band's approver once the review is escalated.",
+    )
+    date_review_requested = fields.Datetime("Review Requested On", readonly=True, copy=False)
+    escalated = fields.Boolean("Escalated", readonly=True, copy=False)
 
     _one_active_per_lead = models.UniqueIndex(
         "(lead_id) WHERE state IN ('submitted', 'approved')",
@@ -121,6 +129,12 @@ class CrmLeadRegistration(models.Model):
                 )
                 vals["name"] = self._next_number(company)
         return super().create(vals_list)
+
+    def write(self, vals):
+        # Refuse on access rights before the approval engine looks at the values.
+        if not self.env.su:
+            self.check_access("write")
+        return super().write(vals)
 
     @api.model
     def _next_number(self, company):
@@ -189,7 +203,9 @@ class CrmLeadRegistration(models.Model):
     def _protection_days(self):
         return self.company_id.registration_protection_days or 90
 
-    def _set_approved(self, automatic=False):
+    def _set_approved(self, automatic=False, comment=False):
+        # The engine caches need_validation; reviews created since make it stale.
+        self.invalidate_recordset(["need_validation", "validation_status"])
         now = fields.Datetime.now()
         for reg in self:
             reg.sudo().write({
@@ -214,16 +230,173 @@ class CrmLeadRegistration(models.Model):
                     "protected until %(date)s.",
                     number=reg.name, user=self.env.user.name, date=reg.protection_end_date,
                 )
+                if comment:
+                    body = self.env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
             reg.lead_id._message_log(body=body)
+        self._close_review_activities()
 
     def _start_review(self):
-        """Approve what needs no approver; hand the rest to the tier engine."""
-        automatic = self.filtered(lambda r: r.band == "small")
+        """Approve what its band approves automatically; ask the approvers for the rest."""
+        bands = {reg: reg.company_id._registration_band_record(reg.amount) for reg in self}
+        automatic = self.filtered(lambda r: bands[r].approval == "automatic")
         automatic._set_approved(automatic=True)
-        (self - automatic).sudo().request_validation()
+        to_review = self - automatic
+        for reg in to_review:
+            band = bands[reg]
+            approvers = band._approvers(reg.team_id) - reg.user_id - reg.submitted_by_id
+            if not approvers:
+                approvers = self.env.ref(
+                    "opportunity_registration.group_registration_manager"
+                ).user_ids.filtered(lambda u: not u.share) - reg.user_id - reg.submitted_by_id
+            reg.sudo().write({
+                "approver_ids": [(6, 0, approvers.ids)],
+                "date_review_requested": fields.Datetime.now(),
+            })
+            if band.follow_up == "approver":
+                reg.lead_id.sudo().message_subscribe(partner_ids=approvers.partner_id.ids)
+        to_review.invalidate_recordset(["need_validation"])
+        to_review.sudo().request_validation()
+        to_review.invalidate_recordset(["need_validation", "validation_status"])
+        to_review._schedule_review_activities(to_review.approver_ids)
+
+    def _schedule_review_activities(self, users):
+        for reg in self:
+            for user in users & reg.approver_ids:
+                reg.lead_id.sudo().activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=user.id,
+                    summary=self.env._("Review registration %(number)s", number=reg.name),
+                    note=self.env._(
+                        "%(owner)s registered %(customer)s for %(amount)s (%(band)s band).",
+                        owner=reg.user_id.name, customer=reg.customer_name,
+                        amount=reg.amount, band=dict(BANDS)[reg.band],
+                    ),
+                )
+
+    def _close_review_activities(self):
+        summaries = [self.env._("Review registration %(number)s", number=reg.name) for reg in self]
+        activities = self.env["mail.activity"].sudo().search([
+            ("res_model", "=", "crm.lead"),
+            ("res_id", "in", self.lead_id.ids),
+            ("summary", "in", summaries),
+        ])
+        activities.action_feedback(feedback=self.env._("Registration decided."))
+
+    # ------------------------------------------------------------
+    # TIER VALIDATION
+    # ------------------------------------------------------------
+
+    def _check_reviewer(self, tiers=False):
+        """Only the assigned approvers decide, never on their own registration."""
+        user = self.env.user
+        for reg in self:
+            if user in (reg.user_id | reg.submitted_by_id):
+                raise AccessError(self.env._(
+                    "You cannot approve or reject your own registration %(number)s.",
+                    number=reg.name,
+                ))
+            reviews = (tiers or reg.review_ids).filtered(
+                lambda r: r.status in ("waiting", "pending")
+            )
+            if not any(user in review.reviewer_ids for review in reviews):
+                raise AccessError(self.env._(
+                    "You are not an approver of registration %(number)s (%(band)s band).",
+                    number=reg.name, band=dict(BANDS)[reg.band],
+                ))
+
+    def _validate_tier(self, tiers=False):
+        self._check_transition("approve")
+        self._check_reviewer(tiers)
+        result = super()._validate_tier(tiers)
+        self.invalidate_recordset(["validation_status"])
+        if self.validation_status == "validated":
+            comment = (tiers or self.review_ids).filtered(
+                lambda r: r.done_by == self.env.user and r.comment
+            )[:1].comment
+            self._set_approved(comment=comment)
+        return result
+
+    def _rejected_tier(self, tiers=False):
+        self._check_transition("reject")
+        self._check_reviewer(tiers)
+        result = super()._rejected_tier(tiers)
+        comment = (tiers or self.review_ids).filtered(
+            lambda r: r.status == "rejected" and r.comment
+        )[:1].comment
+        self._close("rejected", comment, self.env._(
+            "Registration %(number)s rejected by %(user)s."
+        ))
+        return result
+
+    @api.model
+    def _cron_escalate(self):
+        """Hand reviews pending too long to the next band's approvers as well."""
+        escalated = self.browse()
+        for company in self.env["res.company"].sudo().search([]):
+            limit = self._working_days_ago(company.registration_escalation_days)
+            pending = self.sudo().search([
+                ("company_id", "=", company.id),
+                ("state", "=", "submitted"),
+                ("escalated", "=", False),
+                ("date_review_requested", "<", limit),
+            ])
+            for reg in pending:
+                band = company._registration_band_record(reg.amount)
+                extra = band._next_band()._approvers(reg.team_id) - reg.approver_ids \
+                    - reg.user_id - reg.submitted_by_id
+                if not extra:
+                    extra = self.env.ref(
+                        "opportunity_registration.group_registration_manager"
+                    ).user_ids.filtered(lambda u: not u.share) - reg.approver_ids \
+                        - reg.user_id - reg.submitted_by_id
+                reg.write({"approver_ids": [(4, user.id) for user in extra], "escalated": True})
+                reviews = reg.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
+                self.env.add_to_compute(reviews._fields["reviewer_ids"], reviews)
+                reg._schedule_review_activities(extra)
+                reg.lead_id._message_log(body=self.env._(
+                    "Registration %(number)s waited more than %(days)s working days for "
+                    "review: escalated to %(users)s.",
+                    number=reg.name, days=company.registration_escalation_days,
+                    users=", ".join(extra.mapped("name")) or "-",
+                ))
+                escalated |= reg
+        return escalated
+
+    @api.model
+    def _working_days_ago(self, days):
+        moment = fields.Datetime.now()
+        while days > 0:
+            moment -= timedelta(days=1)
+            if moment.weekday() < 5:
+                days -= 1
+        return moment
+
+    def _request_reapproval(self):
+        """An approved registration whose amount entered a higher band is reviewed again."""
+        for reg in self:
+            reg.lead_id._message_log(body=self.env._(
+                "Registration %(number)s goes back to review: the amount rose to the "
+                "%(band)s band. The customer stays locked meanwhile.",
+                number=reg.name, band=dict(BANDS)[reg.lead_id.registration_band],
+            ))
+            reg.sudo().with_context(skip_check_state_condition=True).write({
+                "state": "submitted",
+                "amount": reg.lead_id.expected_revenue,
+                "band": reg.lead_id.registration_band,
+                "date_approved": False,
+                "approved_by_id": False,
+            })
+            reg.sudo().review_ids.unlink()
+        self.lead_id._sync_registration()
+        self._start_review()
 
     def _close(self, state, reason, message):
         """Move to a closed state, record why, and mirror it on the lead."""
+        if state != self._cancel_state:
+            # Withdrawn, released or expired: open reviews have nothing left to decide.
+            self.sudo().review_ids.filtered(
+                lambda r: r.status in ("waiting", "pending")
+            ).unlink()
         self.sudo().write({
             "state": state,
             "date_closed": fields.Datetime.now(),
@@ -231,6 +404,7 @@ class CrmLeadRegistration(models.Model):
             "protection_end_date": False,
         })
         self.lead_id._sync_registration()
+        self._close_review_activities()
         for reg in self:
             body = message % {"number": reg.name, "user": self.env.user.name}
             if reason:
@@ -241,34 +415,43 @@ class CrmLeadRegistration(models.Model):
     # ACTIONS
     # ------------------------------------------------------------
 
-    def action_approve(self):
-        """Approve a pending registration.
+    def action_approve(self, comment=False):
+        """Approve a pending registration through the tier-validation engine.
 
-        Registrations with tier reviews are decided by the tier-validation
-        engine (``validate_tier``); this action approves those that need no
-        review or whose reviews are all done.
+        A registration without reviews (its band's approver could not be
+        resolved when it was submitted) is approved by a registration approver.
         """
         self._check_transition("approve")
-        self._check_can_review()
         for reg in self:
-            if reg.review_ids and reg.validation_status != "validated":
-                raise UserError(self.env._(
-                    "Registration %(number)s is waiting for its reviewers: approve it "
-                    "from the review panel.",
-                    number=reg.name,
-                ))
-        self._set_approved()
+            if reg.review_ids:
+                reg._write_review_comment(comment)
+                reg._validate_tier()
+            else:
+                reg._check_can_review()
+                reg._set_approved(comment=comment)
         return True
 
     def action_reject(self, reason=False):
         self._check_transition("reject")
-        self._check_can_review()
         if not reason:
             raise UserError(self.env._("Say why the registration is rejected."))
-        self._close("rejected", reason, self.env._(
-            "Registration %(number)s rejected by %(user)s."
-        ))
+        for reg in self:
+            if reg.review_ids:
+                reg._check_reviewer()
+                reg._write_review_comment(reason)
+                reg._rejected_tier()
+            else:
+                reg._check_can_review()
+                reg._close("rejected", reason, self.env._(
+                    "Registration %(number)s rejected by %(user)s."
+                ))
         return True
+
+    def _write_review_comment(self, comment):
+        if comment:
+            self.review_ids.filtered(
+                lambda r: r.status in ("waiting", "pending") and self.env.user in r.reviewer_ids
+            ).sudo().comment = comment
 
     def action_withdraw(self, reason=False):
         self._check_transition("withdraw")

@@ -12,34 +12,22 @@ class ResCompany(models.Model):
     registration_require_source = fields.Boolean("Require Source")
     registration_require_category = fields.Boolean("Require Category")
     registration_protection_days = fields.Integer("Protection Period (days)", default=90)
-    registration_band_ordinary = fields.Monetary(
-        "Ordinary Band From", currency_field="currency_id", default=20000.0
-    )
-    registration_band_important = fields.Monetary(
-        "Important Band From", currency_field="currency_id", default=50000.0
-    )
-    registration_band_major = fields.Monetary(
-        "Major Band From", currency_field="currency_id", default=200000.0
+    registration_escalation_days = fields.Integer(
+        "Escalate Reviews After (working days)", default=2,
+        help="A review pending longer than this is escalated to the next band's approver.",
     )
 
     _registration_protection_days_positive = models.Constraint(
         "CHECK (registration_protection_days > 0)",
         "The protection period must be at least one day.",
     )
-    _registration_bands_ordered = models.Constraint(
-        "CHECK (0 <= registration_band_ordinary"
-        " AND registration_band_ordinary <= registration_band_important"
-        " AND registration_band_important <= registration_band_major)",
-        "Approval bands must start at 0 or more and be in increasing order.",
-    )
 
     def _registration_band(self, amount):
-        """Band of an amount in company currency; lower bounds are inclusive."""
+        """Band code of an amount in company currency; lower bounds are inclusive."""
         self.ensure_one()
-        if amount >= self.registration_band_major:
-            return "major"
-        if amount >= self.registration_band_important:
-            return "important"
-        if amount >= self.registration_band_ordinary:
-            return "ordinary"
-        return "small"
+        return self._registration_band_record(amount).code
+
+    def _registration_band_record(self, amount):
+        self.ensure_one()
+        bands = self.env["crm.lead.registration.band"]._get_company_bands(self)
+        return bands.filtered(lambda b: b.lower_bound <= amount)[-1:] or bands[:1]

@@ -28,13 +28,6 @@ class ResConfigSettings(models.TransientModel):
     registration_protection_days = fields.Integer(
         related="company_id.registration_protection_days", readonly=False
     )
-    registration_currency_id = fields.Many2one(related="company_id.currency_id")
-    registration_band_ordinary = fields.Monetary(
-        currency_field="registration_currency_id", related="company_id.registration_band_ordinary", readonly=False
-    )
-    registration_band_important = fields.Monetary(
-        currency_field="registration_currency_id", related="company_id.registration_band_important", readonly=False
-    )
-    registration_band_major = fields.Monetary(
-        currency_field="registration_currency_id", related="company_id.registration_band_major", readonly=False
+    registration_escalation_days = fields.Integer(
+        related="company_id.registration_escalation_days", readonly=False
     )

@@ -14,12 +14,7 @@ class RegistrationCase(TransactionCase):
         super().setUpClass()
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
         cls.company = cls.env.company
-        cls.company.write({
-            "registration_protection_days": 90,
-            "registration_band_ordinary": 20000,
-            "registration_band_important": 50000,
-            "registration_band_major": 200000,
-        })
+        cls.company.registration_protection_days = 90
         cls.rep = mail_new_test_user(
             cls.env, login="opreg_rep", name="Rep Zhang",
             groups="sales_team.group_sale_salesman",
@@ -37,9 +32,19 @@ class RegistrationCase(TransactionCase):
             cls.env, login="opreg_manager", name="Manager Chen",
             groups="sales_team.group_sale_manager",
         )
+        cls.deputy = mail_new_test_user(
+            cls.env, login="opreg_deputy", name="Deputy Zhao",
+            groups="sales_team.group_sale_salesman_all_leads",
+        )
+        cls.branch = mail_new_test_user(
+            cls.env, login="opreg_branch", name="Branch Manager Sun",
+            groups="sales_team.group_sale_salesman_all_leads",
+        )
         cls.team = cls.env["crm.team"].create({
             "name": "East",
             "user_id": cls.approver.id,
+            "deputy_manager_id": cls.deputy.id,
+            "branch_manager_id": cls.branch.id,
             "member_ids": [(6, 0, (cls.rep | cls.rep2).ids)],
         })
         cls.customer = cls.env["res.partner"].create({

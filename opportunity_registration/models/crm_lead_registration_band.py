@@ -1,0 +1,195 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from .crm_lead_registration import BANDS
+
+BAND_ORDER = [code for code, _label in BANDS]
+DEFAULT_BANDS = {
+    "small": {"lower_bound": 0.0, "approval": "automatic", "follow_up": "rep"},
+    "ordinary": {"lower_bound": 20000.0, "approval": "team_leader", "follow_up": "rep"},
+    "important": {"lower_bound": 50000.0, "approval": "deputy_manager", "follow_up": "approver"},
+    "major": {"lower_bound": 200000.0, "approval": "branch_manager", "follow_up": "approver"},
+}
+TEAM_ROLE_FIELDS = {
+    "team_leader": "user_id",
+    "deputy_manager": "deputy_manager_id",
+    "branch_manager": "branch_manager_id",
+}
+
+
+class CrmLeadRegistrationBand(models.Model):
+    """An amount band (分级审批): who approves registrations from its lower bound.
+
+    Each company has the four bands of SPEC §3. Saving a band rewrites the
+    tier definition the approval engine uses for it, so the admin never edits
+    tier definitions by hand.
+    """
+
+    _name = "crm.lead.registration.band"
+    _description = "Registration Approval Band"
+    _order = "company_id, lower_bound, id"
+
+    company_id = fields.Many2one(
+        "res.company", "Company", required=True, default=lambda self: self.env.company,
+        ondelete="cascade",
+    )
+    code = fields.Selection(BANDS, "Band", required=True, readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    lower_bound = fields.Monetary(
+        "From Amount", currency_field="currency_id", required=True,
+        help="Expected revenue (company currency) from which this band applies; "
+        "inclusive. The band applies up to the next band's lower bound.",
+    )
+    approval = fields.Selection(
+        [
+            ("automatic", "Automatic"),
+            ("team_leader", "Team Leader"),
+            ("deputy_manager", "Deputy Manager"),
+            ("branch_manager", "Branch Manager"),
+            ("user", "Specific User"),
+            ("group", "Any User of a Group"),
+        ],
+        "Approved By", required=True, default="team_leader",
+        help="Team roles are read from the opportunity's sales team.",
+    )
+    approver_user_id = fields.Many2one("res.users", "Approver")
+    approver_group_id = fields.Many2one("res.groups", "Approver Group")
+    follow_up = fields.Selection(
+        [("rep", "The Rep"), ("approver", "The Approver, Personally")],
+        "Followed Up By", required=True, default="rep",
+        help="Who must post the weekly follow-up of registrations in this band; "
+        "the approver also becomes a follower of the opportunity.",
+    )
+    tier_definition_id = fields.Many2one(
+        "tier.definition", "Tier Definition", readonly=True, ondelete="set null"
+    )
+
+    _code_company_uniq = models.UniqueIndex(
+        "(company_id, code)", "Each band exists once per company."
+    )
+    _lower_bound_positive = models.Constraint(
+        "CHECK (lower_bound >= 0)", "A band cannot start below zero."
+    )
+
+    @api.constrains("approval", "approver_user_id", "approver_group_id")
+    def _check_approver(self):
+        for band in self:
+            if band.approval == "user" and not band.approver_user_id:
+                raise ValidationError(self.env._(
+                    "Band %(band)s is approved by a specific user: choose the user.",
+                    band=band._label(),
+                ))
+            if band.approval == "group" and not band.approver_group_id:
+                raise ValidationError(self.env._(
+                    "Band %(band)s is approved by a group: choose the group.",
+                    band=band._label(),
+                ))
+
+    @api.constrains("lower_bound", "code", "company_id")
+    def _check_order(self):
+        for company in self.company_id:
+            bands = self.search([("company_id", "=", company.id)])
+            bands = sorted(bands, key=lambda b: BAND_ORDER.index(b.code))
+            if bands and bands[0].code == "small" and bands[0].lower_bound:
+                raise ValidationError(self.env._(
+                    "The first band must start at 0, so that every amount has a band."
+                ))
+            for lower, upper in zip(bands, bands[1:]):
+                if upper.lower_bound <= lower.lower_bound:
+                    raise ValidationError(self.env._(
+                        "Bands overlap or are out of order: %(upper)s must start above "
+                        "%(lower)s (%(amount)s).",
+                        upper=upper._label(), lower=lower._label(),
+                        amount=lower.lower_bound,
+                    ))
+
+    def _label(self):
+        return dict(self._fields["code"]._description_selection(self.env))[self.code]
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        bands = super().create(vals_list)
+        bands._sync_tier_definitions()
+        return bands
+
+    def write(self, vals):
+        result = super().write(vals)
+        self._sync_tier_definitions()
+        return result
+
+    @api.model
+    def _get_company_bands(self, company):
+        """The company's bands, in amount order, created from the defaults if missing."""
+        bands = self.sudo().search([("company_id", "=", company.id)])
+        missing = [code for code in BAND_ORDER if code not in bands.mapped("code")]
+        if missing:
+            bands |= self.sudo().create([
+                dict(DEFAULT_BANDS[code], code=code, company_id=company.id)
+                for code in missing
+            ])
+        return bands.sorted("lower_bound")
+
+    @api.model
+    def action_open_bands(self):
+        """The bands of the current company, created from the defaults on first use."""
+        self._get_company_bands(self.env.company)
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Approval Bands"),
+            "res_model": self._name,
+            "view_mode": "list",
+            "domain": [("company_id", "=", self.env.company.id)],
+            "context": {"create": False, "delete": False},
+        }
+
+    # ------------------------------------------------------------
+    # BUSINESS
+    # ------------------------------------------------------------
+
+    def _sync_tier_definitions(self):
+        """Keep one tier definition per non-automatic band, matching it exactly."""
+        Definition = self.env["tier.definition"].sudo()
+        model = self.env["ir.model"]._get("crm.lead.registration")
+        approvers_field = self.env["ir.model.fields"]._get("crm.lead.registration", "approver_ids")
+        for band in self.sudo():
+            vals = {
+                "name": self.env._("Registration approval: %(band)s band", band=band._label()),
+                "model_id": model.id,
+                "review_type": "field",
+                "reviewer_field_id": approvers_field.id,
+                "definition_type": "domain",
+                "definition_domain": repr([("band", "=", band.code), ("company_id", "=", band.company_id.id)]),
+                "company_id": band.company_id.id,
+                "sequence": 10 + BAND_ORDER.index(band.code),
+                "active": band.approval != "automatic",
+                "has_comment": True,
+                "notify_on_create": True,
+                "notify_on_accepted": True,
+                "notify_on_rejected": True,
+                "exclude_requester": True,
+            }
+            if band.tier_definition_id:
+                band.tier_definition_id.write(vals)
+            else:
+                band.tier_definition_id = Definition.create(vals)
+
+    def _approvers(self, team):
+        """Users who approve this band for a registration of ``team``."""
+        self.ensure_one()
+        if self.approval == "user":
+            return self.approver_user_id
+        if self.approval == "group":
+            return self.approver_group_id.user_ids
+        if self.approval in TEAM_ROLE_FIELDS:
+            return team[TEAM_ROLE_FIELDS[self.approval]]
+        return self.env["res.users"]
+
+    def _next_band(self):
+        self.ensure_one()
+        bands = self._get_company_bands(self.company_id)
+        higher = bands.filtered(lambda b: b.lower_bound > self.lower_bound)
+        return higher[:1]
