@@ -307,7 +307,8 @@ class CrmLeadRegistration(models.Model):
     def _validate_tier(self, tiers=False):
         self._check_transition("approve")
         self._check_reviewer(tiers)
-        result = super()._validate_tier(tiers)
+        # Checked above: the engine may now notify and subscribe as superuser.
+        result = super(CrmLeadRegistration, self.sudo())._validate_tier(tiers and tiers.sudo())
         self.invalidate_recordset(["validation_status"])
         if self.validation_status == "validated":
             comment = (tiers or self.review_ids).filtered(
@@ -319,7 +320,7 @@ class CrmLeadRegistration(models.Model):
     def _rejected_tier(self, tiers=False):
         self._check_transition("reject")
         self._check_reviewer(tiers)
-        result = super()._rejected_tier(tiers)
+        result = super(CrmLeadRegistration, self.sudo())._rejected_tier(tiers and tiers.sudo())
         comment = (tiers or self.review_ids).filtered(
             lambda r: r.status == "rejected" and r.comment
         )[:1].comment
@@ -349,7 +350,10 @@ class CrmLeadRegistration(models.Model):
                         "opportunity_registration.group_registration_manager"
                     ).user_ids.filtered(lambda u: not u.share) - reg.approver_ids \
                         - reg.user_id - reg.submitted_by_id
-                reg.write({"approver_ids": [(4, user.id) for user in extra], "escalated": True})
+                reg.with_context(skip_validation_check=True).write({
+                    "approver_ids": [(4, user.id) for user in extra],
+                    "escalated": True,
+                })
                 reviews = reg.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
                 self.env.add_to_compute(reviews._fields["reviewer_ids"], reviews)
                 reg._schedule_review_activities(extra)

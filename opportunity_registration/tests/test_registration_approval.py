@@ -1,0 +1,200 @@
+from datetime import timedelta
+from unittest.mock import patch
+
+from odoo import fields
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+
+from .common import RegistrationCase
+
+
+@tagged("post_install", "-at_install", "opportunity_registration")
+class TestRegistrationApproval(RegistrationCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.bands = cls.env["crm.lead.registration.band"]._get_company_bands(cls.company)
+        cls.band = {band.code: band for band in cls.bands}
+
+    def _submitted(self, amount, **overrides):
+        lead = self._lead(expected_revenue=amount, **overrides)
+        lead.with_user(self.rep).action_registration_submit()
+        return lead
+
+    def test_default_bands_follow_the_spec(self):
+        self.assertEqual(
+            [(b.code, b.lower_bound, b.approval) for b in self.bands],
+            [("small", 0, "automatic"), ("ordinary", 20000, "team_leader"),
+             ("important", 50000, "deputy_manager"), ("major", 200000, "branch_manager")],
+        )
+        definitions = self.bands.tier_definition_id
+        self.assertEqual(len(definitions.filtered("active")), 3, "no definition fires for the automatic band")
+
+    def test_each_amount_is_reviewed_by_its_band_only(self):
+        cases = [
+            (19999.99, "small", None),
+            (20000, "ordinary", self.approver),
+            (49999.99, "ordinary", self.approver),
+            (50000, "important", self.deputy),
+            (199999.99, "important", self.deputy),
+            (200000, "major", self.branch),
+        ]
+        for index, (amount, band, approver) in enumerate(cases):
+            lead = self._submitted(amount, partner_id=False, partner_name="Customer %d" % index)
+            reg = lead.registration_id
+            self.assertEqual(reg.band, band, amount)
+            if approver is None:
+                self.assertEqual(reg.state, "approved")
+                self.assertFalse(reg.review_ids)
+                continue
+            self.assertEqual(reg.state, "submitted")
+            self.assertEqual(len(reg.review_ids), 1, "exactly one band fires")
+            self.assertEqual(reg.review_ids.reviewer_ids, approver)
+            activity = lead.activity_ids.filtered(lambda a: a.user_id == approver)
+            self.assertEqual(len(activity), 1, "the approver gets an activity on the opportunity")
+
+    def test_approve_with_comment_from_the_opportunity(self):
+        lead = self._submitted(30000)
+        lead.with_user(self.approver).action_registration_approve(comment="Budget confirmed by CFO")
+        reg = lead.registration_id
+        self.assertEqual(reg.state, "approved")
+        self.assertEqual(reg.validation_status, "validated")
+        self.assertEqual(reg.review_ids.done_by, self.approver)
+        self.assertEqual(reg.review_ids.comment, "Budget confirmed by CFO")
+        self.assertTrue(any("Budget confirmed by CFO" in b for b in self._messages(lead)))
+        self.assertFalse(lead.activity_ids.filtered(lambda a: a.user_id == self.approver),
+                         "the review activity is done")
+
+    def test_reject_with_comment_returns_it_to_the_rep(self):
+        lead = self._submitted(30000)
+        lead.with_user(self.approver).action_registration_reject(reason="Need is not specific")
+        reg = lead.registration_id
+        self.assertEqual(reg.state, "rejected")
+        self.assertEqual(reg.close_reason, "Need is not specific")
+        self.assertTrue(any("Need is not specific" in b for b in self._messages(lead)))
+        self.assertEqual(lead.registration_state, "rejected")
+        lead.with_user(self.rep).action_registration_submit()
+        self.assertEqual(lead.registration_state, "submitted")
+
+    def test_tier_engine_methods_work_over_rpc(self):
+        lead = self._submitted(30000)
+        reg = lead.registration_id.with_user(self.approver)
+        self.assertTrue(reg.can_review)
+        action = reg.validate_tier()
+        self.assertEqual(action["res_model"], "comment.wizard", "approval asks for a comment")
+        wizard = self.env["comment.wizard"].with_user(self.approver).with_context(
+            action["context"]
+        ).create({"comment": "OK for me"})
+        wizard.add_comment()
+        self.assertEqual(lead.registration_state, "approved")
+
+    def test_self_approval_is_refused_even_for_admins(self):
+        self.band["ordinary"].write({"approval": "user", "approver_user_id": self.manager.id})
+        lead = self._lead(user=self.manager, expected_revenue=30000)
+        lead.with_user(self.manager).action_registration_submit()
+        reg = lead.registration_id
+        self.assertNotIn(self.manager, reg.approver_ids, "the submitter is never an approver")
+        with self.assertRaisesRegex(AccessError, "your own registration"):
+            reg.with_user(self.manager).validate_tier()
+        with self.assertRaisesRegex(AccessError, "your own registration"):
+            lead.with_user(self.manager).action_registration_approve()
+        self.assertEqual(reg.state, "submitted")
+        self.assertEqual(reg.review_ids.status, "pending")
+
+    def test_wrong_band_approver_is_refused(self):
+        lead = self._submitted(60000)
+        reg = lead.registration_id
+        with self.assertRaisesRegex(AccessError, "not an approver"):
+            reg.with_user(self.approver).validate_tier()
+        with self.assertRaisesRegex(AccessError, "not an approver"):
+            lead.with_user(self.approver).action_registration_reject(reason="no")
+        self.assertEqual(reg.review_ids.status, "pending")
+        lead.with_user(self.deputy).action_registration_approve()
+        self.assertEqual(reg.state, "approved")
+
+    def test_important_band_makes_the_approver_follow(self):
+        lead = self._submitted(80000)
+        self.assertIn(self.deputy.partner_id, lead.message_partner_ids)
+
+    def test_escalation_after_working_days(self):
+        self.company.registration_escalation_days = 2
+        lead = self._submitted(30000)
+        fresh = self._submitted(30000, partner_id=False, partner_name="Fresh Ltd")
+        reg = lead.registration_id
+        reg.sudo().with_context(skip_validation_check=True).date_review_requested = (
+            fields.Datetime.now() - timedelta(days=6)
+        )
+        escalated = self.env["crm.lead.registration"]._cron_escalate()
+        self.assertEqual(escalated, reg)
+        self.assertEqual(reg.approver_ids, self.approver | self.deputy)
+        self.assertIn(self.deputy, reg.review_ids.reviewer_ids)
+        self.assertFalse(fresh.registration_id.escalated)
+        self.assertTrue(any("escalated to Deputy Zhao" in b for b in self._messages(lead)))
+        self.assertFalse(self.env["crm.lead.registration"]._cron_escalate(), "escalated once")
+        lead.with_user(self.deputy).action_registration_approve()
+        self.assertEqual(lead.registration_state, "approved")
+
+    def test_working_days_skip_weekends(self):
+        Registration = self.env["crm.lead.registration"]
+        monday = fields.Datetime.to_datetime("2026-11-23 10:00:00")
+        with patch.object(fields.Datetime, "now", return_value=monday):
+            self.assertEqual(Registration._working_days_ago(2).date().isoformat(), "2026-11-19")
+
+    def test_raising_the_amount_into_a_higher_band_needs_new_approval(self):
+        lead = self._submitted(30000)
+        lead.with_user(self.approver).action_registration_approve()
+        lead.with_user(self.rep).expected_revenue = 45000  # same band
+        self.assertEqual(lead.registration_state, "approved")
+
+        lead.with_user(self.rep).expected_revenue = 90000
+        reg = lead.registration_id
+        self.assertEqual(lead.registration_state, "submitted")
+        self.assertEqual(reg.band, "important")
+        self.assertEqual(reg.amount, 90000)
+        self.assertEqual(reg.review_ids.reviewer_ids, self.deputy)
+        rival = self._lead(user=self.rep2, name="Rival")
+        with self.assertRaisesRegex(Exception, "Rep Zhang"):
+            rival.with_user(self.rep2).action_registration_submit()
+        lead.with_user(self.deputy).action_registration_approve()
+        self.assertEqual(lead.registration_state, "approved")
+
+        lead.with_user(self.rep).expected_revenue = 25000  # lowering keeps it
+        self.assertEqual(lead.registration_state, "approved")
+
+    def test_band_changes_reach_the_engine(self):
+        self.band["ordinary"].write({"approval": "user", "approver_user_id": self.manager.id})
+        self.band["important"].lower_bound = 40000
+        lead = self._submitted(45000)
+        reg = lead.registration_id
+        self.assertEqual(reg.band, "important")
+        self.assertEqual(reg.review_ids.reviewer_ids, self.deputy)
+        other = self._submitted(30000, partner_id=False, partner_name="Other Ltd")
+        self.assertEqual(other.registration_id.review_ids.reviewer_ids, self.manager)
+
+        self.band["ordinary"].approval = "automatic"
+        self.assertFalse(self.band["ordinary"].tier_definition_id.active)
+        third = self._submitted(30000, partner_id=False, partner_name="Third Ltd")
+        self.assertEqual(third.registration_state, "approved")
+
+    def test_bad_bands_are_refused(self):
+        bad_writes = [
+            ("important", {"lower_bound": 20000}, "out of order"),
+            ("major", {"lower_bound": 10000}, "out of order"),
+            ("small", {"lower_bound": 100}, "start at 0"),
+            ("major", {"approval": "user"}, "choose the user"),
+            ("ordinary", {"approval": "group"}, "choose the group"),
+        ]
+        for code, vals, message in bad_writes:
+            with self.assertRaisesRegex(ValidationError, message), self.env.cr.savepoint():
+                self.band[code].write(vals)
+        with self.assertRaises(Exception), self.env.cr.savepoint():
+            self.band["small"].lower_bound = -5
+            self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual(
+            [(b.lower_bound, b.approval) for b in self.bands],
+            [(0, "automatic"), (20000, "team_leader"), (50000, "deputy_manager"),
+             (200000, "branch_manager")],
+            "nothing was saved",
+        )
