@@ -16,3 +16,14 @@ class TestRegistrationUi(HttpCase, RegistrationCase):
         self.assertEqual(lead.registration_state, "submitted")
         self.assertEqual(lead.need_description, "Move 40 buyers off spreadsheets")
         self.assertEqual(lead.registration_id.user_id, self.rep)
+
+    def test_approver_approves_from_the_opportunity_form(self):
+        lead = self._lead(expected_revenue=30000)
+        lead.with_user(self.rep).action_registration_submit()
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline/%d" % lead.id,
+            "opportunity_registration_approve",
+            login="opreg_approver",
+        )
+        self.assertEqual(lead.registration_state, "approved")
+        self.assertEqual(lead.registration_id.approved_by_id, self.approver)
