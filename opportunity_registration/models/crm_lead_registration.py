@@ -217,6 +217,7 @@ class CrmLeadRegistration(models.Model):
                 ),
             })
         self.lead_id._sync_registration()
+        self._schedule_follow_up()
         for reg in self:
             if automatic:
                 body = self.env._(
@@ -272,6 +273,66 @@ class CrmLeadRegistration(models.Model):
                         amount=reg.amount, band=dict(BANDS)[reg.band],
                     ),
                 )
+
+    def _follow_up_user(self):
+        """Who must post the weekly update: the rep, or the approver personally (SPEC §3)."""
+        self.ensure_one()
+        band = self.company_id._registration_band_record(self.amount)
+        if band.follow_up == "approver" and self.approved_by_id:
+            return self.approved_by_id
+        return self.user_id
+
+    def _schedule_follow_up(self, users=None):
+        for reg in self:
+            user = users and users[reg] or reg._follow_up_user()
+            reg.lead_id.sudo().activity_schedule(
+                "mail.mail_activity_data_todo",
+                date_deadline=fields.Date.context_today(reg) + timedelta(days=7),
+                user_id=user.id,
+                summary=self.env._("Weekly follow-up of %(number)s", number=reg.name),
+                note=self.env._(
+                    "Log what happened with %(customer)s this week: registrations "
+                    "need a weekly update.",
+                    customer=reg.customer_name,
+                ),
+            )
+
+    @api.model
+    def _cron_remind_follow_up(self):
+        """Remind who follows up registrations with no update for 7 days, set-based."""
+        since = fields.Datetime.now() - timedelta(days=7)
+        approved = self.sudo().search([
+            ("state", "=", "approved"), ("date_approved", "<", since),
+        ])
+        if not approved:
+            return self.browse()
+        updated = {
+            res_id for res_id, in self.env["mail.message"].sudo()._read_group(
+                [
+                    ("model", "=", "crm.lead"),
+                    ("res_id", "in", approved.lead_id.ids),
+                    ("message_type", "in", ("comment", "email")),
+                    ("date", ">=", since),
+                ],
+                ["res_id"],
+            )
+        }
+        summaries = [self.env._("Weekly follow-up of %(number)s", number=r.name) for r in approved]
+        reminded = {
+            res_id for res_id, in self.env["mail.activity"].sudo()._read_group(
+                [
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "in", approved.lead_id.ids),
+                    ("summary", "in", summaries),
+                ],
+                ["res_id"],
+            )
+        }
+        stale = approved.filtered(
+            lambda r: r.lead_id.id not in updated and r.lead_id.id not in reminded
+        )
+        stale._schedule_follow_up()
+        return stale
 
     def _close_review_activities(self):
         summaries = [self.env._("Review registration %(number)s", number=reg.name) for reg in self]

@@ -198,3 +198,26 @@ class TestRegistrationApproval(RegistrationCase):
              (200000, "branch_manager")],
             "nothing was saved",
         )
+
+    def test_weekly_follow_up_by_band(self):
+        ordinary = self._submitted(30000)
+        ordinary.with_user(self.approver).action_registration_approve()
+        major = self._submitted(300000, partner_id=False, partner_name="Big Ltd")
+        major.with_user(self.branch).action_registration_approve()
+
+        def follow_ups(lead):
+            return lead.activity_ids.filtered(lambda a: "Weekly follow-up" in (a.summary or ""))
+
+        self.assertEqual(follow_ups(ordinary).user_id, self.rep)
+        self.assertEqual(follow_ups(major).user_id, self.branch, "major deals: the branch manager personally")
+
+        # A week later with no update: one reminder each, not twice.
+        follow_ups(ordinary | major).unlink()
+        (ordinary | major).registration_id.sudo().with_context(
+            skip_validation_check=True
+        ).date_approved = fields.Datetime.now() - timedelta(days=8)
+        major.message_post(body="Met the CIO", message_type="comment")
+        stale = self.env["crm.lead.registration"]._cron_remind_follow_up()
+        self.assertEqual(stale, ordinary.registration_id)
+        self.assertEqual(follow_ups(ordinary).user_id, self.rep)
+        self.assertFalse(self.env["crm.lead.registration"]._cron_remind_follow_up())
