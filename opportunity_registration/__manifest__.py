@@ -20,6 +20,7 @@
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         "wizard/crm_lead_registration_reason_views.xml",
+        "wizard/crm_lead_registration_arbitration_views.xml",
         "views/crm_lead_registration_views.xml",
         "views/crm_lead_registration_band_views.xml",
         "views/crm_lead_views.xml",

@@ -3,8 +3,18 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize
 
-from .crm_lead_registration import ACTIVE_STATES, BANDS, REGISTRATION_STATES
-from .customer_identity import normalize_company_name
+from datetime import timedelta
+
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+from .crm_lead_registration import ACTIVE_STATES, BANDS, KEY_FIELDS, REGISTRATION_STATES
+from .customer_identity import (
+    email_domain_key,
+    normalize_company_name,
+    normalize_phone,
+    normalize_tax_id,
+)
 
 # Fields only the registration actions may change (they run as superuser).
 PROTECTED_FIELDS = {
@@ -43,6 +53,14 @@ class CrmLead(models.Model):
         "Protection End", readonly=True, copy=False,
         help="Last day of the owner's exclusive lock on this customer; empty "
         "when the customer is not locked.",
+    )
+    registration_product_line_id = fields.Many2one(
+        "crm.tag", "Product Line",
+        help="When locks are scoped by product line (Settings), the line this "
+        "opportunity is registered for.",
+    )
+    registration_event_ids = fields.One2many(
+        "crm.lead.registration.event", "lead_id", "Lock History", readonly=True
     )
     registration_user_id = fields.Many2one(
         related="registration_id.user_id", string="Registration Owner"
@@ -135,25 +153,41 @@ class CrmLead(models.Model):
             return "partner:%d" % commercial.id
         return False
 
-    @api.depends("customer_key", "company_id")
+    @api.depends("customer_key", "company_id", "partner_id.vat", "email_from", "phone",
+                 "registration_product_line_id")
     def _compute_registration_conflicts(self):
-        keys = {key for key in self.mapped("customer_key") if key}
-        holders = self.env["crm.lead.registration"]
-        if keys:
-            holders = holders.search([
-                ("customer_key", "in", list(keys)),
-                ("state", "in", ACTIVE_STATES),
-            ])
-        for lead in self:
+        Registration = self.env["crm.lead.registration"]
+        vals_by_lead = {lead: lead._registration_keys() for lead in self}
+        domain = Registration._conflict_domain(list(vals_by_lead.values()))
+        holders = Registration.search(domain) if domain is not None else Registration
+        for lead, vals in vals_by_lead.items():
             mine = holders.filtered(
-                lambda r: r.customer_key == lead.customer_key
-                and r.lead_id.id != lead._origin.id
-                and r.company_id == (lead.company_id or self.env.company)
+                lambda r: r.lead_id.id != lead._origin.id
+                and r.company_id.id == vals["company_id"]
+                and r.product_line_id.id == (vals.get("product_line_id") or False)
+                and any(vals.get(f) and r[f] == vals[f] for f in KEY_FIELDS)
             )
             lead.registration_conflict_ids = mine.lead_id
             lead.registration_conflict_message = "\n".join(
                 reg._conflict_message() for reg in mine
             ) or False
+
+    def _registration_keys(self):
+        """Every identity key of this lead's customer, and the lock scope."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        commercial = self.partner_id.commercial_partner_id
+        scoped = company.registration_scope == "product_line"
+        return {
+            "company_id": company.id,
+            "product_line_id": scoped and self.registration_product_line_id.id or False,
+            "customer_key": self._get_customer_key(),
+            "vat_key": normalize_tax_id(commercial.vat),
+            "domain_key": email_domain_key(
+                self.email_from or commercial.email, company._registration_free_mail_domains()
+            ),
+            "phone_key": normalize_phone(self.phone or commercial.phone),
+        }
 
     @api.depends("expected_revenue", "company_id")
     def _compute_registration_band(self):
@@ -209,6 +243,9 @@ class CrmLead(models.Model):
     def write(self, vals):
         if not self.env.su:
             self._check_protected_fields(vals)
+        if "user_id" in vals and not self.env.su \
+                and not self.env.context.get("registration_transfer"):
+            self._check_takeover(vals["user_id"])
         approved = self.filtered(lambda l: l.registration_state == "approved") \
             if "expected_revenue" in vals else self.browse()
         result = super().write(vals)
@@ -225,6 +262,30 @@ class CrmLead(models.Model):
         if raised:
             raised.registration_id._request_reapproval()
 
+    def _check_takeover(self, user_id):
+        """While a customer is locked, only a manager may give it to someone else."""
+        locked = self.filtered(
+            lambda l: l.registration_state in ACTIVE_STATES
+            and l.registration_id.user_id.id != user_id
+        )
+        if locked and not self.env.user.has_group(
+            "opportunity_registration.group_registration_manager"
+        ):
+            reg = locked[:1].registration_id.sudo()
+            raise UserError(self.env._(
+                "%(name)s is registered by %(owner)s (%(number)s) until %(date)s: its "
+                "salesperson cannot change. Ask a registration manager to transfer it.",
+                name=locked[:1].name, owner=reg.user_id.name, number=reg.name,
+                date=reg.protection_end_date or "-",
+            ))
+
+    def _message_post_after_hook(self, message, msg_vals):
+        """A logged note on a registered opportunity renews its lock."""
+        result = super()._message_post_after_hook(message, msg_vals)
+        if self.registration_state == "approved" and message.message_type == "comment":
+            self.env["crm.lead.registration"]._renew_from_follow_up(self.ids, "note")
+        return result
+
     def _check_protected_fields(self, vals):
         protected = PROTECTED_FIELDS.intersection(vals)
         if protected:
@@ -240,33 +301,48 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
 
     def _sync_registration(self):
-        """Mirror each lead's latest registration in its stored fields."""
-        for lead in self.sudo():
-            current = lead.registration_ids.sorted("id")[-1:]
-            lead.write({
-                "registration_id": current.id,
-                "registration_state": current.state or "draft",
-                "registration_number": current.name or False,
-                "protection_end_date": current.protection_end_date
-                if current.state == "approved" else False,
-            })
+        """Mirror each lead's latest registration in its stored fields, in one UPDATE."""
+        if not self:
+            return
+        self.env["crm.lead.registration"].flush_model()
+        self.flush_recordset(list(PROTECTED_FIELDS))
+        self.env.cr.execute(SQL(
+            """
+            UPDATE crm_lead l
+               SET registration_id = r.id,
+                   registration_state = COALESCE(r.state, 'draft'),
+                   registration_number = r.name,
+                   protection_end_date = CASE WHEN r.state = 'approved'
+                                              THEN r.protection_end_date END
+              FROM crm_lead l2
+              LEFT JOIN LATERAL (
+                    SELECT id, state, name, protection_end_date
+                      FROM crm_lead_registration
+                     WHERE lead_id = l2.id
+                  ORDER BY id DESC LIMIT 1
+              ) r ON TRUE
+             WHERE l.id = l2.id AND l.id IN %s
+            """,
+            tuple(self.ids),
+        ))
+        self.invalidate_recordset(list(PROTECTED_FIELDS) + ["registration_user_id"])
 
     def _prepare_registration_vals(self):
         self.ensure_one()
-        company = self.company_id or self.env.company
-        return {
-            "lead_id": self.id,
-            "company_id": company.id,
-            "user_id": (self.user_id or self.env.user).id,
-            "team_id": self.team_id.id,
-            "partner_id": self.partner_id.commercial_partner_id.id,
-            "customer_name": self._registration_customer_name(),
-            "customer_key": self._get_customer_key(),
-            "amount": self.expected_revenue,
-            "band": self.registration_band,
-            "date_submitted": fields.Datetime.now(),
-            "submitted_by_id": self.env.user.id,
-        }
+        return dict(
+            self._registration_keys(),
+            lead_id=self.id,
+            user_id=(self.user_id or self.env.user).id,
+            team_id=self.team_id.id,
+            partner_id=self.partner_id.commercial_partner_id.id,
+            customer_name=self._registration_customer_name(),
+            **{
+                "amount": self.expected_revenue,
+                "band": self.registration_band,
+                "date_submitted": fields.Datetime.now(),
+                "submitted_by_id": self.env.user.id,
+            },
+        )
 
     def _registration_customer_name(self):
         commercial = self.partner_id.commercial_partner_id
@@ -358,6 +434,7 @@ class CrmLead(models.Model):
                     name=lead.name, number=lead.registration_number,
                 ))
         self._check_registration_complete()
+        self._check_registration_limits()
         registrations = self.env["crm.lead.registration"]._create_from_leads(self)
         self._sync_registration()
         for reg in registrations:
@@ -370,6 +447,67 @@ class CrmLead(models.Model):
                 amount=reg.amount,
             ))
         registrations._start_review()
+        return True
+
+    def _check_registration_limits(self):
+        """The cap on active registrations per rep, and the re-claim cooldown."""
+        Registration = self.env["crm.lead.registration"].sudo()
+        owners = self.mapped(lambda l: l.user_id or self.env.user)
+        counts = dict(Registration._read_group(
+            [("user_id", "in", owners.ids), ("state", "in", ACTIVE_STATES)],
+            ["user_id"], ["__count"],
+        ))
+        today = fields.Date.context_today(self)
+        for lead in self:
+            owner = lead.user_id or self.env.user
+            company = lead.company_id or self.env.company
+            cap = company.registration_max_active
+            counts[owner] = counts.get(owner, 0) + 1
+            if cap and counts[owner] > cap:
+                raise UserError(self.env._(
+                    "%(owner)s already holds %(count)s active registrations, the most "
+                    "allowed: release or close one first.", owner=owner.name, count=cap,
+                ))
+            cooldown = company.registration_claim_cooldown_days
+            if not cooldown:
+                continue
+            vals = lead._registration_keys()
+            keys = [Domain(f, "=", vals[f]) for f in KEY_FIELDS if vals.get(f)]
+            if not keys:
+                continue
+            recent = Registration.search(
+                Domain("user_id", "=", owner.id)
+                & Domain("company_id", "=", company.id)
+                & Domain("state", "in", ("expired", "released"))
+                & Domain("date_closed", ">=", today - timedelta(days=cooldown))
+                & Domain.OR(keys),
+                order="date_closed desc", limit=1,
+            )
+            if recent:
+                raise UserError(self.env._(
+                    "%(owner)s let %(customer)s go on %(date)s (%(number)s): they may "
+                    "register it again from %(again)s.",
+                    owner=owner.name, customer=recent.customer_name,
+                    date=fields.Date.to_date(recent.date_closed), number=recent.name,
+                    again=fields.Date.to_date(recent.date_closed) + timedelta(days=cooldown),
+                ))
+
+    def action_registration_claim(self):
+        """Claim a customer from the public pool: take the opportunity, then register it."""
+        self.ensure_one()
+        if self.registration_state not in ("released", "expired") or not self.active \
+                or self.won_status != "pending":
+            raise UserError(self.env._("Only released or expired ongoing opportunities can be claimed."))
+        self.check_access("read")
+        if not self.env.user.has_group("opportunity_registration.group_registration_user"):
+            raise UserError(self.env._("Only registration users can claim customers."))
+        previous = self.user_id
+        self.sudo().with_context(registration_transfer=True).user_id = self.env.user
+        self.sudo()._message_log(body=self.env._(
+            "Claimed from the public pool by %(user)s (previous salesperson: %(previous)s).",
+            user=self.env.user.name, previous=previous.name or "-",
+        ))
+        self.with_user(self.env.user).action_registration_submit()
         return True
 
     def action_registration_withdraw(self, reason=False):

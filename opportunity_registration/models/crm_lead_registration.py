@@ -1,11 +1,19 @@
 from datetime import timedelta
 
+import logging
+
 import psycopg2.errors
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+_logger = logging.getLogger(__name__)
 
 ACTIVE_STATES = ("submitted", "approved")
+# Keys that identify a customer, each unique among active registrations.
+KEY_FIELDS = ("customer_key", "vat_key", "domain_key", "phone_key")
 REGISTRATION_STATES = [
     ("submitted", "Pending Review"),
     ("approved", "Registered"),
@@ -77,6 +85,23 @@ class CrmLeadRegistration(models.Model):
         "Customer Key", readonly=True, index="btree_not_null",
         help="Normalized customer identity used to detect conflicting registrations.",
     )
+    vat_key = fields.Char("Tax ID Key", readonly=True, index="btree_not_null")
+    domain_key = fields.Char("E-mail Domain Key", readonly=True, index="btree_not_null")
+    phone_key = fields.Char("Phone Key", readonly=True, index="btree_not_null")
+    product_line_id = fields.Many2one(
+        "crm.tag", "Product Line", readonly=True,
+        help="When locks are scoped by product line, the line this registration locks.",
+    )
+    last_follow_up_date = fields.Date(
+        "Last Follow-up", readonly=True, copy=False,
+        help="Last qualifying follow-up (done activity, logged note or meeting).",
+    )
+    expiry_warned = fields.Boolean("Expiry Warned", readonly=True, copy=False)
+    extension_end_date = fields.Date(
+        "Extension Granted Until", readonly=True, copy=False,
+        help="A manager allowed renewals beyond the maximum protection until this date.",
+    )
+    event_ids = fields.One2many("crm.lead.registration.event", "registration_id", "Lock History")
     amount = fields.Monetary(
         "Amount", readonly=True, currency_field="currency_id",
         help="Expected revenue as submitted, in the company currency.",
@@ -112,8 +137,24 @@ class CrmLeadRegistration(models.Model):
         "An opportunity can have only one active registration.",
     )
     _one_active_per_customer = models.UniqueIndex(
-        "(company_id, customer_key) WHERE state IN ('submitted', 'approved')",
+        "(company_id, COALESCE(product_line_id, 0), customer_key)"
+        " WHERE state IN ('submitted', 'approved')",
         "This customer already has an active registration.",
+    )
+    _one_active_per_vat = models.UniqueIndex(
+        "(company_id, COALESCE(product_line_id, 0), vat_key)"
+        " WHERE state IN ('submitted', 'approved')",
+        "A customer with this tax ID already has an active registration.",
+    )
+    _one_active_per_domain = models.UniqueIndex(
+        "(company_id, COALESCE(product_line_id, 0), domain_key)"
+        " WHERE state IN ('submitted', 'approved')",
+        "A customer with this e-mail domain already has an active registration.",
+    )
+    _one_active_per_phone = models.UniqueIndex(
+        "(company_id, COALESCE(product_line_id, 0), phone_key)"
+        " WHERE state IN ('submitted', 'approved')",
+        "A customer with this phone number already has an active registration.",
     )
 
     # ------------------------------------------------------------
@@ -212,11 +253,14 @@ class CrmLeadRegistration(models.Model):
                 "state": "approved",
                 "date_approved": now,
                 "approved_by_id": not automatic and self.env.user.id,
+                "last_follow_up_date": fields.Date.context_today(reg),
+                "expiry_warned": False,
                 "protection_end_date": fields.Date.context_today(reg) + timedelta(
                     days=reg._protection_days()
                 ),
             })
         self.lead_id._sync_registration()
+        self.env["crm.lead.registration.event"]._log(self, "granted")
         self._schedule_follow_up()
         for reg in self:
             if automatic:
@@ -469,12 +513,15 @@ class CrmLeadRegistration(models.Model):
             "protection_end_date": False,
         })
         self.lead_id._sync_registration()
+        self.env["crm.lead.registration.event"]._log(self, state, note=reason)
         self._close_review_activities()
+        bodies = {}
         for reg in self:
             body = message % {"number": reg.name, "user": self.env.user.name}
             if reason:
                 body = self.env._("%(message)s Reason: %(reason)s", message=body, reason=reason)
-            reg.lead_id._message_log(body=body)
+            bodies[reg.lead_id.id] = body
+        self.lead_id._message_log_batch(bodies=bodies)
 
     # ------------------------------------------------------------
     # ACTIONS
@@ -549,16 +596,135 @@ class CrmLeadRegistration(models.Model):
 
     @api.model
     def _cron_expire(self):
-        """Expire approved registrations whose protection ran out, in one pass."""
-        expired = self.sudo().search([
-            ("state", "=", "approved"),
-            ("protection_end_date", "<", fields.Date.context_today(self)),
-        ])
+        """Expire neglected or ended locks in one set-based pass per company."""
+        today = fields.Date.context_today(self)
+        expired = self.browse()
+        for company in self.env["res.company"].sudo().search([]):
+            neglected_since = today - timedelta(days=company.registration_neglect_days)
+            expired |= self.sudo().search([
+                ("company_id", "=", company.id),
+                ("state", "=", "approved"),
+                "|",
+                ("protection_end_date", "<", today),
+                ("last_follow_up_date", "<", neglected_since),
+            ])
         if expired:
             expired._close("expired", False, self.env._(
-                "Registration %(number)s expired: its protection period ended."
+                "Registration %(number)s expired: its protection period ended or the "
+                "customer was not followed up. The customer is back in the public pool."
             ))
-        return len(expired)
+        return expired
+
+    @api.model
+    def _cron_warn_expiry(self):
+        """Warn owners a few days before their lock ends (activity + e-mail)."""
+        today = fields.Date.context_today(self)
+        warned = self.browse()
+        for company in self.env["res.company"].sudo().search([]):
+            soon = today + timedelta(days=company.registration_warning_days)
+            warned |= self.sudo().search([
+                ("company_id", "=", company.id),
+                ("state", "=", "approved"),
+                ("expiry_warned", "=", False),
+                ("protection_end_date", "<=", soon),
+            ])
+        for reg in warned:
+            summary = self.env._("Registration %(number)s expires on %(date)s",
+                                 number=reg.name, date=reg.protection_end_date)
+            note = self.env._(
+                "Follow up %(customer)s (a done activity, a logged note or a meeting) "
+                "to keep it, or release it.", customer=reg.customer_name,
+            )
+            reg.lead_id.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", date_deadline=reg.protection_end_date,
+                user_id=reg.user_id.id, summary=summary, note=note,
+            )
+            reg.lead_id.sudo().message_notify(
+                partner_ids=reg.user_id.partner_id.ids, subject=summary, body=note,
+            )
+        warned.with_context(skip_validation_check=True).write({"expiry_warned": True})
+        return warned
+
+    @api.model
+    def _renew_from_follow_up(self, lead_ids, kind):
+        """Extend the locks of these leads after a qualifying follow-up."""
+        regs = self.sudo().search([("lead_id", "in", lead_ids), ("state", "=", "approved")])
+        regs = regs.filtered(lambda r: r.company_id["registration_renew_on_%s" % kind])
+        if not regs:
+            return regs
+        today = fields.Date.context_today(self)
+        renewed = self.browse()
+        for reg in regs:
+            company = reg.company_id
+            ceiling = max(
+                fields.Date.to_date(reg.date_approved) + timedelta(days=company.registration_max_days),
+                reg.extension_end_date or today,
+            )
+            end = min(max(reg.protection_end_date, today + timedelta(days=company.registration_renewal_days)), ceiling)
+            vals = {"last_follow_up_date": today, "expiry_warned": False}
+            if end > reg.protection_end_date:
+                vals["protection_end_date"] = end
+                renewed |= reg
+            reg.with_context(skip_validation_check=True).write(vals)
+        if renewed:
+            renewed.lead_id._sync_registration()
+            self.env["crm.lead.registration.event"]._log(renewed, "renewed", note=kind)
+        return renewed
+
+    def action_grant_extension(self, end_date, reason=False):
+        """A manager lets renewals go beyond the maximum protection until ``end_date``."""
+        if not self.env.user.has_group("opportunity_registration.group_registration_manager"):
+            raise AccessError(self.env._("Only registration managers can grant extensions."))
+        self._check_transition("release")
+        end_date = fields.Date.to_date(end_date)
+        if end_date <= fields.Date.context_today(self):
+            raise UserError(self.env._("An extension must end after today."))
+        self.with_context(skip_validation_check=True).sudo().write({
+            "extension_end_date": end_date,
+            "protection_end_date": end_date,
+            "expiry_warned": False,
+        })
+        self.lead_id._sync_registration()
+        self.env["crm.lead.registration.event"]._log(self, "extended", note=reason)
+        for reg in self:
+            reg.lead_id._message_log(body=self.env._(
+                "Protection of %(number)s extended until %(date)s by %(user)s.",
+                number=reg.name, date=end_date, user=self.env.user.name,
+            ))
+        return True
+
+    def action_transfer(self, user=None, partner=None, reason=False):
+        """Arbitration: give the registration to another rep or another customer account."""
+        if not self.env.user.has_group("opportunity_registration.group_registration_manager"):
+            raise AccessError(self.env._("Only registration managers can transfer registrations."))
+        if not reason:
+            raise UserError(self.env._("Say why the registration is transferred."))
+        if self.filtered(lambda r: r.state not in ACTIVE_STATES):
+            raise UserError(self.env._("Only an active registration can be transferred."))
+        for reg in self:
+            note = []
+            lead = reg.lead_id.sudo()
+            if user and user != reg.user_id:
+                note.append(self.env._("owner %(old)s → %(new)s", old=reg.user_id.name, new=user.name))
+                lead.with_context(registration_transfer=True).user_id = user
+                reg.with_context(skip_validation_check=True).sudo().user_id = user
+            if partner and partner != reg.partner_id:
+                note.append(self.env._("customer %(old)s → %(new)s",
+                                       old=reg.customer_name, new=partner.display_name))
+                lead.partner_id = partner
+                vals = {k: v for k, v in lead._prepare_registration_vals().items() if k in (
+                    "partner_id", "customer_name") + KEY_FIELDS}
+                self._check_conflicts([dict(vals, company_id=reg.company_id.id,
+                                            product_line_id=reg.product_line_id.id)], exclude=reg)
+                reg.with_context(skip_validation_check=True).sudo().write(vals)
+            text = "; ".join(note)
+            self.env["crm.lead.registration.event"]._log(reg, "transferred", note="%s. %s" % (text, reason))
+            lead._message_log(body=self.env._(
+                "Registration %(number)s transferred by %(user)s: %(changes)s. Reason: %(reason)s",
+                number=reg.name, user=self.env.user.name, changes=text, reason=reason,
+            ))
+        self.lead_id._sync_registration()
+        return True
 
     # ------------------------------------------------------------
     # SUBMISSION
@@ -587,27 +753,66 @@ class CrmLeadRegistration(models.Model):
         return registrations
 
     @api.model
-    def _check_conflicts(self, vals_list):
-        keys = {v["customer_key"] for v in vals_list if v.get("customer_key")}
-        if not keys:
-            return
-        holders = self.sudo().search([
-            ("customer_key", "in", list(keys)),
-            ("state", "in", ACTIVE_STATES),
-            ("company_id", "in", list({v["company_id"] for v in vals_list})),
-        ])
-        for holder in holders:
-            raise UserError(holder._conflict_message())
-        seen = set()
+    def _conflict_domain(self, vals_list, exclude=None):
+        """Active registrations sharing any key with ``vals_list``, in their scope."""
+        domains = []
         for vals in vals_list:
-            key = (vals["company_id"], vals.get("customer_key"))
-            if key[1] and key in seen:
-                raise UserError(self.env._(
-                    "Two of the selected opportunities are for the same customer "
-                    "(%(customer)s): register only one of them.",
-                    customer=vals.get("customer_name"),
-                ))
-            seen.add(key)
+            keys = [Domain(f, "=", vals[f]) for f in KEY_FIELDS if vals.get(f)]
+            if not keys:
+                continue
+            domains.append(
+                Domain("company_id", "=", vals["company_id"])
+                & Domain("product_line_id", "=", vals.get("product_line_id") or False)
+                & Domain.OR(keys)
+            )
+        if not domains:
+            return None
+        domain = Domain("state", "in", ACTIVE_STATES) & Domain.OR(domains)
+        if exclude:
+            domain &= Domain("id", "not in", exclude.ids)
+        return domain
+
+    @api.model
+    def _check_conflicts(self, vals_list, exclude=None):
+        domain = self._conflict_domain(vals_list, exclude)
+        if domain is not None:
+            holder = self.sudo().search(domain, limit=1)
+            if holder:
+                self._log_conflict_refused(holder, vals_list)
+                raise UserError(holder._conflict_message())
+        seen = {}
+        for vals in vals_list:
+            for field in KEY_FIELDS:
+                key = (vals["company_id"], vals.get("product_line_id"), field, vals.get(field))
+                if vals.get(field) and key in seen:
+                    raise UserError(self.env._(
+                        "Two of the selected opportunities are for the same customer "
+                        "(%(customer)s): register only one of them.",
+                        customer=vals.get("customer_name"),
+                    ))
+                seen[key] = vals
+
+    @api.model
+    def _log_conflict_refused(self, holder, vals_list):
+        """Keep a trace of the refusal, which the caller's rollback would erase."""
+        notes = ", ".join(str(v.get("customer_name")) for v in vals_list)
+        values = {
+            "registration_id": holder.id,
+            "lead_id": holder.lead_id.id,
+            "company_id": holder.company_id.id,
+            "event": "conflict_refused",
+            "user_id": self.env.uid,
+            "owner_id": holder.user_id.id,
+            "protection_end_date": holder.protection_end_date,
+            "note": self.env._("Refused for %(user)s (%(customers)s)",
+                               user=self.env.user.name, customers=notes),
+        }
+        try:
+            with self.env.registry.cursor() as cr:
+                self.env(cr=cr, user=SUPERUSER_ID)["crm.lead.registration.event"].create(values)
+        except Exception:  # noqa: BLE001 - a failed trace must not hide the conflict
+            _logger.warning("Could not log a refused registration conflict: %s", values,
+                            exc_info=True)
 
     def _conflict_message(self):
         self.ensure_one()

@@ -1,4 +1,6 @@
-from odoo import fields, models
+from odoo import api, fields, models
+
+from .customer_identity import DEFAULT_FREE_MAIL_DOMAINS
 
 
 class ResCompany(models.Model):
@@ -12,15 +14,70 @@ class ResCompany(models.Model):
     registration_require_source = fields.Boolean("Require Source")
     registration_require_category = fields.Boolean("Require Category")
     registration_protection_days = fields.Integer("Protection Period (days)", default=90)
+    registration_scope = fields.Selection(
+        [("customer", "Customer"), ("product_line", "Customer and Product Line")],
+        "Lock Scope", default="customer", required=True,
+        help="Customer: one registration locks the customer for everything. Customer "
+        "and Product Line: teams selling different lines to one customer do not collide.",
+    )
+    registration_free_mail_domains = fields.Text(
+        "Free-mail Domains", default=lambda self: self._default_free_mail_domains(),
+        help="E-mail domains that do not identify a company (one per line or "
+        "separated by commas).",
+    )
+    registration_renew_on_activity = fields.Boolean("Renew on Done Activity", default=True)
+    registration_renew_on_note = fields.Boolean("Renew on Logged Note", default=True)
+    registration_renew_on_meeting = fields.Boolean("Renew on Meeting", default=True)
+    registration_renewal_days = fields.Integer(
+        "Renewal (days)", default=30,
+        help="A qualifying follow-up keeps the customer locked for at least this many days.",
+    )
+    registration_max_days = fields.Integer(
+        "Maximum Protection (days)", default=180,
+        help="Renewals never extend the lock beyond this many days after approval; "
+        "a manager may grant an extension.",
+    )
+    registration_neglect_days = fields.Integer(
+        "Release After Neglect (days)", default=30,
+        help="Without qualifying follow-up for this many days, the lock expires.",
+    )
+    registration_warning_days = fields.Integer(
+        "Warn Before Expiry (days)", default=7,
+    )
+    registration_claim_cooldown_days = fields.Integer(
+        "Re-claim Cooldown (days)", default=30,
+        help="How long the previous owner must wait before registering again a "
+        "customer they let expire or released.",
+    )
+    registration_max_active = fields.Integer(
+        "Active Registrations per Rep", default=0,
+        help="Most registrations one rep may hold at once; 0 means no limit.",
+    )
     registration_escalation_days = fields.Integer(
         "Escalate Reviews After (working days)", default=2,
         help="A review pending longer than this is escalated to the next band's approver.",
     )
 
+    _registration_lock_days_positive = models.Constraint(
+        "CHECK (registration_renewal_days > 0 AND registration_max_days > 0"
+        " AND registration_neglect_days > 0 AND registration_warning_days >= 0"
+        " AND registration_claim_cooldown_days >= 0 AND registration_max_active >= 0"
+        " AND registration_escalation_days >= 0)",
+        "Registration periods must be positive and limits cannot be negative.",
+    )
     _registration_protection_days_positive = models.Constraint(
         "CHECK (registration_protection_days > 0)",
         "The protection period must be at least one day.",
     )
+
+    @api.model
+    def _default_free_mail_domains(self):
+        return "\n".join(sorted(DEFAULT_FREE_MAIL_DOMAINS))
+
+    def _registration_free_mail_domains(self):
+        self.ensure_one()
+        text = self.registration_free_mail_domains or ""
+        return {d.strip().lower() for d in text.replace(",", "\n").splitlines() if d.strip()}
 
     def _registration_band(self, amount):
         """Band code of an amount in company currency; lower bounds are inclusive."""

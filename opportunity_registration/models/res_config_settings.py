@@ -31,3 +31,14 @@ class ResConfigSettings(models.TransientModel):
     registration_escalation_days = fields.Integer(
         related="company_id.registration_escalation_days", readonly=False
     )
+    registration_scope = fields.Selection(related="company_id.registration_scope", readonly=False)
+    registration_free_mail_domains = fields.Text(related="company_id.registration_free_mail_domains", readonly=False)
+    registration_renew_on_activity = fields.Boolean(related="company_id.registration_renew_on_activity", readonly=False)
+    registration_renew_on_note = fields.Boolean(related="company_id.registration_renew_on_note", readonly=False)
+    registration_renew_on_meeting = fields.Boolean(related="company_id.registration_renew_on_meeting", readonly=False)
+    registration_renewal_days = fields.Integer(related="company_id.registration_renewal_days", readonly=False)
+    registration_max_days = fields.Integer(related="company_id.registration_max_days", readonly=False)
+    registration_neglect_days = fields.Integer(related="company_id.registration_neglect_days", readonly=False)
+    registration_warning_days = fields.Integer(related="company_id.registration_warning_days", readonly=False)
+    registration_claim_cooldown_days = fields.Integer(related="company_id.registration_claim_cooldown_days", readonly=False)
+    registration_max_active = fields.Integer(related="company_id.registration_max_active", readonly=False)

@@ -1,1 +1,2 @@
 from . import crm_lead_registration_reason
+from . import crm_lead_registration_arbitration

@@ -1,0 +1,51 @@
+from odoo import api, fields, models
+
+LOCK_EVENTS = [
+    ("submitted", "Submitted"),
+    ("granted", "Lock Granted"),
+    ("renewed", "Lock Renewed"),
+    ("extended", "Extension Granted"),
+    ("expired", "Lock Expired"),
+    ("released", "Released to Public Pool"),
+    ("withdrawn", "Withdrawn"),
+    ("rejected", "Rejected"),
+    ("transferred", "Transferred"),
+    ("conflict_refused", "Conflict Refused"),
+]
+
+
+class CrmLeadRegistrationEvent(models.Model):
+    """Lock history: every change of who holds a customer, and every refusal."""
+
+    _name = "crm.lead.registration.event"
+    _description = "Registration Lock Event"
+    _order = "date desc, id desc"
+
+    registration_id = fields.Many2one(
+        "crm.lead.registration", "Registration", index=True, ondelete="cascade"
+    )
+    lead_id = fields.Many2one("crm.lead", "Opportunity", index=True, ondelete="cascade")
+    company_id = fields.Many2one("res.company", "Company", required=True,
+                                 default=lambda self: self.env.company)
+    event = fields.Selection(LOCK_EVENTS, "Event", required=True)
+    date = fields.Datetime("Date", required=True, default=fields.Datetime.now)
+    user_id = fields.Many2one("res.users", "By", default=lambda self: self.env.user)
+    owner_id = fields.Many2one("res.users", "Owner")
+    protection_end_date = fields.Date("Protection End")
+    note = fields.Text("Note")
+
+    @api.model
+    def _log(self, registrations, event, note=False, **extra):
+        """One event per registration, in one INSERT."""
+        return self.sudo().create([
+            dict({
+                "registration_id": reg.id,
+                "lead_id": reg.lead_id.id,
+                "company_id": reg.company_id.id,
+                "event": event,
+                "owner_id": reg.user_id.id,
+                "protection_end_date": reg.protection_end_date,
+                "note": note,
+            }, **extra)
+            for reg in registrations
+        ])

@@ -1,0 +1,75 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+
+class CrmLeadRegistrationArbitration(models.TransientModel):
+    """A manager settles who holds a customer, with a reason that is logged."""
+
+    _name = "crm.lead.registration.arbitration"
+    _description = "Registration Arbitration"
+
+    lead_id = fields.Many2one("crm.lead", "Opportunity", required=True, readonly=True)
+    registration_id = fields.Many2one(
+        "crm.lead.registration", "Holding Registration", required=True, readonly=True
+    )
+    holder_lead_id = fields.Many2one(related="registration_id.lead_id", string="Held Opportunity")
+    holder_user_id = fields.Many2one(related="registration_id.user_id", string="Holder")
+    holder_date_submitted = fields.Datetime(related="registration_id.date_submitted", string="Registered On")
+    holder_last_follow_up = fields.Date(related="registration_id.last_follow_up_date", string="Last Follow-up")
+    holder_protection_end = fields.Date(related="registration_id.protection_end_date", string="Protected Until")
+    holder_event_ids = fields.One2many(related="registration_id.event_ids", string="Holder's Timeline")
+    challenger_user_id = fields.Many2one(related="lead_id.user_id", string="Challenger")
+    challenger_create_date = fields.Datetime(related="lead_id.create_date", string="Challenger's Opportunity Created")
+    challenger_activity_date = fields.Datetime(
+        related="lead_id.date_last_stage_update", string="Challenger's Last Stage Change"
+    )
+    decision = fields.Selection(
+        [
+            ("keep", "Keep the holder"),
+            ("give_to_challenger", "Give the customer to the challenger"),
+            ("transfer_user", "Transfer the registration to another rep"),
+            ("transfer_partner", "Move the registration to another customer account"),
+        ],
+        "Decision", required=True, default="keep",
+    )
+    new_user_id = fields.Many2one("res.users", "New Owner", domain="[('share', '=', False)]")
+    new_partner_id = fields.Many2one("res.partner", "Customer Account")
+    reason = fields.Text("Reason", required=True)
+
+    @api.model
+    def default_get(self, fields_list):
+        values = super().default_get(fields_list)
+        lead = self.env["crm.lead"].browse(values.get("lead_id") or self.env.context.get("active_id"))
+        if lead and not values.get("registration_id"):
+            holder = lead.registration_id if lead.registration_state in ("submitted", "approved") \
+                else lead.registration_conflict_ids[:1].registration_id
+            values["registration_id"] = holder.id
+        return values
+
+    def action_confirm(self):
+        self.ensure_one()
+        holder = self.registration_id
+        if self.decision == "transfer_user":
+            if not self.new_user_id:
+                raise UserError(self.env._("Choose the new owner."))
+            holder.action_transfer(user=self.new_user_id, reason=self.reason)
+        elif self.decision == "transfer_partner":
+            if not self.new_partner_id:
+                raise UserError(self.env._("Choose the customer account."))
+            holder.action_transfer(partner=self.new_partner_id, reason=self.reason)
+        elif self.decision == "give_to_challenger":
+            if self.lead_id == holder.lead_id:
+                raise UserError(self.env._("Open the challenger's opportunity to give it the customer."))
+            holder.action_release(reason=self.env._("Arbitration: %(reason)s", reason=self.reason))
+            self.lead_id.sudo().with_user(self.lead_id.user_id or self.env.user).action_registration_submit()
+        else:
+            self.env["crm.lead.registration.event"]._log(
+                holder, "transferred",
+                note=self.env._("Arbitration kept %(owner)s: %(reason)s",
+                                owner=holder.user_id.name, reason=self.reason),
+            )
+            self.lead_id._message_log(body=self.env._(
+                "Arbitration by %(user)s: %(owner)s keeps the customer. Reason: %(reason)s",
+                user=self.env.user.name, owner=holder.user_id.name, reason=self.reason,
+            ))
+        return {"type": "ir.actions.act_window_close"}
