@@ -266,7 +266,7 @@ class CrmLead(models.Model):
         """While a customer is locked, only a manager may give it to someone else."""
         locked = self.filtered(
             lambda l: l.registration_state in ACTIVE_STATES
-            and l.registration_id.user_id.id != user_id
+            and l.sudo().registration_id.user_id.id != user_id
         )
         if locked and not self.env.user.has_group(
             "opportunity_registration.group_registration_manager"

@@ -2,4 +2,5 @@ from . import test_customer_identity
 from . import test_registration_lifecycle
 from . import test_registration_approval
 from . import test_registration_install
+from . import test_registration_locks
 from . import test_registration_ui

@@ -80,7 +80,7 @@ class RegistrationCase(TransactionCase):
     def _lead(self, user=None, **overrides):
         user = user or self.rep
         vals = self._lead_vals(user_id=user.id, **overrides)
-        return self.env["crm.lead"].with_user(user).create(vals)
+        return self.env["crm.lead"].with_user(user).create(vals).with_env(self.env)
 
     def _messages(self, lead):
         return lead.message_ids.mapped(lambda m: m.body and str(m.body) or "")

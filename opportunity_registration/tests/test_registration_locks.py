@@ -1,0 +1,292 @@
+from datetime import timedelta
+
+from odoo import fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import Form, tagged
+
+from .common import RegistrationCase
+
+
+@tagged("post_install", "-at_install", "opportunity_registration")
+class TestRegistrationLocks(RegistrationCase):
+
+    def _approved(self, user=None, **overrides):
+        lead = self._lead(user=user, expected_revenue=5000, **overrides)
+        lead.with_user(user or self.rep).action_registration_submit()
+        self.assertEqual(lead.registration_state, "approved")
+        return lead
+
+    def _age(self, lead, **vals):
+        lead.registration_id.sudo().with_context(skip_validation_check=True).write(vals)
+        lead._sync_registration()
+
+    # ------------------------------------------------------------
+    # Every key identifies the customer
+    # ------------------------------------------------------------
+
+    def test_each_key_alone_finds_the_holder(self):
+        self.customer.vat = "91330100MA27XK5X1U"
+        self._approved()
+        other = self.env["res.partner"].create({"name": "Cloud Atlas", "is_company": True})
+        cases = {
+            "same partner": {"partner_id": self.customer.id},
+            "same name, other spelling": {"partner_id": False, "partner_name": "杭州云图科技股份有限公司"},
+            "same tax id": {"partner_id": self.env["res.partner"].create({
+                "name": "Yuntu HZ", "is_company": True, "vat": "91330100-MA27XK5X1U"}).id},
+            "same e-mail domain": {"partner_id": other.id, "email_from": "ceo@yuntu.example.com"},
+            "same phone": {"partner_id": other.id, "phone": "0571 8888 6666"},
+        }
+        for label, vals in cases.items():
+            vals.setdefault("email_from", "x@unrelated%d.example.org" % len(label))
+            vals.setdefault("phone", "+86 21 5555 %04d" % len(label))
+            rival = self._lead(user=self.rep2, name=label, **vals)
+            self.assertEqual(rival.registration_conflict_ids.registration_id.user_id, self.rep, label)
+            with self.assertRaisesRegex(UserError, "Rep Zhang", msg=label):
+                rival.with_user(self.rep2).action_registration_submit()
+
+    def test_free_mail_and_unusable_keys_never_match(self):
+        self._approved(email_from="boss@qq.com")
+        for name, email in [("Other A", "someone@qq.com"), ("Other B", "!!!@@@")]:
+            rival = self._lead(user=self.rep2, partner_id=False, partner_name=name, email_from=email)
+            self.assertFalse(rival.registration_conflict_ids, name)
+        rival = self._lead(user=self.rep2, partner_id=False, partner_name="!!!", phone="+")
+        self.assertFalse(rival.registration_conflict_ids)
+
+    def test_free_mail_domains_follow_settings(self):
+        self.company.registration_free_mail_domains = "yuntu.example.com"
+        self._approved()
+        rival = self._lead(user=self.rep2, partner_id=False, partner_name="Different Co",
+                           email_from="a@yuntu.example.com", phone="+86 21 1111 2222")
+        self.assertFalse(rival.registration_conflict_ids)
+
+    def test_product_line_scope(self):
+        self.company.registration_scope = "product_line"
+        erp, crm_line = self.env["crm.tag"].create([{"name": "ERP"}, {"name": "CRM"}])
+        self._approved(registration_product_line_id=erp.id)
+        other_line = self._lead(user=self.rep2, registration_product_line_id=crm_line.id)
+        self.assertFalse(other_line.registration_conflict_ids)
+        other_line.with_user(self.rep2).action_registration_submit()
+        self.assertIn(other_line.registration_state, ("submitted", "approved"))
+        same_line = self._lead(user=self.rep2, name="again", registration_product_line_id=erp.id)
+        with self.assertRaisesRegex(UserError, "Rep Zhang"):
+            same_line.with_user(self.rep2).action_registration_submit()
+
+    def test_database_refuses_a_second_active_registration(self):
+        """The guard holds without the Python check (two workers racing)."""
+        lead = self._approved()
+        rival = self._lead(user=self.rep2, name="race")
+        vals = rival.with_user(self.rep2)._prepare_registration_vals()
+        # The insert fails on the index; the refusal then names the holder.
+        with self.assertRaisesRegex(UserError, "Rep Zhang"), self.env.cr.savepoint():
+            Registration = self.env["crm.lead.registration"].with_user(self.rep2)
+            original = type(Registration)._check_conflicts
+            calls = []
+
+            def skip_first_check(model, vals_list, exclude=None):
+                calls.append(1)
+                if len(calls) > 1:
+                    return original(model, vals_list, exclude)
+                return None
+
+            self.patch(type(Registration), "_check_conflicts", skip_first_check)
+            Registration._create_from_leads(rival.with_user(self.rep2))
+        self.assertEqual(len(calls), 2, "the first check was skipped, the index refused the insert")
+        self.assertTrue(vals["customer_key"])
+        self.assertEqual(lead.registration_state, "approved")
+        self.assertFalse(rival.registration_ids)
+
+    # ------------------------------------------------------------
+    # Protection period
+    # ------------------------------------------------------------
+
+    def test_follow_up_renews_up_to_the_maximum(self):
+        self.company.write({"registration_renewal_days": 120, "registration_max_days": 100})
+        lead = self._approved()
+        reg = lead.registration_id
+        self.assertEqual(reg.protection_end_date, self.today + timedelta(days=90))
+
+        lead.with_user(self.rep).write({"description": "just an edit"})
+        self.assertEqual(reg.protection_end_date, self.today + timedelta(days=90), "not any write")
+
+        lead.with_user(self.rep).message_post(body="Visited the plant", message_type="comment",
+                                              subtype_xmlid="mail.mt_note")
+        self.assertEqual(reg.protection_end_date, self.today + timedelta(days=100), "capped")
+        self.assertEqual(lead.protection_end_date, reg.protection_end_date)
+        self.assertEqual(reg.last_follow_up_date, self.today)
+        self.assertIn("renewed", reg.event_ids.mapped("event"))
+
+    def test_done_activity_and_meeting_renew(self):
+        lead = self._approved()
+        reg = lead.registration_id
+        self._age(lead, protection_end_date=self.today + timedelta(days=3),
+                  last_follow_up_date=self.today - timedelta(days=20))
+        activity = lead.activity_schedule("mail.mail_activity_data_call", user_id=self.rep.id)
+        activity.with_user(self.rep).action_feedback(feedback="Called the CFO")
+        self.assertEqual(reg.protection_end_date, self.today + timedelta(days=30))
+        self.assertEqual(reg.last_follow_up_date, self.today)
+
+        self.company.registration_renewal_days = 45
+        self.env["calendar.event"].with_user(self.rep).create({
+            "name": "Demo", "opportunity_id": lead.id,
+            "start": fields.Datetime.now(), "stop": fields.Datetime.now() + timedelta(hours=1),
+        })
+        self.assertEqual(reg.protection_end_date, self.today + timedelta(days=45))
+
+        self.company.registration_renew_on_meeting = False
+        self.company.registration_renewal_days = 60
+        self.env["calendar.event"].create({
+            "name": "Demo 2", "opportunity_id": lead.id,
+            "start": fields.Datetime.now(), "stop": fields.Datetime.now() + timedelta(hours=1),
+        })
+        self.assertEqual(reg.protection_end_date, self.today + timedelta(days=45), "meetings off")
+
+    def test_neglect_and_end_expire_in_one_pass_and_warn_first(self):
+        self.company.write({"registration_neglect_days": 30, "registration_warning_days": 7})
+        neglected = self._approved()
+        ending = self._approved(partner_id=False, partner_name="Ending Ltd")
+        soon = self._approved(partner_id=False, partner_name="Soon Ltd")
+        fine = self._approved(partner_id=False, partner_name="Fine Ltd")
+        self._age(neglected, last_follow_up_date=self.today - timedelta(days=31))
+        self._age(ending, protection_end_date=self.today - timedelta(days=1))
+        self._age(soon, protection_end_date=self.today + timedelta(days=5))
+
+        warned = self.env["crm.lead.registration"]._cron_warn_expiry()
+        self.assertEqual(warned, soon.registration_id | ending.registration_id)
+        self.assertTrue(soon.activity_ids.filtered(lambda a: "expires on" in a.summary))
+        self.assertFalse(self.env["crm.lead.registration"]._cron_warn_expiry(), "warned once")
+
+        expired = self.env["crm.lead.registration"]._cron_expire()
+        self.assertEqual(expired, neglected.registration_id | ending.registration_id)
+        self.assertEqual(neglected.registration_state, "expired")
+        self.assertFalse(neglected.protection_end_date)
+        self.assertEqual(fine.registration_state, "approved")
+        self.assertIn("expired", neglected.registration_event_ids.mapped("event"))
+
+    def test_manager_extension(self):
+        lead = self._approved()
+        with self.assertRaises(AccessError):
+            lead.registration_id.with_user(self.rep).action_grant_extension(self.today + timedelta(days=300))
+        end = self.today + timedelta(days=300)
+        lead.registration_id.with_user(self.manager).action_grant_extension(end, reason="Tender")
+        self.assertEqual(lead.protection_end_date, end)
+        self.assertIn("extended", lead.registration_event_ids.mapped("event"))
+
+    # ------------------------------------------------------------
+    # Public pool, takeover, limits
+    # ------------------------------------------------------------
+
+    def test_released_customer_is_claimed_from_the_public_pool(self):
+        lead = self._approved()
+        lead.with_user(self.rep).action_registration_release(reason="No budget this year")
+        pool = self.env["crm.lead"].with_user(self.rep2).search([
+            ("registration_state", "in", ("released", "expired")), ("id", "=", lead.id),
+        ])
+        self.assertEqual(pool, lead, "every rep sees the public pool")
+        with self.assertRaises(AccessError):
+            lead.with_user(self.rep2).write({"name": "mine now"})
+        lead.with_user(self.rep2).action_registration_claim()
+        self.assertEqual(lead.user_id, self.rep2)
+        self.assertEqual(lead.registration_id.user_id, self.rep2)
+        self.assertIn(lead.registration_state, ("submitted", "approved"))
+        self.assertEqual(len(lead.registration_ids), 2)
+
+    def test_previous_owner_waits_for_the_cooldown(self):
+        self.company.registration_claim_cooldown_days = 30
+        lead = self._approved()
+        lead.with_user(self.rep).action_registration_release()
+        with self.assertRaisesRegex(UserError, "may register it again from"):
+            lead.with_user(self.rep).action_registration_submit()
+        self.company.registration_claim_cooldown_days = 0
+        lead.with_user(self.rep).action_registration_submit()
+        self.assertIn(lead.registration_state, ("submitted", "approved"))
+
+    def test_cap_on_active_registrations(self):
+        self.company.registration_max_active = 1
+        self._approved()
+        second = self._lead(partner_id=False, partner_name="Second Ltd")
+        with self.assertRaisesRegex(UserError, "the most allowed"):
+            second.with_user(self.rep).action_registration_submit()
+
+    def test_locked_opportunity_cannot_be_taken_over(self):
+        lead = self._approved()
+        lead.sudo().user_id = False  # visible to every rep, still locked by Rep Zhang
+        with self.assertRaisesRegex(UserError, "registered by Rep Zhang"):
+            lead.with_user(self.rep2).write({"user_id": self.rep2.id})
+        with self.assertRaisesRegex(UserError, "registered by Rep Zhang"):
+            with Form(lead.with_user(self.rep2)) as form:
+                form.user_id = self.rep2
+        lead.with_user(self.rep2).write({"user_id": self.rep.id})  # back to the owner is fine
+        lead.with_user(self.manager).write({"user_id": self.rep2.id})  # a manager may
+        self.assertEqual(lead.user_id, self.rep2)
+
+    # ------------------------------------------------------------
+    # Arbitration
+    # ------------------------------------------------------------
+
+    def _arbitrate(self, lead, **vals):
+        action = self.env.ref("opportunity_registration.crm_lead_registration_arbitration_action")
+        wizard = self.env[action.res_model].with_user(self.manager).with_context(
+            active_id=lead.id, default_lead_id=lead.id
+        ).create(vals)
+        wizard.action_confirm()
+        return wizard
+
+    def test_arbitration_gives_the_customer_to_the_challenger(self):
+        holder = self._approved()
+        challenger = self._lead(user=self.rep2, name="Challenger")
+        wizard = self._arbitrate(challenger, decision="give_to_challenger",
+                                 reason="Rep Li met them first")
+        self.assertEqual(wizard.registration_id, holder.registration_id)
+        self.assertEqual(holder.registration_state, "released")
+        self.assertIn(challenger.registration_state, ("submitted", "approved"))
+        self.assertEqual(challenger.registration_id.user_id, self.rep2)
+        self.assertTrue(any("Rep Li met them first" in b for b in self._messages(holder)))
+
+    def test_arbitration_transfers_owner_or_account(self):
+        holder = self._approved()
+        with self.assertRaisesRegex(UserError, "Say why"):
+            holder.registration_id.with_user(self.manager).action_transfer(user=self.rep2)
+        with self.assertRaises(AccessError):
+            holder.registration_id.with_user(self.rep).action_transfer(user=self.rep2, reason="x")
+        self._arbitrate(holder, decision="transfer_user", new_user_id=self.rep2.id,
+                        reason="Rep Zhang moved to another region")
+        self.assertEqual(holder.registration_id.user_id, self.rep2)
+        self.assertEqual(holder.user_id, self.rep2)
+        self.assertEqual(holder.registration_state, "approved", "no reject and resubmit")
+
+        group = self.env["res.partner"].create({"name": "Zhejiang Cloud Atlas", "is_company": True})
+        self._arbitrate(holder, decision="transfer_partner", new_partner_id=group.id,
+                        reason="Contract signed by the group")
+        self.assertEqual(holder.registration_id.customer_name, "Zhejiang Cloud Atlas")
+        self.assertEqual(holder.registration_id.customer_key, "zhejiangcloudatlas")
+        events = holder.registration_event_ids.filtered(lambda e: e.event == "transferred")
+        self.assertEqual(len(events), 2)
+
+    def test_lock_history_records_each_change(self):
+        lead = self._approved()
+        lead.with_user(self.rep).action_registration_release(reason="lost interest")
+        self.assertEqual(
+            sorted(lead.registration_event_ids.mapped("event")), ["granted", "released"]
+        )
+        released = lead.registration_event_ids.filtered(lambda e: e.event == "released")
+        self.assertEqual(released.note, "lost interest")
+        self.assertEqual(released.user_id, self.rep)
+
+    def test_conflict_refusal_is_logged_outside_the_transaction(self):
+        holder = self._approved()
+        logged = []
+        Event = type(self.env["crm.lead.registration.event"])
+        original = Event.create
+
+        def spy(model, vals_list):
+            logged.append(vals_list)
+            return original(model, vals_list)
+
+        self.patch(Event, "create", spy)
+        rival = self._lead(user=self.rep2, name="rival")
+        with self.assertRaises(UserError):
+            rival.with_user(self.rep2).action_registration_submit()
+        refused = [v for v in logged if isinstance(v, dict) and v.get("event") == "conflict_refused"]
+        self.assertEqual(len(refused), 1)
+        self.assertEqual(refused[0]["registration_id"], holder.registration_id.id)
+        self.assertIn("Rep Li", refused[0]["note"])
