@@ -290,3 +290,28 @@ class TestRegistrationLocks(RegistrationCase):
         self.assertEqual(len(refused), 1)
         self.assertEqual(refused[0]["registration_id"], holder.registration_id.id)
         self.assertIn("Rep Li", refused[0]["note"])
+
+    def test_submit_costs_a_constant_number_of_queries(self):
+        """Submitting does not grow with the database or with the customer's history."""
+        def submit_count(lead):
+            lead = lead.with_user(self.rep)
+            self.env.flush_all()
+            self.env.invalidate_all()
+            before = self.env.cr.sql_log_count
+            lead.action_registration_submit()
+            self.env.flush_all()
+            return self.env.cr.sql_log_count - before
+
+        def with_history(name, count):
+            for index in range(count):
+                old = self._lead(partner_id=False, partner_name=name, name="old %d" % index)
+                old.with_user(self.rep).action_registration_submit()
+                old.with_user(self.rep).action_registration_withdraw()
+            return self._lead(partner_id=False, partner_name=name)
+
+        # The company's first registration creates its sequence and bands once.
+        submit_count(self._lead(partner_id=False, partner_name="Warm Up Ltd"))
+        small = submit_count(with_history("Short History Ltd", 2))
+        large = submit_count(with_history("Long History Ltd", 8))
+        self.assertEqual(small, large, "the count does not grow with the customer's history")
+        self.assertLessEqual(large, 100)
