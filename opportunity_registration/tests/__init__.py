@@ -4,3 +4,4 @@ from . import test_registration_approval
 from . import test_registration_install
 from . import test_registration_locks
 from . import test_registration_ui
+from . import test_translations

@@ -1,0 +1,62 @@
+"""Refresh i18n/opportunity_registration.pot and i18n/zh_CN.po from the code.
+
+Run with the project's venv python after `make setup`, against a database
+that has the module installed (default: opportunity_registration_test):
+
+    .venv/bin/python scripts/update_translations.py [DB] [extra.tsv ...]
+
+Existing translations in zh_CN.po are kept; new terms take their Chinese from
+the optional TSV files (English<TAB>Chinese). Terms left untranslated are
+listed and the script exits 1 — the test suite checks the same thing.
+"""
+
+import pathlib
+import subprocess
+import sys
+
+import polib
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+I18N = ROOT / "opportunity_registration" / "i18n"
+CACHE_ODOO = pathlib.Path.home() / ".cache" / "opportunity_registration" / "odoo-19" / "usr"
+
+
+def main():
+    db = sys.argv[1] if len(sys.argv) > 1 else "opportunity_registration_test"
+    pot_path = I18N / "opportunity_registration.pot"
+    subprocess.run(
+        [sys.executable, str(CACHE_ODOO / "bin" / "odoo"), "i18n", "export",
+         "-c", str(ROOT / ".odoo.conf"), "-d", db, "-l", "pot", "-o", str(pot_path),
+         "opportunity_registration"],
+        check=True,
+    )
+    known = {}
+    po_path = I18N / "zh_CN.po"
+    if po_path.exists():
+        known.update({e.msgid: e.msgstr for e in polib.pofile(str(po_path)) if e.msgstr})
+    for tsv in sys.argv[2:]:
+        for line in pathlib.Path(tsv).read_text(encoding="utf-8").splitlines():
+            if "\t" in line:
+                msgid, msgstr = line.split("\t", 1)
+                known.setdefault(msgid.replace("\\n", "\n"), msgstr.replace("\\n", "\n"))
+    pot = polib.pofile(str(pot_path))
+    po = polib.POFile(wrapwidth=78)
+    po.metadata = dict(pot.metadata, Language="zh_CN", **{
+        "Content-Type": "text/plain; charset=UTF-8",
+        "Plural-Forms": "nplurals=1; plural=0;",
+    })
+    missing = []
+    for entry in pot:
+        entry.msgstr = known.get(entry.msgid, "")
+        if not entry.msgstr:
+            missing.append(entry.msgid)
+        po.append(entry)
+    po.save(str(po_path))
+    print("%d terms, %d untranslated" % (len(pot), len(missing)))
+    for msgid in missing:
+        print("  untranslated:", repr(msgid))
+    return 1 if missing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
