@@ -86,7 +86,8 @@ class CrmLead(models.Model):
         help="The current user is an approver of the pending registration.",
     )
     won_unregistered = fields.Boolean(
-        "Won Without Registration", compute="_compute_won_unregistered", store=True,
+        "Won Without Registration", compute="_compute_won_unregistered",
+        search="_search_won_unregistered",
         help="Won although no registration of it was ever approved.",
     )
 
@@ -219,6 +220,40 @@ class CrmLead(models.Model):
             lead.won_unregistered = lead.won_status == "won" and not any(
                 lead.registration_ids.mapped("date_approved")
             )
+
+    def _search_won_unregistered(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on Won Without Registration."))
+        approved = SQL(
+            "SELECT lead_id FROM crm_lead_registration WHERE date_approved IS NOT NULL"
+        )
+        domain = Domain("won_status", "=", "won") & Domain("id", "not in", approved)
+        return domain if (operator == "=") == value else ~domain
+
+    @api.model
+    def _cron_backfill_customer_key(self, batch_size=50000):
+        """Fill the customer keys of opportunities that existed before the install.
+
+        Works downwards from the highest id the install found, one id range per
+        transaction, so a database with millions of opportunities installs in
+        seconds and gets its keys within minutes.
+        """
+        from ..hooks import BACKFILL_PARAM, fill_customer_keys  # noqa: PLC0415
+
+        Param = self.env["ir.config_parameter"].sudo()
+        Cron = self.env["ir.cron"]
+        below = int(Param.get_param(BACKFILL_PARAM, 0))
+        while below > 0:
+            self.flush_model()
+            low = max(below - batch_size, 0)
+            fill_customer_keys(self.env.cr, low, below)
+            below = low
+            Param.set_param(BACKFILL_PARAM, below)
+            self.invalidate_model(["customer_key"])
+            remaining = (below + batch_size - 1) // batch_size
+            if not Cron._commit_progress(1, remaining=remaining):
+                break
+        return below
 
     @api.depends("need_description", "key_person_identified", "expected_revenue")
     def _compute_is_valid_opportunity(self):

@@ -1,6 +1,10 @@
 from odoo.tests import tagged
 
-from odoo.addons.opportunity_registration.hooks import pre_init_hook
+from odoo.addons.opportunity_registration.hooks import (
+    BACKFILL_PARAM,
+    fill_customer_keys,
+    pre_init_hook,
+)
 
 from .common import RegistrationCase
 
@@ -8,7 +12,7 @@ from .common import RegistrationCase
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestRegistrationInstall(RegistrationCase):
 
-    def test_pre_init_hook_fills_existing_leads_in_sql(self):
+    def test_install_leaves_existing_opportunities_working_and_fills_keys_in_sql(self):
         person = self.env["res.partner"].create({"name": "Wu Fang"})
         leads = self.env["crm.lead"].create([
             self._lead_vals(name="company partner"),
@@ -24,19 +28,28 @@ class TestRegistrationInstall(RegistrationCase):
         self.assertEqual(expected[leads[2].id], "partner:%d" % person.id)
         self.assertFalse(expected[leads[3].id])
 
-        # As before the module was installed: its columns hold nothing.
+        # As before the module was installed: the keys are not known yet.
         self.env.flush_all()
-        self.env.cr.execute(
-            "UPDATE crm_lead SET customer_key = NULL, won_unregistered = NULL WHERE id IN %s",
-            [tuple(expected)],
+        self.env.cr.execute("UPDATE crm_lead SET customer_key = NULL WHERE id IN %s",
+                            [tuple(expected)])
+        self.env.invalidate_all()
+        with self.assertQueryCount(__system__=3):
+            pre_init_hook(self.env)  # only instant ALTERs and one parameter
+        below = int(self.env["ir.config_parameter"].sudo().get_param(BACKFILL_PARAM))
+        self.assertGreater(below, max(expected))
+        for lead in leads | won:
+            self.assertEqual(lead.registration_state, "draft")
+            self.assertFalse(lead.customer_key)
+        self.assertTrue(won.won_unregistered)
+        self.assertEqual(
+            self.env["crm.lead"].search([("won_unregistered", "=", True), ("id", "in", won.ids)]),
+            won,
         )
-        self.env.invalidate_all()
-        with self.assertQueryCount(__system__=12):
-            pre_init_hook(self.env)
-        self.env.invalidate_all()
 
+        # The backfill works in id ranges; each range is one set-based UPDATE.
+        low = min(expected)
+        self.assertEqual(fill_customer_keys(self.env.cr, low, below), 3)
+        self.assertEqual(fill_customer_keys(self.env.cr, low, below), 0, "idempotent")
+        self.env.invalidate_all()
         for lead in leads | won:
             self.assertEqual(lead.customer_key or False, expected[lead.id], lead.name)
-            self.assertEqual(lead.registration_state, "draft")
-        self.assertTrue(won.won_unregistered)
-        self.assertFalse(any(leads.mapped("won_unregistered")))
