@@ -72,6 +72,7 @@ class CrmLead(models.Model):
     registration_conflict_ids = fields.Many2many(
         "crm.lead", string="Conflicting Opportunities",
         compute="_compute_registration_conflicts", compute_sudo=True,
+        context={"active_test": False},
         help="Other opportunities whose active registration claims the same customer.",
     )
     registration_conflict_message = fields.Text(
@@ -159,18 +160,15 @@ class CrmLead(models.Model):
     def _compute_registration_conflicts(self):
         Registration = self.env["crm.lead.registration"]
         vals_by_lead = {lead: lead._registration_keys() for lead in self}
-        domain = Registration._conflict_domain(list(vals_by_lead.values()))
-        holders = Registration.search(domain) if domain is not None else Registration
+        rows = Registration._active_holders(list(vals_by_lead.values()))
         for lead, vals in vals_by_lead.items():
-            mine = holders.filtered(
-                lambda r: r.lead_id.id != lead._origin.id
-                and r.company_id.id == vals["company_id"]
-                and r.product_line_id.id == (vals.get("product_line_id") or False)
-                and any(vals.get(f) and r[f] == vals[f] for f in KEY_FIELDS)
-            )
-            lead.registration_conflict_ids = mine.lead_id
+            mine = [
+                row for row in Registration._holders_of(vals, rows)
+                if row["lead_id"] != lead._origin.id
+            ]
+            lead.registration_conflict_ids = [(6, 0, [row["lead_id"] for row in mine])]
             lead.registration_conflict_message = "\n".join(
-                reg._conflict_message() for reg in mine
+                Registration._format_conflict(row) for row in mine
             ) or False
 
     def _registration_keys(self):

@@ -6,7 +6,6 @@ import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.fields import Domain
 from odoo.tools import SQL
 
 _logger = logging.getLogger(__name__)
@@ -740,46 +739,34 @@ class CrmLeadRegistration(models.Model):
         """
         vals_list = [lead._prepare_registration_vals() for lead in leads]
         self._check_conflicts(vals_list)
+        self._lock_customer_keys(vals_list)
+        message, holder_id = self._check_conflicts_committed(vals_list)
+        if message:
+            self._log_conflict_refused(self.sudo().browse(holder_id), vals_list)
+            raise UserError(message)
         try:
             with self.env.cr.savepoint():
-                registrations = self.sudo().create(vals_list)
+                registrations = self.sudo().with_context(
+                    mail_create_nolog=True, mail_create_nosubscribe=True,
+                    mail_notrack=True,
+                ).create(vals_list)
         except psycopg2.errors.UniqueViolation:
-            self.env.invalidate_all()
-            self._check_conflicts(vals_list)
-            raise UserError(self.env._(
+            message, _holder_id = self._check_conflicts_committed(vals_list)
+            raise UserError(message or self.env._(
                 "Another registration of this customer was submitted at the same "
                 "moment. Reload the opportunity to see who holds it."
             )) from None
         return registrations
 
     @api.model
-    def _conflict_domain(self, vals_list, exclude=None):
-        """Active registrations sharing any key with ``vals_list``, in their scope."""
-        domains = []
-        for vals in vals_list:
-            keys = [Domain(f, "=", vals[f]) for f in KEY_FIELDS if vals.get(f)]
-            if not keys:
-                continue
-            domains.append(
-                Domain("company_id", "=", vals["company_id"])
-                & Domain("product_line_id", "=", vals.get("product_line_id") or False)
-                & Domain.OR(keys)
-            )
-        if not domains:
-            return None
-        domain = Domain("state", "in", ACTIVE_STATES) & Domain.OR(domains)
-        if exclude:
-            domain &= Domain("id", "not in", exclude.ids)
-        return domain
-
-    @api.model
     def _check_conflicts(self, vals_list, exclude=None):
-        domain = self._conflict_domain(vals_list, exclude)
-        if domain is not None:
-            holder = self.sudo().search(domain, limit=1)
-            if holder:
-                self._log_conflict_refused(holder, vals_list)
-                raise UserError(holder._conflict_message())
+        rows = [r for r in self._active_holders(vals_list) if not exclude or r["id"] not in exclude.ids]
+        for vals in vals_list:
+            holders = self._holders_of(vals, rows)
+            if holders:
+                holder = self.browse(holders[0]["id"])
+                self._log_conflict_refused(holder.sudo(), vals_list)
+                raise UserError(self._format_conflict(holders[0]))
         seen = {}
         for vals in vals_list:
             for field in KEY_FIELDS:
@@ -791,6 +778,44 @@ class CrmLeadRegistration(models.Model):
                         customer=vals.get("customer_name"),
                     ))
                 seen[key] = vals
+
+    @api.model
+    def _lock_customer_keys(self, vals_list):
+        """Serialize submissions of one customer across workers and servers.
+
+        Transaction-scoped advisory locks, taken in a fixed order (no deadlock),
+        released at commit or rollback.
+        """
+        keys = sorted({
+            "%s/%s/%s/%s" % (v["company_id"], v.get("product_line_id") or 0, f, v[f])
+            for v in vals_list for f in KEY_FIELDS if v.get(f)
+        })
+        if keys:
+            self.env.cr.execute(SQL(
+                "SELECT pg_advisory_xact_lock(h) FROM "
+                "(SELECT hashtext(k) AS h FROM unnest(%s::text[]) k ORDER BY k) s",
+                keys,
+            ))
+
+    @api.model
+    def _check_conflicts_committed(self, vals_list):
+        """Check again against what other transactions committed since ours began.
+
+        Odoo's transactions read a snapshot (repeatable read): a registration
+        committed by a concurrent submission is invisible to this cursor, so the
+        check runs in a fresh one and the refusal can name the owner.
+        """
+        try:
+            with self.env.registry.cursor() as cr:
+                fresh = self.with_env(self.env(cr=cr))
+                rows = fresh._active_holders(vals_list)
+                for vals in vals_list:
+                    holders = fresh._holders_of(vals, rows)
+                    if holders:
+                        return fresh._format_conflict(holders[0]), holders[0]["id"]
+        except psycopg2.Error:
+            _logger.warning("Could not re-check registration conflicts", exc_info=True)
+        return None, None
 
     @api.model
     def _log_conflict_refused(self, holder, vals_list):
@@ -816,24 +841,73 @@ class CrmLeadRegistration(models.Model):
 
     def _conflict_message(self):
         self.ensure_one()
-        labels = dict(self._fields["state"]._description_selection(self.env))
-        if self.state == "approved":
+        return self._format_conflict({
+            "customer_name": self.customer_name,
+            "owner": self.user_id.name,
+            "name": self.name,
+            "state": self.state,
+            "protection_end_date": self.protection_end_date,
+            "date_submitted": self.date_submitted,
+        })
+
+    @api.model
+    def _format_conflict(self, holder):
+        """What a rep may know of someone else's registration: owner, state, expiry."""
+        if holder["state"] == "approved":
             return self.env._(
                 "%(customer)s is already registered by %(owner)s (%(number)s), "
                 "protected until %(date)s. Ask a registration manager to arbitrate "
                 "if you think this is wrong.",
-                customer=self.customer_name,
-                owner=self.user_id.name,
-                number=self.name,
-                date=self.protection_end_date,
+                customer=holder["customer_name"],
+                owner=holder["owner"],
+                number=holder["name"],
+                date=holder["protection_end_date"],
             )
+        labels = dict(self._fields["state"]._description_selection(self.env))
         return self.env._(
             "%(customer)s already has a registration by %(owner)s (%(number)s, "
             "%(state)s since %(date)s). Ask a registration manager to arbitrate if "
             "you think this is wrong.",
-            customer=self.customer_name,
-            owner=self.user_id.name,
-            number=self.name,
-            state=labels[self.state],
-            date=fields.Date.to_date(self.date_submitted),
+            customer=holder["customer_name"],
+            owner=holder["owner"],
+            number=holder["name"],
+            state=labels[holder["state"]],
+            date=fields.Date.to_date(holder["date_submitted"]),
         )
+
+    @api.model
+    def _active_holders(self, vals_list):
+        """Active registrations sharing a key with ``vals_list``: one indexed query.
+
+        Returns plain rows, so that the form can show a conflict to a rep who
+        may not read the other rep's opportunity.
+        """
+        keys = {field: [v[field] for v in vals_list if v.get(field)] for field in KEY_FIELDS}
+        if not any(keys.values()):
+            return []
+        self.flush_model()
+        self.env.cr.execute(SQL(
+            """
+            SELECT r.id, r.lead_id, r.company_id, r.product_line_id, r.customer_key,
+                   r.vat_key, r.domain_key, r.phone_key, r.state, r.name, r.customer_name,
+                   r.date_submitted, r.protection_end_date, p.name AS owner
+              FROM crm_lead_registration r
+              JOIN res_users u ON u.id = r.user_id
+              JOIN res_partner p ON p.id = u.partner_id
+             WHERE r.state IN ('submitted', 'approved')
+               AND r.company_id = ANY(%(companies)s)
+               AND (r.customer_key = ANY(%(customer_key)s) OR r.vat_key = ANY(%(vat_key)s)
+                    OR r.domain_key = ANY(%(domain_key)s) OR r.phone_key = ANY(%(phone_key)s))
+            """,
+            companies=list({v["company_id"] for v in vals_list}), **keys,
+        ))
+        return self.env.cr.dictfetchall()
+
+    @api.model
+    def _holders_of(self, vals, rows):
+        return [
+            row for row in rows
+            if row["company_id"] == vals["company_id"]
+            and (row["product_line_id"] or False) == (vals.get("product_line_id") or False)
+            and any(vals.get(f) and row[f] == vals[f] for f in KEY_FIELDS)
+        ]
