@@ -426,10 +426,10 @@ def create_leads(env, args, company):
                         ELSE contact_slug || (n %% 9973) || '@' || fm.value END AS email,
                    CASE WHEN chinese THEN '+86 ' || (ARRAY['130', '131', '132', '133', '135', '136', '137', '138',
                                                            '139', '150', '151', '152', '155', '156', '158', '159',
-                                                           '186', '188'])[1 + (coalesce(cidx, pidx) * 7 + contact) %% 18]
-                                          || ' ' || lpad(((coalesce(cidx, pidx) * 5 + contact) * 7919 %% 10000)::text, 4, '0')
-                                          || ' ' || lpad(((coalesce(cidx, pidx) * 13 + contact * 31) %% 10000)::text, 4, '0')
-                        ELSE '+49 151 ' || lpad(((coalesce(cidx, pidx) * 7919 + contact * 104729) %% 100000000)::text, 8, '0')
+                                                           '186', '188'])[1 + (coalesce(cidx, pidx)::bigint * 7 + contact) %% 18]
+                                          || ' ' || lpad(((coalesce(cidx, pidx)::bigint * 5 + contact) * 7919 %% 10000)::text, 4, '0')
+                                          || ' ' || lpad(((coalesce(cidx, pidx)::bigint * 13 + contact * 31) %% 10000)::text, 4, '0')
+                        ELSE '+49 151 ' || lpad(((coalesce(cidx, pidx)::bigint * 7919 + contact * 104729) %% 100000000)::text, 8, '0')
                    END AS phone
               FROM bench_lead l
               JOIN bench_text fm ON fm.kind = 'freemail' AND fm.idx = l.n %% %(n_free)s

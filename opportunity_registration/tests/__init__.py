@@ -1,1 +1,2 @@
 from . import test_customer_identity
+from . import test_concurrency
