@@ -159,8 +159,10 @@ def prepare(admin, clients, run_id, amount):
     return partner_id, customer_name, users, lead_ids
 
 
-def client(index, url, db, login, lead_id, barrier, results, timeout):
+def client(index, url, db, login, lead_id, barrier, results, timeout, protocol):
     """One salesperson: log in, wait for the others, submit."""
+    if protocol == "jsonrpc":
+        return client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout)
     outcome = {"index": index, "login": login, "lead_id": lead_id, "url": url}
     try:
         transport = TimeoutTransport(timeout)
@@ -170,6 +172,7 @@ def client(index, url, db, login, lead_id, barrier, results, timeout):
             raise RuntimeError("login refused for %s" % login)
         models = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/object", transport=transport, allow_none=True)
         barrier.wait(timeout=timeout)
+        outcome["released"] = time.time()
         start = time.perf_counter()
         try:
             models.execute_kw(db, uid, CLIENT_PASSWORD, "crm.lead", "action_registration_submit", [[lead_id]])
@@ -187,6 +190,69 @@ def client(index, url, db, login, lead_id, barrier, results, timeout):
         outcome["kind"] = "client_error"
         outcome["message"] = "%s: %s" % (type(error).__name__, error)
     results.put(outcome)
+
+
+JSON_KINDS = {
+    "odoo.exceptions.UserError": "user_error",
+    "odoo.exceptions.ValidationError": "user_error",
+    "odoo.exceptions.RedirectWarning": "user_error",
+    "odoo.exceptions.AccessError": "access_error",
+    "odoo.exceptions.AccessDenied": "access_error",
+}
+
+
+def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout):
+    """The same over JSON-RPC with a web session, as the form's button calls it."""
+    import requests
+
+    outcome = {"index": index, "login": login, "lead_id": lead_id, "url": url}
+
+    def call(session, path, params):
+        response = session.post(url + path, json={"jsonrpc": "2.0", "method": "call", "id": index,
+                                                  "params": params}, timeout=timeout)
+        if response.status_code != 200:
+            raise HttpError("HTTP %s %s" % (response.status_code, response.text[:300]))
+        return response.json()
+
+    try:
+        session = requests.Session()
+        answer = call(session, "/web/session/authenticate", {"db": db, "login": login,
+                                                               "password": CLIENT_PASSWORD})
+        if answer.get("error") or not (answer.get("result") or {}).get("uid"):
+            raise RuntimeError("login refused for %s: %s" % (login, answer.get("error")))
+        # warm the session and the worker before the race
+        call(session, "/web/dataset/call_kw/crm.lead/read", {
+            "model": "crm.lead", "method": "read", "args": [[lead_id], ["name"]], "kwargs": {}})
+        barrier.wait(timeout=timeout)
+        outcome["released"] = time.time()
+        start = time.perf_counter()
+        try:
+            answer = call(session, "/web/dataset/call_kw/crm.lead/action_registration_submit", {
+                "model": "crm.lead", "method": "action_registration_submit", "args": [[lead_id]],
+                "kwargs": {}})
+            error = answer.get("error")
+            if not error:
+                outcome["kind"] = "ok"
+            else:
+                data = error.get("data") or {}
+                outcome["kind"] = JSON_KINDS.get(data.get("name"), "application_error")
+                outcome["code"] = data.get("name")
+                outcome["message"] = data.get("message") or error.get("message")
+                if outcome["kind"] == "application_error":
+                    outcome["message"] = "%s: %s\n%s" % (data.get("name"), data.get("message"),
+                                                         (data.get("debug") or "")[-1500:])
+        except HttpError as error:
+            outcome["kind"] = "http_error"
+            outcome["message"] = str(error)
+        outcome["seconds"] = time.perf_counter() - start
+    except Exception as error:  # noqa: BLE001 -- reported as a failure
+        outcome["kind"] = "client_error"
+        outcome["message"] = "%s: %s" % (type(error).__name__, error)
+    results.put(outcome)
+
+
+class HttpError(Exception):
+    pass
 
 
 class TimeoutTransport(xmlrpc.client.Transport):
@@ -208,6 +274,9 @@ def main():
     parser.add_argument("--amount", type=float, default=12000.0,
                         help="expected revenue (12,000: small band, approved at once)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds for each phase")
+    parser.add_argument("--protocol", choices=["jsonrpc", "xmlrpc"], default="jsonrpc",
+                        help="jsonrpc: web session and /web/dataset/call_kw, as the form's button "
+                        "(default); xmlrpc: /xmlrpc/2/object with the password on every call")
     parser.add_argument("--results", help="append the summary to this Markdown file")
     args = parser.parse_args()
     if args.clients < 2:
@@ -235,7 +304,7 @@ def main():
         for i, (user, lead_id) in enumerate(zip(users, lead_ids)):
             server = servers[i % len(servers)]
             process = ctx.Process(target=client, args=(i, server.url(""), args.db, user["login"], lead_id,
-                                                       barrier, results, args.timeout))
+                                                       barrier, results, args.timeout, args.protocol))
             process.start()
             processes.append(process)
         say("%d clients released together against %s" % (
@@ -284,6 +353,7 @@ def main():
             (o.get("message") or "").replace(owner or "\0", "<owner>").splitlines()[0][:160]
             if o.get("message") else "" for o in refusals)
         durations = sorted(o["seconds"] for o in outcomes if "seconds" in o)
+        released = [o["released"] for o in outcomes if "released" in o]
         server_errors = {s.label: s.errors() for s in servers}
 
         summary = [
@@ -294,6 +364,8 @@ def main():
             "active registrations for the customer: %d %s" % (
                 len(regs), [(r["name"], r["state"], r["user_id"][1], r["protection_end_date"]) for r in regs]),
             "opportunities still there: %d of %d" % (present, args.clients),
+            "protocol: %s; calls released within %.0f ms of each other" % (
+                args.protocol, 1000 * (max(released) - min(released)) if released else 0),
             "call durations: min %.2f s, median %.2f s, max %.2f s" % (
                 durations[0], durations[len(durations) // 2], durations[-1]) if durations else "no durations",
             "refusal messages (owner replaced by <owner>):",
@@ -316,8 +388,8 @@ def main():
                 "", "## Concurrency (`benchmarks/concurrency.py --clients %d`): %s" % (args.clients, verdict), "",
                 "Two Odoo servers on one database (one with `--workers=%d`, one threaded), %d client "
                 "processes released by a barrier, each submitting its own opportunity of the same new "
-                "customer over XML-RPC as its own salesperson. %s" % (
-                    args.workers, args.clients, datetime.datetime.now(datetime.timezone.utc).strftime(
+                "customer over %s as its own salesperson. %s" % (
+                    args.workers, args.clients, args.protocol.upper(), datetime.datetime.now(datetime.timezone.utc).strftime(
                         "%Y-%m-%d %H:%M UTC")),
                 "", "```"] + summary + (["failures:"] + ["  - " + f for f in failures] if failures else [])
                 + ["```", ""]))
