@@ -15,6 +15,7 @@ every write happens in a savepoint that is rolled back.
 
 import argparse
 import datetime
+import json
 import os
 import platform
 import statistics
@@ -208,6 +209,8 @@ def main():
         cr.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         db_size = cr.fetchone()[0]
         install = env["ir.config_parameter"].sudo().get_param("opportunity_registration.bench_install_seconds")
+        breakdown = json.loads(env["ir.config_parameter"].sudo().get_param(
+            "opportunity_registration.bench_install_breakdown") or "[]")
         cases, median_per_company = pick_cases(env)
         user = salesperson(env, [values["partner_id"] for _n, values in cases.values() if values["partner_id"]])
         say("salesperson %s; cases: %s" % (user.login, {k: (n, v["partner_name"]) for k, (n, v) in cases.items()}))
@@ -333,7 +336,7 @@ def main():
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     write_results(args, rows, info, now, pg_version, leads, won, lost, pending, partners, keys, active_regs,
                   all_regs, reps, db_size, install, median_per_company, cases, floor, refusal_message, login,
-                  notes)
+                  notes, breakdown)
     say("wrote %s" % args.output)
 
 
@@ -374,7 +377,7 @@ def fmt(result):
 
 
 def write_results(args, rows, info, now, pg_version, leads, won, lost, pending, partners, keys, active_regs,
-                  all_regs, reps, db_size, install, median_per_company, cases, floor, refusal, login, notes):
+                  all_regs, reps, db_size, install, median_per_company, cases, floor, refusal, login, notes, breakdown):
     lines = [
         "# Benchmark results: opportunity_registration vs stock Odoo 19",
         "",
@@ -440,6 +443,11 @@ def write_results(args, rows, info, now, pg_version, leads, won, lost, pending, 
         % (install or "not measured"),
         "",
     ]
+    if breakdown:
+        lines += ["Where the install spent its time (statements sampled every second in `pg_stat_activity`):",
+                  "", "| seconds | statement |", "|---:|---|"]
+        lines += ["| ~%.0f | `%s` |" % (seconds, statement.replace("|", "\\|")) for seconds, statement in breakdown]
+        lines.append("")
     with open(args.output, "w") as results:
         results.write("\n".join(lines))
 

@@ -613,16 +613,67 @@ def main():
             recreate_indexes(env.cr, ddl)
         sql(env.cr, "ANALYZE")
     with timed("install %s on the populated database (Odoo -i)" % MODULE, timings):
-        install_seconds = run_odoo("-d", args.db, "-i", MODULE, "--stop-after-init", "--log-level=warn")
-    finish(args, timings, total, install_seconds)
+        with StatementSampler(args.db) as sampler:
+            install_seconds = run_odoo("-d", args.db, "-i", MODULE, "--stop-after-init", "--log-level=warn")
+    breakdown = sampler.top()
+    for seconds, statement in breakdown:
+        say("  install: ~%4.0f s in %s" % (seconds, statement))
+    finish(args, timings, total, install_seconds, breakdown)
 
 
-def finish(args, timings, total, install_seconds):
+class StatementSampler:
+    """Samples pg_stat_activity every second: where a long step spends its time."""
+
+    def __init__(self, db, interval=1.0):
+        self.db = db
+        self.interval = interval
+        self.seconds = {}
+
+    def __enter__(self):
+        import threading
+
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self.run, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join(timeout=5)
+
+    def run(self):
+        import psycopg2
+
+        try:
+            connection = psycopg2.connect(host="127.0.0.1", dbname="postgres")
+        except psycopg2.Error:
+            return
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            while not self.stop.wait(self.interval):
+                cursor.execute("SELECT query FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
+                               "AND pid <> pg_backend_pid()", [self.db])
+                for (query,) in cursor.fetchall():
+                    statement = " ".join(query.split())[:110]
+                    self.seconds[statement] = self.seconds.get(statement, 0) + self.interval
+        connection.close()
+
+    def top(self, count=6, minimum=3):
+        ranked = sorted(((s, q) for q, s in self.seconds.items() if s >= minimum), reverse=True)
+        return ranked[:count]
+
+
+def finish(args, timings, total, install_seconds, breakdown=None):
     """The module's data, VACUUM ANALYZE, and a summary."""
     with environment(args.db) as env:
         sql(env.cr, "SET synchronous_commit = off; SET work_mem = '256MB'")
         with timed("registrations and mirror columns", timings):
             fill_module_data(env, args)
+        if breakdown:
+            import json
+
+            env["ir.config_parameter"].set_param("opportunity_registration.bench_install_breakdown",
+                                                 json.dumps(breakdown))
         if install_seconds is not None:
             env["ir.config_parameter"].set_param("opportunity_registration.bench_install_seconds",
                                                  "%.1f" % install_seconds)

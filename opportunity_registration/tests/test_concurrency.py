@@ -35,4 +35,5 @@ class TestConcurrentSubmissions(BaseCase):
             [sys.executable, HARNESS, "--db", db, "--clients", clients, "--timeout", "180"],
             capture_output=True, text=True, timeout=600, check=False,
         )
-        self.assertEqual(result.returncode, 0, result.stdout[-4000:] + result.stderr[-2000:])
+        report = result.stdout[result.stdout.find("=== concurrency"):]
+        self.assertEqual(result.returncode, 0, report[:4000] + result.stderr[-1000:])
