@@ -185,8 +185,8 @@ def machine():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default=BENCH_DB)
-    parser.add_argument("--runs", type=int, default=25, help="measured runs per case (after 1 warm-up)")
-    parser.add_argument("--submit-runs", type=int, default=15)
+    parser.add_argument("--runs", type=int, default=50, help="measured runs per case (after 1 warm-up)")
+    parser.add_argument("--submit-runs", type=int, default=30)
     parser.add_argument("--output", default=RESULTS)
     args = parser.parse_args()
     load_config(args.db)

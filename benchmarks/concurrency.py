@@ -43,7 +43,7 @@ import xmlrpc.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import CONF, odoo_command, say  # noqa: E402
+from _common import odoo_command, say  # noqa: E402
 
 HOST = "127.0.0.1"
 ADMIN_LOGIN = os.environ.get("OPREG_ADMIN_LOGIN", "admin")

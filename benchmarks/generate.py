@@ -373,7 +373,7 @@ def create_leads(env, args, company):
           "users": args.users, "leads": args.leads})
     sql(cr, """
         CREATE TEMP TABLE bench_lead AS
-        SELECT d.*, coalesce(c.partner_id, NULL) AS partner_id,
+        SELECT d.*, c.partner_id,
                coalesce(c.name, p.name) AS company_name, coalesce(c.domain, p.domain) AS domain,
                coalesce(c.chinese, p.chinese) AS chinese, c.country_id,
                b.user_id, t.team_id, pe.name AS contact_name, pe.slug AS contact_slug,
