@@ -385,7 +385,8 @@ def main():
     if args.results:
         with open(args.results, "a") as results_file:
             results_file.write("\n".join([
-                "", "## Concurrency (`benchmarks/concurrency.py --clients %d`): %s" % (args.clients, verdict), "",
+                "", "## Concurrency (`benchmarks/concurrency.py --clients %d --protocol %s`): %s" % (
+                    args.clients, args.protocol, verdict), "",
                 "Two Odoo servers on one database (one with `--workers=%d`, one threaded), %d client "
                 "processes released by a barrier, each submitting its own opportunity of the same new "
                 "customer over %s as its own salesperson. %s" % (
