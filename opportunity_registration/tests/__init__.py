@@ -5,3 +5,4 @@ from . import test_registration_install
 from . import test_registration_locks
 from . import test_registration_ui
 from . import test_translations
+from . import test_concurrency

@@ -118,7 +118,7 @@ class TestCompanyName(BaseCase):
     def test_groups_do_not_collide(self):
         """Two groups of SAME_COMPANY are two customers."""
         owner = {}
-        for index, group in enumerate(SAME_COMPANY):
+        for group in SAME_COMPANY:
             key = normalize_company_name(group[0])
             self.assertNotIn(key, owner, "%s and %s collide" % (group[0], owner.get(key)))
             owner[key] = group[0]

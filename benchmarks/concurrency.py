@@ -1,0 +1,401 @@
+#!/usr/bin/env python3
+"""Many salespersons submit the same customer at the same instant, over RPC.
+
+    .venv/bin/python benchmarks/concurrency.py --db DB --clients 50
+
+Against a database that has opportunity_registration installed, this script:
+
+1. starts two Odoo servers on free ports of 127.0.0.1 against that database:
+   one with ``--workers=4`` (prefork) and one threaded, both with
+   ``--max-cron-threads=0``;
+2. creates, over XML-RPC as admin, a new customer company and N salespersons
+   (group *Sales / User: Own Documents Only*), each owning one opportunity of
+   that customer, complete enough to be submitted;
+3. starts N client processes, each logged in as its own salesperson and
+   talking to one of the two servers (alternately), releases them together
+   with a barrier, and lets each call ``action_registration_submit`` on its
+   opportunity;
+4. checks: exactly one active registration (submitted or approved) for that
+   customer; every other call refused with a clear Odoo ``UserError`` /
+   ``ValidationError`` (XML-RPC fault code 2) whose message names the owner;
+   no HTTP error, no application error (fault code 1: a traceback), no
+   timeout; every opportunity still there;
+5. stops its servers (only the processes it started), prints a summary and
+   exits with 0 when every check passed, 1 otherwise.
+
+Everything is bounded in time (``--timeout``). ``--results FILE`` appends the
+summary to a Markdown file (``benchmarks/RESULTS.md`` in ``make bench``).
+"""
+
+import argparse
+import collections
+import datetime
+import multiprocessing
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+import xmlrpc.client
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+from _common import odoo_command, say  # noqa: E402
+
+HOST = "127.0.0.1"
+ADMIN_LOGIN = os.environ.get("OPREG_ADMIN_LOGIN", "admin")
+ADMIN_PASSWORD = os.environ.get("OPREG_ADMIN_PASSWORD", "admin")
+CLIENT_PASSWORD = "bench-Concurrency-1"
+FAULT_WARNING = 2  # UserError / ValidationError / RedirectWarning (odoo/addons/rpc)
+FAULT_ACCESS = 4
+FAULT_APPLICATION = 1
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """One Odoo server process (group), started and stopped by this script only."""
+
+    def __init__(self, db, port, workers, logdir, label):
+        self.port = port
+        self.label = label
+        self.log = os.path.join(logdir, "odoo-%s.log" % label)
+        args = ["-d", db, "--db-filter=^%s$" % db, "--http-interface=%s" % HOST,
+                "--http-port=%d" % port, "--gevent-port=%d" % free_port(),
+                "--workers=%d" % workers, "--max-cron-threads=0", "--log-level=warn",
+                "--logfile=%s" % self.log, "--limit-time-real=120", "--limit-time-cpu=60"]
+        self.process = subprocess.Popen(odoo_command(*args), stdout=subprocess.DEVNULL,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+
+    def url(self, path):
+        return "http://%s:%d%s" % (HOST, self.port, path)
+
+    def wait_ready(self, deadline):
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("Odoo server %s exited (code %s): see %s"
+                                   % (self.label, self.process.returncode, self.log))
+            try:
+                xmlrpc.client.ServerProxy(self.url("/xmlrpc/2/common")).version()
+                return
+            except (OSError, xmlrpc.client.Error):
+                time.sleep(0.5)
+        raise TimeoutError("Odoo server %s did not answer in time: see %s" % (self.label, self.log))
+
+    def stop(self):
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.process.wait(timeout=10)
+
+    def errors(self):
+        """ERROR / CRITICAL lines of its log (tracebacks)."""
+        try:
+            with open(self.log, errors="replace") as log:
+                return [line.rstrip() for line in log if " ERROR " in line or " CRITICAL " in line]
+        except OSError:
+            return []
+
+
+class Admin:
+    def __init__(self, server, db):
+        self.db = db
+        self.uid = xmlrpc.client.ServerProxy(server.url("/xmlrpc/2/common")).authenticate(
+            db, ADMIN_LOGIN, ADMIN_PASSWORD, {})
+        if not self.uid:
+            raise RuntimeError("cannot log in as %s on %s" % (ADMIN_LOGIN, db))
+        self.models = xmlrpc.client.ServerProxy(server.url("/xmlrpc/2/object"), allow_none=True)
+
+    def __call__(self, model, method, *args, **kwargs):
+        return self.models.execute_kw(self.db, self.uid, ADMIN_PASSWORD, model, method, list(args), kwargs)
+
+    def ref(self, xmlid):
+        module, name = xmlid.split(".")
+        rows = self("ir.model.data", "search_read", [("module", "=", module), ("name", "=", name)],
+                    fields=["res_id"])
+        return rows[0]["res_id"]
+
+
+def prepare(admin, clients, run_id, amount):
+    """A customer company, N salespersons and one opportunity each."""
+    salesman = admin.ref("sales_team.group_sale_salesman")
+    customer_name = "Concurrency %s Technologies Co., Ltd." % run_id
+    partner_id = admin("res.partner", "create", {"name": customer_name, "is_company": True})
+    user_ids = admin("res.users", "create", [{
+        "name": "Conc Rep %s-%02d" % (run_id, i),
+        "login": "conc-%s-%02d@bench.example.com" % (run_id, i),
+        "password": CLIENT_PASSWORD,
+        "group_ids": [(6, 0, [salesman])],
+    } for i in range(clients)], context={"no_reset_password": True})
+    deadline = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
+    lead_ids = admin("crm.lead", "create", [{
+        "name": "Concurrency deal %s-%02d" % (run_id, i),
+        "type": "opportunity",
+        "partner_id": partner_id,
+        "partner_name": customer_name,
+        "user_id": user_id,
+        "email_from": "buyer%02d@concurrency-%s.example.com" % (i, run_id),
+        "phone": "+86 139 %04d %04d" % (i, int(run_id[:4], 16) % 10000),
+        "expected_revenue": amount,
+        "date_deadline": deadline,
+        "need_description": "Same customer, submitted by %d reps at once" % clients,
+        "key_person_identified": True,
+        "key_person_name": "Buyer",
+    } for i, user_id in enumerate(user_ids)])
+    users = admin("res.users", "read", user_ids, ["login", "name"])
+    return partner_id, customer_name, users, lead_ids
+
+
+def client(index, url, db, login, lead_id, barrier, results, timeout, protocol):
+    """One salesperson: log in, wait for the others, submit."""
+    if protocol == "jsonrpc":
+        return client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout)
+    outcome = {"index": index, "login": login, "lead_id": lead_id, "url": url}
+    try:
+        transport = TimeoutTransport(timeout)
+        uid = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/common", transport=transport).authenticate(
+            db, login, CLIENT_PASSWORD, {})
+        if not uid:
+            raise RuntimeError("login refused for %s" % login)
+        models = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/object", transport=transport, allow_none=True)
+        barrier.wait(timeout=timeout)
+        outcome["released"] = time.time()
+        start = time.perf_counter()
+        try:
+            models.execute_kw(db, uid, CLIENT_PASSWORD, "crm.lead", "action_registration_submit", [[lead_id]])
+            outcome["kind"] = "ok"
+        except xmlrpc.client.Fault as fault:
+            outcome["kind"] = {FAULT_WARNING: "user_error", FAULT_ACCESS: "access_error",
+                               FAULT_APPLICATION: "application_error"}.get(fault.faultCode, "fault")
+            outcome["code"] = fault.faultCode
+            outcome["message"] = fault.faultString
+        except xmlrpc.client.ProtocolError as error:
+            outcome["kind"] = "http_error"
+            outcome["message"] = "HTTP %s %s" % (error.errcode, error.errmsg)
+        outcome["seconds"] = time.perf_counter() - start
+    except Exception as error:  # noqa: BLE001 -- reported as a failure
+        outcome["kind"] = "client_error"
+        outcome["message"] = "%s: %s" % (type(error).__name__, error)
+    results.put(outcome)
+
+
+JSON_KINDS = {
+    "odoo.exceptions.UserError": "user_error",
+    "odoo.exceptions.ValidationError": "user_error",
+    "odoo.exceptions.RedirectWarning": "user_error",
+    "odoo.exceptions.AccessError": "access_error",
+    "odoo.exceptions.AccessDenied": "access_error",
+}
+
+
+def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout):
+    """The same over JSON-RPC with a web session, as the form's button calls it."""
+    import requests
+
+    outcome = {"index": index, "login": login, "lead_id": lead_id, "url": url}
+
+    def call(session, path, params):
+        response = session.post(url + path, json={"jsonrpc": "2.0", "method": "call", "id": index,
+                                                  "params": params}, timeout=timeout)
+        if response.status_code != 200:
+            raise HttpError("HTTP %s %s" % (response.status_code, response.text[:300]))
+        return response.json()
+
+    try:
+        session = requests.Session()
+        answer = call(session, "/web/session/authenticate", {"db": db, "login": login,
+                                                               "password": CLIENT_PASSWORD})
+        if answer.get("error") or not (answer.get("result") or {}).get("uid"):
+            raise RuntimeError("login refused for %s: %s" % (login, answer.get("error")))
+        # warm the session and the worker before the race
+        call(session, "/web/dataset/call_kw/crm.lead/read", {
+            "model": "crm.lead", "method": "read", "args": [[lead_id], ["name"]], "kwargs": {}})
+        barrier.wait(timeout=timeout)
+        outcome["released"] = time.time()
+        start = time.perf_counter()
+        try:
+            answer = call(session, "/web/dataset/call_kw/crm.lead/action_registration_submit", {
+                "model": "crm.lead", "method": "action_registration_submit", "args": [[lead_id]],
+                "kwargs": {}})
+            error = answer.get("error")
+            if not error:
+                outcome["kind"] = "ok"
+            else:
+                data = error.get("data") or {}
+                outcome["kind"] = JSON_KINDS.get(data.get("name"), "application_error")
+                outcome["code"] = data.get("name")
+                outcome["message"] = data.get("message") or error.get("message")
+                if outcome["kind"] == "application_error":
+                    outcome["message"] = "%s: %s\n%s" % (data.get("name"), data.get("message"),
+                                                         (data.get("debug") or "")[-1500:])
+        except HttpError as error:
+            outcome["kind"] = "http_error"
+            outcome["message"] = str(error)
+        outcome["seconds"] = time.perf_counter() - start
+    except Exception as error:  # noqa: BLE001 -- reported as a failure
+        outcome["kind"] = "client_error"
+        outcome["message"] = "%s: %s" % (type(error).__name__, error)
+    results.put(outcome)
+
+
+class HttpError(Exception):
+    pass
+
+
+class TimeoutTransport(xmlrpc.client.Transport):
+    def __init__(self, timeout):
+        super().__init__()
+        self.timeout = timeout
+
+    def make_connection(self, host):
+        connection = super().make_connection(host)
+        connection.timeout = self.timeout
+        return connection
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", required=True)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--workers", type=int, default=4, help="workers of the first server")
+    parser.add_argument("--amount", type=float, default=12000.0,
+                        help="expected revenue (12,000: small band, approved at once)")
+    parser.add_argument("--timeout", type=float, default=120.0, help="seconds for each phase")
+    parser.add_argument("--protocol", choices=["jsonrpc", "xmlrpc"], default="jsonrpc",
+                        help="jsonrpc: web session and /web/dataset/call_kw, as the form's button "
+                        "(default); xmlrpc: /xmlrpc/2/object with the password on every call")
+    parser.add_argument("--results", help="append the summary to this Markdown file")
+    args = parser.parse_args()
+    if args.clients < 2:
+        parser.error("at least 2 clients")
+    run_id = uuid.uuid4().hex[:8]
+    logdir = tempfile.mkdtemp(prefix="opreg-concurrency-")
+    servers = []
+    failures = []
+    summary = []
+    try:
+        say("starting two Odoo servers on %s (logs in %s)" % (HOST, logdir))
+        servers.append(Server(args.db, free_port(), args.workers, logdir, "workers%d" % args.workers))
+        servers.append(Server(args.db, free_port(), 0, logdir, "threaded"))
+        deadline = time.monotonic() + args.timeout
+        for server in servers:
+            server.wait_ready(deadline)
+        admin = Admin(servers[0], args.db)
+        say("preparing %d salespersons and opportunities of one customer (run %s)" % (args.clients, run_id))
+        partner_id, customer_name, users, lead_ids = prepare(admin, args.clients, run_id, args.amount)
+
+        ctx = multiprocessing.get_context("fork")
+        barrier = ctx.Barrier(args.clients)
+        results = ctx.Queue()
+        processes = []
+        for i, (user, lead_id) in enumerate(zip(users, lead_ids)):
+            server = servers[i % len(servers)]
+            process = ctx.Process(target=client, args=(i, server.url(""), args.db, user["login"], lead_id,
+                                                       barrier, results, args.timeout, args.protocol))
+            process.start()
+            processes.append(process)
+        say("%d clients released together against %s" % (
+            args.clients, ", ".join("%s:%d" % (s.label, s.port) for s in servers)))
+        outcomes = []
+        end = time.monotonic() + args.timeout + 30
+        while len(outcomes) < args.clients and time.monotonic() < end:
+            try:
+                outcomes.append(results.get(timeout=max(0.1, end - time.monotonic())))
+            except Exception:  # noqa: BLE001 -- queue.Empty: timed out
+                break
+        for process in processes:
+            process.join(timeout=5)
+            if process.is_alive():
+                process.kill()
+        if len(outcomes) < args.clients:
+            failures.append("%d clients did not answer within %d s" % (args.clients - len(outcomes),
+                                                                        args.timeout + 30))
+
+        # --- checks -------------------------------------------------------
+        kinds = collections.Counter(o["kind"] for o in outcomes)
+        regs = admin("crm.lead.registration", "search_read",
+                     [("lead_id", "in", lead_ids), ("state", "in", ["submitted", "approved"])],
+                     fields=["name", "state", "user_id", "lead_id", "protection_end_date", "customer_key"])
+        present = admin("crm.lead", "search_count", [("id", "in", lead_ids)], context={"active_test": False})
+        winners = [o for o in outcomes if o["kind"] == "ok"]
+        owner = regs[0]["user_id"][1] if len(regs) == 1 else None
+        if len(regs) != 1:
+            failures.append("%d active registrations for the customer (expected exactly 1): %s"
+                            % (len(regs), [(r["name"], r["user_id"][1]) for r in regs]))
+        if len(winners) != 1:
+            failures.append("%d successful submissions (expected exactly 1)" % len(winners))
+        if present != args.clients:
+            failures.append("%d of %d opportunities left" % (present, args.clients))
+        unexpected = [o for o in outcomes if o["kind"] not in ("ok", "user_error")]
+        for o in unexpected:
+            failures.append("client %d (%s via %s): %s: %s" % (
+                o["index"], o["login"], o["url"], o["kind"], (o.get("message") or "")[-600:]))
+        refusals = [o for o in outcomes if o["kind"] == "user_error"]
+        unclear = [o for o in refusals if owner and owner not in o.get("message", "")]
+        for o in unclear[:5]:
+            failures.append("refusal without the owner's name (%s): %s" % (owner, o["message"][:300]))
+        if len(unclear) > 5:
+            failures.append("... %d refusals in all do not name the owner" % len(unclear))
+        messages = collections.Counter(
+            (o.get("message") or "").replace(owner or "\0", "<owner>").splitlines()[0][:160]
+            if o.get("message") else "" for o in refusals)
+        durations = sorted(o["seconds"] for o in outcomes if "seconds" in o)
+        released = [o["released"] for o in outcomes if "released" in o]
+        server_errors = {s.label: s.errors() for s in servers}
+
+        summary = [
+            "clients: %d (%s), customer %r" % (
+                args.clients, ", ".join("%d on %s" % (sum(1 for o in outcomes if o["url"] == s.url("")), s.label)
+                                        for s in servers), customer_name),
+            "outcomes: %s" % dict(kinds),
+            "active registrations for the customer: %d %s" % (
+                len(regs), [(r["name"], r["state"], r["user_id"][1], r["protection_end_date"]) for r in regs]),
+            "opportunities still there: %d of %d" % (present, args.clients),
+            "protocol: %s; calls released within %.0f ms of each other" % (
+                args.protocol, 1000 * (max(released) - min(released)) if released else 0),
+            "call durations: min %.2f s, median %.2f s, max %.2f s" % (
+                durations[0], durations[len(durations) // 2], durations[-1]) if durations else "no durations",
+            "refusal messages (owner replaced by <owner>):",
+        ] + ["  %3d x %s" % (n, m) for m, n in messages.most_common(5)] + [
+            "server log errors: %s" % {label: len(lines) for label, lines in server_errors.items()},
+        ]
+        for label, lines in server_errors.items():
+            summary += ["  %s: %s" % (label, line[:300]) for line in lines[:5]]
+    except Exception as error:  # noqa: BLE001 -- reported as a failure
+        failures.append("harness error: %s: %s" % (type(error).__name__, error))
+    finally:
+        for server in servers:
+            server.stop()
+    verdict = "PASS" if not failures else "FAIL"
+    print("\n".join(["", "=== concurrency: %s ===" % verdict] + summary
+                    + (["failures:"] + ["  - " + f for f in failures] if failures else [])))
+    if args.results:
+        with open(args.results, "a") as results_file:
+            results_file.write("\n".join([
+                "", "## Concurrency (`benchmarks/concurrency.py --clients %d --protocol %s`): %s" % (
+                    args.clients, args.protocol, verdict), "",
+                "Two Odoo servers on one database (one with `--workers=%d`, one threaded), %d client "
+                "processes released by a barrier, each submitting its own opportunity of the same new "
+                "customer over %s as its own salesperson. %s" % (
+                    args.workers, args.clients, args.protocol.upper(), datetime.datetime.now(datetime.timezone.utc).strftime(
+                        "%Y-%m-%d %H:%M UTC")),
+                "", "```"] + summary + (["failures:"] + ["  - " + f for f in failures] if failures else [])
+                + ["```", ""]))
+    return 0 if not failures else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
