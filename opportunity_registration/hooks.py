@@ -35,7 +35,14 @@ def pre_init_hook(env):
 
 
 def post_init_hook(env):
-    """Start filling the customer keys of existing opportunities right away."""
+    """Give every company its approval bands; start filling existing customer keys.
+
+    Bands exist before the first submission, so that concurrent first
+    submissions never race to create them.
+    """
+    Band = env["crm.lead.registration.band"]
+    for company in env["res.company"].sudo().search([]):
+        Band._get_company_bands(company)
     env.ref("opportunity_registration.ir_cron_customer_key_backfill")._trigger()
 
 

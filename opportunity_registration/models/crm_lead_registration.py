@@ -740,9 +740,9 @@ class CrmLeadRegistration(models.Model):
         vals_list = [lead._prepare_registration_vals() for lead in leads]
         self._check_conflicts(vals_list)
         self._lock_customer_keys(vals_list)
-        message, holder_id = self._check_conflicts_committed(vals_list)
+        message, holder = self._check_conflicts_committed(vals_list)
         if message:
-            self._log_conflict_refused(self.sudo().browse(holder_id), vals_list)
+            self._log_conflict_refused(holder, vals_list)
             raise UserError(message)
         try:
             with self.env.cr.savepoint():
@@ -751,7 +751,7 @@ class CrmLeadRegistration(models.Model):
                     mail_notrack=True,
                 ).create(vals_list)
         except psycopg2.errors.UniqueViolation:
-            message, _holder_id = self._check_conflicts_committed(vals_list)
+            message, _holder = self._check_conflicts_committed(vals_list)
             raise UserError(message or self.env._(
                 "Another registration of this customer was submitted at the same "
                 "moment. Reload the opportunity to see who holds it."
@@ -764,8 +764,7 @@ class CrmLeadRegistration(models.Model):
         for vals in vals_list:
             holders = self._holders_of(vals, rows)
             if holders:
-                holder = self.browse(holders[0]["id"])
-                self._log_conflict_refused(holder.sudo(), vals_list)
+                self._log_conflict_refused(holders[0], vals_list)
                 raise UserError(self._format_conflict(holders[0]))
         seen = {}
         for vals in vals_list:
@@ -812,23 +811,27 @@ class CrmLeadRegistration(models.Model):
                 for vals in vals_list:
                     holders = fresh._holders_of(vals, rows)
                     if holders:
-                        return fresh._format_conflict(holders[0]), holders[0]["id"]
+                        return fresh._format_conflict(holders[0]), holders[0]
         except psycopg2.Error:
             _logger.warning("Could not re-check registration conflicts", exc_info=True)
         return None, None
 
     @api.model
     def _log_conflict_refused(self, holder, vals_list):
-        """Keep a trace of the refusal, which the caller's rollback would erase."""
+        """Keep a trace of the refusal, which the caller's rollback would erase.
+
+        ``holder`` is a row of :meth:`_active_holders`: it may come from a
+        snapshot newer than this transaction's.
+        """
         notes = ", ".join(str(v.get("customer_name")) for v in vals_list)
         values = {
-            "registration_id": holder.id,
-            "lead_id": holder.lead_id.id,
-            "company_id": holder.company_id.id,
+            "registration_id": holder["id"],
+            "lead_id": holder["lead_id"],
+            "company_id": holder["company_id"],
             "event": "conflict_refused",
             "user_id": self.env.uid,
-            "owner_id": holder.user_id.id,
-            "protection_end_date": holder.protection_end_date,
+            "owner_id": holder["user_id"],
+            "protection_end_date": holder["protection_end_date"],
             "note": self.env._("Refused for %(user)s (%(customers)s)",
                                user=self.env.user.name, customers=notes),
         }
@@ -888,7 +891,7 @@ class CrmLeadRegistration(models.Model):
         self.flush_model()
         self.env.cr.execute(SQL(
             """
-            SELECT r.id, r.lead_id, r.company_id, r.product_line_id, r.customer_key,
+            SELECT r.id, r.lead_id, r.company_id, r.product_line_id, r.customer_key, r.user_id,
                    r.vat_key, r.domain_key, r.phone_key, r.state, r.name, r.customer_name,
                    r.date_submitted, r.protection_end_date, p.name AS owner
               FROM crm_lead_registration r

@@ -70,6 +70,13 @@ class ResCompany(models.Model):
         "The protection period must be at least one day.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        companies = super().create(vals_list)
+        for company in companies:
+            self.env["crm.lead.registration.band"]._get_company_bands(company)
+        return companies
+
     @api.model
     def _default_free_mail_domains(self):
         return "\n".join(sorted(DEFAULT_FREE_MAIL_DOMAINS))
