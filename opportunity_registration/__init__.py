@@ -1,3 +1,4 @@
 from . import models
 from . import wizard
-from .hooks import pre_init_hook
+from . import report
+from .hooks import post_init_hook, pre_init_hook

@@ -17,12 +17,19 @@
     "data": [
         "security/opportunity_registration_security.xml",
         "security/ir.model.access.csv",
+        "security/opportunity_registration_stage_security.xml",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         "wizard/crm_lead_registration_reason_views.xml",
+        "wizard/crm_lead_stage_override_views.xml",
+        "wizard/crm_stage_funnel_views.xml",
         "views/crm_lead_registration_views.xml",
         "views/crm_lead_views.xml",
         "views/res_config_settings_views.xml",
+        "views/crm_stage_views.xml",
+        "views/crm_lead_stage_views.xml",
+        "views/crm_lead_stage_history_views.xml",
+        "views/crm_stage_funnel_analysis_views.xml",
         "views/crm_menu_views.xml",
     ],
     "demo": [
@@ -34,4 +41,5 @@
         ],
     },
     "pre_init_hook": "pre_init_hook",
+    "post_init_hook": "post_init_hook",
 }

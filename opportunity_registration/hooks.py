@@ -58,3 +58,8 @@ def pre_init_hook(env):
           LEFT JOIN opreg_name_key nk ON nk.name = l2.partner_name
          WHERE l2.id = l.id
     """)
+
+
+def post_init_hook(env):
+    """Backfill the stage history from the leads' stage tracking (set-based SQL)."""
+    env["crm.lead.stage.history"]._backfill_from_tracking()

@@ -2,3 +2,8 @@ from . import crm_lead_registration
 from . import crm_lead
 from . import res_company
 from . import res_config_settings
+# Stage control (issue 6)
+from . import crm_stage
+from . import crm_stage_criterion
+from . import crm_lead_stage_history
+from . import crm_lead_stage

@@ -43,3 +43,18 @@ class ResCompany(models.Model):
         if amount >= self.registration_band_ordinary:
             return "ordinary"
         return "small"
+
+
+class ResCompanyStageControl(models.Model):
+    """Stage control settings (issue 6), kept apart for an easy merge."""
+
+    _inherit = "res.company"
+
+    stage_gate_allow_skip = fields.Boolean(
+        "Allow Skipping Stages", default=True,
+        help="Opportunities may jump over stages when they move forward.",
+    )
+    stage_gate_allow_back = fields.Boolean(
+        "Allow Going Back", default=True,
+        help="Opportunities may move back to an earlier stage.",
+    )

@@ -38,3 +38,34 @@ class ResConfigSettings(models.TransientModel):
     registration_band_major = fields.Monetary(
         currency_field="registration_currency_id", related="company_id.registration_band_major", readonly=False
     )
+
+
+class ResConfigSettingsStageControl(models.TransientModel):
+    """Stage control settings (issue 6), kept apart for an easy merge."""
+
+    _inherit = "res.config.settings"
+
+    stage_probability_source = fields.Selection(
+        [
+            ("predictive", "Predictive lead scoring (Odoo)"),
+            ("stage", "Default win probability of the stage"),
+        ],
+        "Probability Source", default="predictive", required=True,
+        config_parameter="opportunity_registration.probability_source",
+        help="Where the win probability of an opportunity comes from.",
+    )
+    stage_probability_locked = fields.Boolean(
+        "Lock Stage Probability",
+        config_parameter="opportunity_registration.probability_locked",
+        help="Only sales administrators may change a probability that comes from the stage.",
+    )
+    stage_gate_allow_skip = fields.Boolean(
+        related="company_id.stage_gate_allow_skip", readonly=False
+    )
+    stage_gate_allow_back = fields.Boolean(
+        related="company_id.stage_gate_allow_back", readonly=False
+    )
+
+    def action_load_standard_stages(self):
+        self.env["crm.stage"].action_load_standard_stages()
+        return self.env["ir.actions.actions"]._for_xml_id("crm.crm_stage_action")
