@@ -47,7 +47,8 @@ class CrmLead(models.Model):
     @api.depends("stage_id", "stage_criterion_done_ids")
     def _compute_stage_gate_missing(self):
         for lead in self:
-            lead.stage_has_criteria = bool(lead.stage_id.criterion_ids or lead.stage_id.gate_field_ids)
+            stage = lead.stage_id.sudo()
+            lead.stage_has_criteria = bool(stage.criterion_ids or stage.gate_field_ids)
             lead.stage_gate_missing = "\n".join(lead._stage_gate_exit_problems()) or False
 
     @api.depends("stage_id", "date_last_stage_update", "won_status", "active")
@@ -184,11 +185,14 @@ class CrmLead(models.Model):
     def _stage_gate_exit_problems(self):
         """What this lead still misses to leave its current stage forward."""
         self.ensure_one()
-        stage = self.stage_id
+        stage = self.stage_id.sudo()  # gate configuration: readable by every rep
         problems = []
-        missing = stage.criterion_ids - self.stage_criterion_done_ids
-        for criterion in missing.sorted(lambda c: (c.sequence, c.id)):
-            problems.append(self.env._("Exit criterion not met: %(criterion)s", criterion=criterion.name))
+        if stage.criterion_ids:
+            missing = stage.criterion_ids - self.stage_criterion_done_ids
+            for criterion in missing.sorted(lambda c: (c.sequence, c.id)):
+                problems.append(self.env._(
+                    "Exit criterion not met: %(criterion)s", criterion=criterion.name
+                ))
         for field in stage.gate_field_ids:
             if field.name in self._fields and not self[field.name]:
                 problems.append(self.env._("Required field empty: %(field)s", field=field.field_description))

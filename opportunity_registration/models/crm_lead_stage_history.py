@@ -69,7 +69,7 @@ class CrmLeadStageHistory(models.Model):
     def _log_stage_changes(self, leads, old_stages, override_reason=None):
         """Close the open stays of ``leads`` and open one in their new stage.
 
-        One query for the whole batch. ``old_stages`` maps lead id to the
+        Two queries for the whole batch, whatever its size. ``old_stages`` maps lead id to the
         stage record it had before the change (empty for a new lead).
         """
         if not leads:
@@ -80,27 +80,44 @@ class CrmLeadStageHistory(models.Model):
             old = old_stages.get(lead.id) or self.env["crm.stage"]
             new = lead.stage_id
             passed = bool(old and new and new._stage_key() > old._stage_key())
-            rows.append(SQL(
-                "(%s::int, %s::int, %s::int, %s::int, %s::int, %s::int, %s::bool)",
+            rows.append((
                 lead.id, new.id or None, old.id or None, lead.team_id.id or None,
                 lead.user_id.id or None, lead.company_id.id or None, passed,
             ))
         self.flush_model()
+        closing = [row for row in rows if row[2]]
+        opening = [row for row in rows if row[1]]
+        if closing:
+            self._close_stays(closing, now)
+        if opening:
+            self._open_stays(opening, now, override_reason)
+        self.invalidate_model()
+        leads.invalidate_recordset(["stage_history_ids"])
+
+    def _close_stays(self, rows, now):
+        self.env.cr.execute(SQL(
+            """
+            WITH moves (lead_id, stage_id, passed) AS (VALUES %(rows)s)
+            UPDATE crm_lead_stage_history h
+               SET date_out = %(now)s,
+                   next_stage_id = m.stage_id,
+                   is_passed = m.passed,
+                   days_in_stage = GREATEST(EXTRACT(EPOCH FROM (%(now)s - h.date_in)) / 86400.0, 0),
+                   write_uid = %(uid)s,
+                   write_date = %(now)s
+              FROM moves m
+             WHERE h.lead_id = m.lead_id AND h.date_out IS NULL
+            """,
+            rows=SQL(", ").join(SQL("(%s::int, %s::int, %s::bool)", *row[:2], row[6]) for row in rows),
+            now=now,
+            uid=self.env.uid,
+        ))
+
+    def _open_stays(self, rows, now, override_reason):
         self.env.cr.execute(SQL(
             """
             WITH moves (lead_id, stage_id, previous_stage_id, team_id,
-                        salesperson_id, company_id, passed) AS (VALUES %(rows)s),
-            closed AS (
-                UPDATE crm_lead_stage_history h
-                   SET date_out = %(now)s,
-                       next_stage_id = m.stage_id,
-                       is_passed = m.passed,
-                       days_in_stage = GREATEST(EXTRACT(EPOCH FROM (%(now)s - h.date_in)) / 86400.0, 0),
-                       write_uid = %(uid)s,
-                       write_date = %(now)s
-                  FROM moves m
-                 WHERE h.lead_id = m.lead_id AND h.date_out IS NULL
-            )
+                        salesperson_id, company_id) AS (VALUES %(rows)s)
             INSERT INTO crm_lead_stage_history (
                 lead_id, stage_id, previous_stage_id, team_id, salesperson_id,
                 company_id, date_in, moved_by_id, is_first_entry, is_passed,
@@ -113,13 +130,14 @@ class CrmLeadStageHistory(models.Model):
               FROM moves m
              WHERE m.stage_id IS NOT NULL
             """,
-            rows=SQL(", ").join(rows),
+            rows=SQL(", ").join(
+                SQL("(%s::int, %s::int, %s::int, %s::int, %s::int, %s::int)", *row[:6])
+                for row in rows
+            ),
             now=now,
             uid=self.env.uid,
             reason=override_reason or None,
         ))
-        self.invalidate_model()
-        leads.invalidate_recordset(["stage_history_ids"])
 
     # ------------------------------------------------------------
     # INSTALL BACKFILL (set-based SQL)
@@ -241,8 +259,9 @@ class CrmLeadStageHistory(models.Model):
                COUNT(DISTINCT %(h)s.lead_id),
                COUNT(DISTINCT %(h)s.lead_id) FILTER (WHERE %(h)s.is_passed),
                COUNT(DISTINCT %(h)s.lead_id) FILTER (WHERE %(lead)s.won_status = 'won'),
-               AVG(%(h)s.days_in_stage),
-               percentile_cont(0.5) WITHIN GROUP (ORDER BY %(h)s.days_in_stage),
+               AVG(%(h)s.days_in_stage) FILTER (WHERE %(h)s.date_out IS NOT NULL),
+               percentile_cont(0.5) WITHIN GROUP (ORDER BY %(h)s.days_in_stage)
+                   FILTER (WHERE %(h)s.date_out IS NOT NULL),
                COUNT(DISTINCT %(h)s.lead_id) FILTER (
                    WHERE %(h)s.date_out IS NULL
                      AND %(lead)s.active AND %(lead)s.won_status = 'pending'
