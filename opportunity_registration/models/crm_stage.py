@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 
 LIFECYCLE_PERIODS = [
@@ -234,7 +234,7 @@ class CrmStage(models.Model):
         (same code) is not created twice.
         """
         if not self.env.user.has_group("sales_team.group_sale_manager"):
-            raise ValidationError(self.env._(
+            raise AccessError(self.env._(
                 "Only sales administrators can load the standard stage model."
             ))
         existing = set(self.search([("standard_code", "!=", False)]).mapped("standard_code"))

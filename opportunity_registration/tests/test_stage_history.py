@@ -1,3 +1,5 @@
+from freezegun import freeze_time
+
 from odoo.tests import Form, tagged, users
 
 from .common_stage import StageControlCase
@@ -171,3 +173,14 @@ class TestStageHistory(StageControlCase):
                          (self.stage_1, self._day(0), False))
         # idempotent: leads with history are left alone
         self.assertEqual(self.History._backfill_from_tracking(), 0)
+
+    def test_clock_going_back(self):
+        """A stage change stamped before the stay began (frozen or skewed
+        clocks) closes the stay at its start instead of failing."""
+        lead = self._new_leads(1)
+        with freeze_time("2020-01-01 10:00:00"):
+            lead.write({"stage_id": self.stage_2.id})
+        first, second = self._history(lead)
+        self.assertEqual(first.date_out, first.date_in)
+        self.assertEqual(first.days_in_stage, 0.0)
+        self.assertEqual(second.stage_id, self.stage_2)

@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged, users
 from odoo.tools import mute_logger
 
@@ -73,7 +73,7 @@ class TestStageModel(StageControlCase):
 
     @users("opreg_stage_rep")
     def test_load_standard_stage_model_is_for_managers(self):
-        with self.assertRaises(ValidationError):
+        with self.assertRaises(AccessError):
             self.env["crm.stage"].action_load_standard_stages()
 
 
