@@ -7,6 +7,8 @@ from odoo.tools import float_compare
 
 # Fields whose change may move a lead to another stage (crm's _compute_stage_id).
 STAGE_TRIGGER_FIELDS = {"stage_id", "team_id", "type", "user_id"}
+# Fields whose change may change a lead's won / lost / ongoing status.
+WATCHED_FIELDS = STAGE_TRIGGER_FIELDS | {"active", "probability"}
 PROBABILITY_SOURCE_PARAM = "opportunity_registration.probability_source"
 PROBABILITY_LOCK_PARAM = "opportunity_registration.probability_locked"
 OVERRIDE_CONTEXT_KEY = "stage_gate_override_reason"
@@ -112,13 +114,13 @@ class CrmLead(models.Model):
         return leads
 
     def write(self, vals):
-        if not STAGE_TRIGGER_FIELDS.intersection(vals):
-            if "probability" in vals:
-                self._check_probability_lock(vals)
+        if not WATCHED_FIELDS.intersection(vals):
             return super().write(vals)
 
         override_reason = self.env.context.get(OVERRIDE_CONTEXT_KEY)
-        old_stages = {lead.id: lead.stage_id for lead in self}
+        watch_stage = bool(STAGE_TRIGGER_FIELDS.intersection(vals))
+        old_stages = {lead.id: lead.stage_id for lead in self} if watch_stage else {}
+        old_status = {lead.id: (lead.won_status, lead.active) for lead in self}
         if "stage_id" in vals:
             new_stage = self.env["crm.stage"].browse(vals["stage_id"] or [])
             moving = self.filtered(lambda lead: lead.stage_id != new_stage)
@@ -135,11 +137,16 @@ class CrmLead(models.Model):
 
         result = super().write(vals)
 
-        changed = self.filtered(lambda lead: lead.stage_id != old_stages[lead.id])
-        if changed:
-            self.env["crm.lead.stage.history"].sudo()._log_stage_changes(
-                changed, old_stages, override_reason=override_reason
-            )
+        History = self.env["crm.lead.stage.history"].sudo()
+        if watch_stage:
+            changed = self.filtered(lambda lead: lead.stage_id != old_stages[lead.id])
+            if changed:
+                History._log_stage_changes(changed, old_stages, override_reason=override_reason)
+        status_changed = self.filtered(
+            lambda lead: (lead.won_status, lead.active) != old_status[lead.id]
+        )
+        if status_changed:
+            History._sync_lead_status(status_changed)
         return result
 
     # ------------------------------------------------------------

@@ -6,8 +6,9 @@ class CrmStageFunnelAnalysis(models.Model):
     """Stage stays with their outcome, for the funnel pivot and graph.
 
     Averages of the 0/100 columns give rates for any grouping (stage, period,
-    team, salesperson): average pass rate = share of stays that left for a
-    later stage, average win rate = share of stays whose opportunity is won.
+    team, salesperson): average pass rate = share of the opportunities
+    entering the stage that moved on to a later one, average win rate = share
+    of them that are won.
     """
 
     _name = "crm.stage.funnel.analysis"
@@ -44,18 +45,19 @@ class CrmStageFunnelAnalysis(models.Model):
                    h.date_in,
                    h.date_out,
                    h.is_first_entry::int AS entered_count,
-                   h.is_passed::int AS passed_count,
-                   (h.is_first_entry AND l.won_status = 'won')::int AS won_count,
-                   (h.date_out IS NULL AND l.active AND l.won_status = 'pending'
-                    AND s.planned_duration > 0
+                   (h.is_first_entry AND h.stage_passed)::int AS passed_count,
+                   (h.is_first_entry AND h.lead_won)::int AS won_count,
+                   (h.date_out IS NULL AND h.lead_open AND s.planned_duration > 0
                     AND h.date_in < (now() AT TIME ZONE 'UTC') - make_interval(days => s.planned_duration)
                    )::int AS overdue_count,
-                   CASE WHEN h.is_passed THEN 100.0 ELSE 0.0 END AS pass_rate,
-                   CASE WHEN l.won_status = 'won' THEN 100.0 ELSE 0.0 END AS win_rate,
+                   -- rates over first entries only (averages skip NULL)
+                   CASE WHEN h.is_first_entry
+                        THEN CASE WHEN h.stage_passed THEN 100.0 ELSE 0.0 END END AS pass_rate,
+                   CASE WHEN h.is_first_entry
+                        THEN CASE WHEN h.lead_won THEN 100.0 ELSE 0.0 END END AS win_rate,
                    s.target_win_rate,
-                   h.days_in_stage
+                   CASE WHEN h.date_out IS NOT NULL THEN h.days_in_stage END AS days_in_stage
               FROM crm_lead_stage_history h
-              JOIN crm_lead l ON l.id = h.lead_id
               JOIN crm_stage s ON s.id = h.stage_id
         """)
 

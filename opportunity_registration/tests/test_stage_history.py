@@ -168,6 +168,11 @@ class TestStageHistory(StageControlCase):
         )
         self.assertEqual(s2.previous_stage_id, self.stage_1)
         self.assertEqual(s1b.next_stage_id, self.stage_3)
+        self.assertEqual(
+            [(h.stage_passed, h.lead_won, h.lead_open) for h in (s1, s2, s1b, s3)],
+            [(True, False, True), (False, False, True), (False, False, True), (False, False, True)],
+            "S1 passed (first entry marked), S2 left backwards",
+        )
         (stay,) = self._history(untracked)
         self.assertEqual((stay.stage_id, stay.date_in, stay.date_out),
                          (self.stage_1, self._day(0), False))
@@ -184,3 +189,32 @@ class TestStageHistory(StageControlCase):
         self.assertEqual(first.date_out, first.date_in)
         self.assertEqual(first.days_in_stage, 0.0)
         self.assertEqual(second.stage_id, self.stage_2)
+
+    def test_stage_passed_after_return(self):
+        """Created in S2, back to S1, then on to S3: S2 counts as passed."""
+        lead = self._new_leads(1, stage=self.stage_2)
+        lead.write({"stage_id": self.stage_1.id})
+        first_s2 = self._history(lead)[0]
+        self.assertFalse(first_s2.stage_passed)
+        lead.write({"stage_id": self.stage_2.id})
+        lead.write({"stage_id": self.stage_3.id})
+        s2, s1, s2_again, s3 = self._history(lead)
+        self.assertEqual((s2.stage_passed, s2.is_passed), (True, False))
+        self.assertEqual((s2_again.stage_passed, s2_again.is_passed, s2_again.is_first_entry),
+                         (False, True, False))
+        self.assertTrue(s1.stage_passed and s1.is_passed)
+        self.assertFalse(s3.date_out)
+
+    def test_lead_status_copied_on_stays(self):
+        lead = self._new_leads(1)
+        lead.write({"stage_id": self.stage_2.id})
+        stays = self._history(lead)
+        self.assertEqual(stays.mapped("lead_open"), [True, True])
+        lead.action_set_lost()
+        self.assertEqual(self._history(lead).mapped("lead_open"), [False, False])
+        lead.action_unarchive()
+        self.assertEqual(self._history(lead).mapped("lead_open"), [True, True])
+        lead.action_set_won()
+        stays = self._history(lead)
+        self.assertEqual(stays.mapped("lead_won"), [True] * len(stays))
+        self.assertEqual(stays.mapped("lead_open"), [False] * len(stays))
