@@ -7,8 +7,11 @@ from odoo.tools import float_compare
 
 # Fields whose change may move a lead to another stage (crm's _compute_stage_id).
 STAGE_TRIGGER_FIELDS = {"stage_id", "team_id", "type", "user_id"}
-# Fields whose change may change a lead's won / lost / ongoing status.
-WATCHED_FIELDS = STAGE_TRIGGER_FIELDS | {"active", "probability"}
+# Fields whose change makes a lead won, lost or ongoing again. (Reading the
+# status after other writes would force crm's probability computation early,
+# record by record, e.g. during lead assignment.)
+STATUS_FIELDS = {"stage_id", "active", "probability"}
+WATCHED_FIELDS = STAGE_TRIGGER_FIELDS | STATUS_FIELDS
 PROBABILITY_SOURCE_PARAM = "opportunity_registration.probability_source"
 PROBABILITY_LOCK_PARAM = "opportunity_registration.probability_locked"
 OVERRIDE_CONTEXT_KEY = "stage_gate_override_reason"
@@ -120,7 +123,8 @@ class CrmLead(models.Model):
         override_reason = self.env.context.get(OVERRIDE_CONTEXT_KEY)
         watch_stage = bool(STAGE_TRIGGER_FIELDS.intersection(vals))
         old_stages = {lead.id: lead.stage_id for lead in self} if watch_stage else {}
-        old_status = {lead.id: (lead.won_status, lead.active) for lead in self}
+        watch_status = bool(STATUS_FIELDS.intersection(vals))
+        old_status = {lead.id: (lead.won_status, lead.active) for lead in self} if watch_status else {}
         if "stage_id" in vals:
             new_stage = self.env["crm.stage"].browse(vals["stage_id"] or [])
             moving = self.filtered(lambda lead: lead.stage_id != new_stage)
@@ -141,12 +145,15 @@ class CrmLead(models.Model):
         if watch_stage:
             changed = self.filtered(lambda lead: lead.stage_id != old_stages[lead.id])
             if changed:
+                if override_reason and not self.env.user.has_group("sales_team.group_sale_manager"):
+                    override_reason = None  # nothing was overridden (no unmet gate)
                 History._log_stage_changes(changed, old_stages, override_reason=override_reason)
-        status_changed = self.filtered(
-            lambda lead: (lead.won_status, lead.active) != old_status[lead.id]
-        )
-        if status_changed:
-            History._sync_lead_status(status_changed)
+        if watch_status:
+            status_changed = self.filtered(
+                lambda lead: (lead.won_status, lead.active) != old_status[lead.id]
+            )
+            if status_changed:
+                History._sync_lead_status(status_changed)
         return result
 
     # ------------------------------------------------------------
