@@ -397,7 +397,9 @@ class CrmLeadStageHistory(models.Model):
         100 / 80 / 60 / 40 / 20 opportunities give 100 / 80 / 75 / 66.7 / 50 %.
         """
         metrics = self._get_stage_metrics(domain, now=now)
-        stages = self.env["crm.stage"].browse(list(metrics)).sorted(lambda s: s._stage_key())
+        # stages nobody entered (only returns in the period) are left out
+        reached = [stage_id for stage_id, values in metrics.items() if values["entered"]]
+        stages = self.env["crm.stage"].browse(reached).sorted(lambda s: s._stage_key())
         funnel = []
         previous = None
         for stage in stages:

@@ -1,3 +1,5 @@
+from datetime import date
+
 from odoo.fields import Domain
 from odoo.tests import tagged, users
 
@@ -147,6 +149,34 @@ class TestStageMetrics(StageControlCase):
         self.assertEqual(not_overdue, self.L1 | self.L5)
 
 
+    def test_funnel_screen_filters(self):
+        funnel = self.env["crm.stage.funnel"].create({
+            "team_id": self.team.id, "date_from": date(2026, 1, 3), "date_to": date(2026, 1, 6),
+        })
+        funnel.action_compute()
+        # Jan 3 to Jan 6 = days 2 to 5: L1 entered S2 (day 2) and S3 (day 5),
+        # L2 entered S2 (day 4); L3's return to S1 (day 3) is no entry and
+        # L5 entered S3 on day 6
+        self.assertEqual(
+            {line.stage_id: line.entered for line in funnel.line_ids},
+            {self.stage_2: 2, self.stage_3: 1},
+        )
+        funnel.write({"team_id": False, "date_from": False, "date_to": False,
+                      "user_id": self.user_rep2.id})
+        funnel.action_compute()
+        self.assertEqual(funnel.line_ids.mapped("entered"), [1, 1])
+        self.assertEqual(funnel.line_ids.mapped("conversion_rate"), [100.0, 100.0])
+
+    def test_analysis_rates(self):
+        groups = self.env["crm.stage.funnel.analysis"]._read_group(
+            [("team_id", "=", self.team.id)], ["stage_id"],
+            ["pass_rate:avg", "win_rate:avg", "days_in_stage:avg"],
+        )
+        by_stage = {stage: rest for stage, *rest in groups}
+        self.assertEqual(by_stage[self.stage_1], [80.0, 20.0, 3.25])
+        self.assertEqual([round(v, 1) for v in by_stage[self.stage_2]], [33.3, 33.3, 2.5])
+
+
 @tagged("post_install", "-at_install", "opportunity_registration", "stage_control")
 class TestSpecFunnel(StageControlCase):
 
@@ -169,3 +199,4 @@ class TestSpecFunnel(StageControlCase):
         self.assertEqual(lines.mapped("won"), [20, 20, 20, 20, 20])
         self.assertEqual(lines.mapped("win_rate"), [20.0, 25.0, 33.3, 50.0, 100.0])
         self.assertEqual(lines.mapped("target_win_rate"), [10.0, 25.0, 50.0, 75.0, 100.0])
+
