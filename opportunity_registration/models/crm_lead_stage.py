@@ -129,6 +129,15 @@ class CrmLead(models.Model):
             new_stage = self.env["crm.stage"].browse(vals["stage_id"] or [])
             moving = self.filtered(lambda lead: lead.stage_id != new_stage)
             if moving and new_stage:
+                # what the gate checks may be saved together with the move
+                # (criteria ticked then stage clicked): save it first
+                gate_fields = {"stage_criterion_done_ids"} | set(
+                    moving.stage_id.sudo().gate_field_ids.mapped("name")
+                )
+                pre_vals = {key: vals[key] for key in gate_fields.intersection(vals)}
+                if pre_vals:
+                    self.write(pre_vals)
+                    vals = {key: value for key, value in vals.items() if key not in pre_vals}
                 moving._check_stage_gates(new_stage, override_reason)
                 if (
                     self._stage_probability_mode() == "stage"

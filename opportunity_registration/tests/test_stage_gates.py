@@ -49,6 +49,25 @@ class TestStageGates(StageControlCase):
         self.assertEqual(lead.stage_id, self.stage_2)
 
     @users("opreg_stage_rep")
+    def test_gate_met_in_the_same_save(self):
+        """Ticking the criteria and moving in one save passes the gate."""
+        lead = self._new_leads(1)
+        lead.write({
+            "stage_criterion_done_ids": [(6, 0, (self.criterion_need | self.criterion_contact).ids)],
+            "date_deadline": "2030-01-01",
+            "stage_id": self.stage_2.id,
+        })
+        self.assertEqual(lead.stage_id, self.stage_2)
+        other = self._new_leads(1)
+        with Form(other) as form:
+            form.stage_criterion_done_ids.add(self.criterion_need)
+            form.stage_criterion_done_ids.add(self.criterion_contact)
+            form.date_deadline = "2030-01-01"
+            form.stage_id = self.stage_3
+        self.assertEqual(other.stage_id, self.stage_3)
+        self.assertEqual(self._history(other).stage_id, self.stage_1 | self.stage_3)
+
+    @users("opreg_stage_rep")
     def test_refusal_in_form_and_batch(self):
         ready, blocked = self._new_leads(2)
         self._meet_gate(ready)
