@@ -21,4 +21,5 @@ class CrmLeadStageOverride(models.TransientModel):
         self.lead_ids.with_context(**{OVERRIDE_CONTEXT_KEY: self.reason.strip()}).write(
             {"stage_id": self.stage_id.id}
         )
-        return {"type": "ir.actions.act_window_close"}
+        # refresh the pipeline or form the refused move came from
+        return {"type": "ir.actions.client", "tag": "soft_reload"}
