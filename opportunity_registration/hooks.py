@@ -35,7 +35,7 @@ def pre_init_hook(env):
 
 
 def post_init_hook(env):
-    """Give every company its approval bands; start filling existing customer keys.
+    """Bands for every company, customer keys and stage history of existing opportunities.
 
     Bands exist before the first submission, so that concurrent first
     submissions never race to create them.
@@ -44,6 +44,8 @@ def post_init_hook(env):
     for company in env["res.company"].sudo().search([]):
         Band._get_company_bands(company)
     env.ref("opportunity_registration.ir_cron_customer_key_backfill")._trigger()
+    # Stage history of existing opportunities, from their stage tracking (one SQL statement).
+    env["crm.lead.stage.history"]._backfill_from_tracking()
 
 
 def fill_customer_keys(cr, low, high):

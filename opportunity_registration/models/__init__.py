@@ -7,3 +7,8 @@ from . import res_company
 from . import res_config_settings
 from . import mail_activity
 from . import calendar_event
+# Stage control (issue 6)
+from . import crm_stage
+from . import crm_stage_criterion
+from . import crm_lead_stage_history
+from . import crm_lead_stage

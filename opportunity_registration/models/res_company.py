@@ -58,6 +58,15 @@ class ResCompany(models.Model):
         help="A review pending longer than this is escalated to the next band's approver.",
     )
 
+    stage_gate_allow_skip = fields.Boolean(
+        "Allow Skipping Stages", default=True,
+        help="Opportunities may jump over stages when they move forward.",
+    )
+    stage_gate_allow_back = fields.Boolean(
+        "Allow Going Back", default=True,
+        help="Opportunities may move back to an earlier stage.",
+    )
+
     _registration_lock_days_positive = models.Constraint(
         "CHECK (registration_renewal_days > 0 AND registration_max_days > 0"
         " AND registration_neglect_days > 0 AND registration_warning_days >= 0"

@@ -42,3 +42,27 @@ class ResConfigSettings(models.TransientModel):
     registration_warning_days = fields.Integer(related="company_id.registration_warning_days", readonly=False)
     registration_claim_cooldown_days = fields.Integer(related="company_id.registration_claim_cooldown_days", readonly=False)
     registration_max_active = fields.Integer(related="company_id.registration_max_active", readonly=False)
+    stage_probability_source = fields.Selection(
+        [
+            ("predictive", "Predictive lead scoring (Odoo)"),
+            ("stage", "Default win probability of the stage"),
+        ],
+        "Probability Source", default="predictive", required=True,
+        config_parameter="opportunity_registration.probability_source",
+        help="Where the win probability of an opportunity comes from.",
+    )
+    stage_probability_locked = fields.Boolean(
+        "Lock Stage Probability",
+        config_parameter="opportunity_registration.probability_locked",
+        help="Only sales administrators may change a probability that comes from the stage.",
+    )
+    stage_gate_allow_skip = fields.Boolean(
+        related="company_id.stage_gate_allow_skip", readonly=False
+    )
+    stage_gate_allow_back = fields.Boolean(
+        related="company_id.stage_gate_allow_back", readonly=False
+    )
+
+    def action_load_standard_stages(self):
+        self.env["crm.stage"].action_load_standard_stages()
+        return self.env["ir.actions.actions"]._for_xml_id("crm.crm_stage_action")

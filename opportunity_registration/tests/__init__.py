@@ -6,3 +6,10 @@ from . import test_registration_locks
 from . import test_registration_ui
 from . import test_translations
 from . import test_concurrency
+# Stage control (issue 6)
+from . import test_stage_history
+from . import test_stage_gates
+from . import test_stage_metrics
+from . import test_stage_model
+from . import test_stage_ui
+from . import test_stage_tour

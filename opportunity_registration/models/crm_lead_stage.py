@@ -1,0 +1,308 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, RedirectWarning, UserError
+from odoo.fields import Domain
+from odoo.tools import float_compare
+
+# Fields whose change may move a lead to another stage (crm's _compute_stage_id).
+STAGE_TRIGGER_FIELDS = {"stage_id", "team_id", "type", "user_id"}
+# Fields whose change makes a lead won, lost or ongoing again. (Reading the
+# status after other writes would force crm's probability computation early,
+# record by record, e.g. during lead assignment.)
+STATUS_FIELDS = {"stage_id", "active", "probability"}
+WATCHED_FIELDS = STAGE_TRIGGER_FIELDS | STATUS_FIELDS
+PROBABILITY_SOURCE_PARAM = "opportunity_registration.probability_source"
+PROBABILITY_LOCK_PARAM = "opportunity_registration.probability_locked"
+OVERRIDE_CONTEXT_KEY = "stage_gate_override_reason"
+
+
+class CrmLead(models.Model):
+    """Stage control on opportunities: stage history, stage gates, stage
+    probability and overdue stays (阶段控制)."""
+
+    _inherit = "crm.lead"
+
+    stage_history_ids = fields.One2many(
+        "crm.lead.stage.history", "lead_id", "Stage History", readonly=True
+    )
+    stage_criterion_done_ids = fields.Many2many(
+        "crm.stage.criterion", "crm_lead_stage_criterion_done_rel", "lead_id",
+        "criterion_id", string="Exit Criteria Met", copy=False,
+        domain="[('stage_id', '=', stage_id)]",
+        help="Exit criteria of the current stage that this opportunity meets.",
+    )
+    stage_gate_missing = fields.Text(
+        "Missing to Leave Stage", compute="_compute_stage_gate_missing",
+        help="Exit criteria and fields still missing before the opportunity can "
+        "move to a later stage.",
+    )
+    stage_has_criteria = fields.Boolean(compute="_compute_stage_gate_missing")
+    stage_overdue = fields.Boolean(
+        "Overdue in Stage", compute="_compute_stage_overdue",
+        search="_search_stage_overdue",
+        help="Still open and in its stage for longer than the stage's planned duration.",
+    )
+    stage_probability_locked = fields.Boolean(compute="_compute_stage_probability_locked")
+
+    # ------------------------------------------------------------
+    # COMPUTES
+    # ------------------------------------------------------------
+
+    @api.depends("stage_id", "stage_criterion_done_ids")
+    def _compute_stage_gate_missing(self):
+        for lead in self:
+            stage = lead.stage_id.sudo()
+            lead.stage_has_criteria = bool(stage.criterion_ids or stage.gate_field_ids)
+            lead.stage_gate_missing = "\n".join(lead._stage_gate_exit_problems()) or False
+
+    @api.depends("stage_id", "date_last_stage_update", "won_status", "active")
+    def _compute_stage_overdue(self):
+        now = fields.Datetime.now()
+        for lead in self:
+            days = lead.stage_id.planned_duration
+            lead.stage_overdue = bool(
+                days > 0 and lead.active and lead.won_status == "pending"
+                and lead.date_last_stage_update
+                and lead.date_last_stage_update < now - timedelta(days=days)
+            )
+
+    def _search_stage_overdue(self, operator, value):
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        now = fields.Datetime.now()
+        stages = self.env["crm.stage"].sudo().search([("planned_duration", ">", 0)])
+        overdue = Domain.OR(
+            Domain("stage_id", "=", stage.id)
+            & Domain("date_last_stage_update", "<", now - timedelta(days=stage.planned_duration))
+            for stage in stages
+        ) & Domain("won_status", "=", "pending") & Domain("active", "=", True)
+        wanted = True in value
+        return overdue if (operator == "in") == wanted else ~overdue
+
+    def _compute_stage_probability_locked(self):
+        locked = self._stage_probability_locked()
+        for lead in self:
+            lead.stage_probability_locked = locked
+
+    # ------------------------------------------------------------
+    # SETTINGS
+    # ------------------------------------------------------------
+
+    @api.model
+    def _stage_probability_mode(self):
+        """'predictive' (Odoo's lead scoring, default) or 'stage'."""
+        return self.env["ir.config_parameter"].sudo().get_param(
+            PROBABILITY_SOURCE_PARAM, "predictive"
+        )
+
+    @api.model
+    def _stage_probability_locked(self):
+        return (
+            self._stage_probability_mode() == "stage"
+            and bool(self.env["ir.config_parameter"].sudo().get_param(PROBABILITY_LOCK_PARAM))
+            and not self.env.user.has_group("sales_team.group_sale_manager")
+        )
+
+    # ------------------------------------------------------------
+    # ORM
+    # ------------------------------------------------------------
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leads = super().create(vals_list)
+        moved = leads.filtered("stage_id")
+        if moved:
+            self.env["crm.lead.stage.history"].sudo()._log_stage_changes(moved, {})
+        return leads
+
+    def write(self, vals):
+        if not WATCHED_FIELDS.intersection(vals):
+            return super().write(vals)
+
+        override_reason = self.env.context.get(OVERRIDE_CONTEXT_KEY)
+        watch_stage = bool(STAGE_TRIGGER_FIELDS.intersection(vals))
+        old_stages = {lead.id: lead.stage_id for lead in self} if watch_stage else {}
+        watch_status = bool(STATUS_FIELDS.intersection(vals))
+        old_status = {lead.id: (lead.won_status, lead.active) for lead in self} if watch_status else {}
+        if "stage_id" in vals:
+            new_stage = self.env["crm.stage"].browse(vals["stage_id"] or [])
+            moving = self.filtered(lambda lead: lead.stage_id != new_stage)
+            if moving and new_stage:
+                # what the gate checks may be saved together with the move
+                # (criteria ticked then stage clicked): save it first
+                gate_fields = {"stage_criterion_done_ids"} | set(
+                    moving.stage_id.sudo().gate_field_ids.mapped("name")
+                )
+                pre_vals = {key: vals[key] for key in gate_fields.intersection(vals)}
+                if pre_vals:
+                    self.write(pre_vals)
+                    vals = {key: value for key, value in vals.items() if key not in pre_vals}
+                moving._check_stage_gates(new_stage, override_reason)
+                if (
+                    self._stage_probability_mode() == "stage"
+                    and "probability" not in vals
+                    and not new_stage.is_won
+                ):
+                    vals = dict(vals, probability=new_stage.win_probability)
+        if "probability" in vals:
+            self._check_probability_lock(vals)
+
+        result = super().write(vals)
+
+        History = self.env["crm.lead.stage.history"].sudo()
+        if watch_stage:
+            changed = self.filtered(lambda lead: lead.stage_id != old_stages[lead.id])
+            if changed:
+                if override_reason and not self.env.user.has_group("sales_team.group_sale_manager"):
+                    override_reason = None  # nothing was overridden (no unmet gate)
+                History._log_stage_changes(changed, old_stages, override_reason=override_reason)
+        if watch_status:
+            status_changed = self.filtered(
+                lambda lead: (lead.won_status, lead.active) != old_status[lead.id]
+            )
+            if status_changed:
+                History._sync_lead_status(status_changed)
+        return result
+
+    # ------------------------------------------------------------
+    # PROBABILITY SOURCE
+    # ------------------------------------------------------------
+
+    def _compute_probabilities(self):
+        if self._stage_probability_mode() != "stage":
+            return super()._compute_probabilities()
+        # The stage's default win probability replaces the predictive score;
+        # a probability the rep set by hand stays until the next stage change.
+        for lead in self:
+            stage_probability = 100.0 if lead.stage_id.is_won else lead.stage_id.win_probability
+            was_automated = lead.active and lead.is_automated_probability
+            lead.automated_probability = stage_probability
+            if was_automated:
+                lead.probability = stage_probability
+        return None
+
+    def _cron_update_automated_probabilities(self):
+        if self._stage_probability_mode() == "stage":
+            return None
+        return super()._cron_update_automated_probabilities()
+
+    def _check_probability_lock(self, vals):
+        if not self._stage_probability_locked():
+            return
+        new_stage = self.env["crm.stage"].browse(vals["stage_id"]) if vals.get("stage_id") else None
+        for lead in self:
+            stage = new_stage or lead.stage_id
+            allowed = (0.0, 100.0, stage.win_probability)
+            if all(float_compare(vals["probability"], value, 2) for value in allowed):
+                raise UserError(self.env._(
+                    "The probability of %(name)s follows its stage (%(probability)s%%): "
+                    "only a sales administrator can change it.",
+                    name=lead.name, probability=stage.win_probability,
+                ))
+
+    # ------------------------------------------------------------
+    # STAGE GATES
+    # ------------------------------------------------------------
+
+    def _stage_gate_exit_problems(self):
+        """What this lead still misses to leave its current stage forward."""
+        self.ensure_one()
+        stage = self.stage_id.sudo()  # gate configuration: readable by every rep
+        problems = []
+        if stage.criterion_ids:
+            missing = stage.criterion_ids - self.stage_criterion_done_ids
+            for criterion in missing.sorted(lambda c: (c.sequence, c.id)):
+                problems.append(self.env._(
+                    "Exit criterion not met: %(criterion)s", criterion=criterion.name
+                ))
+        for field in stage.gate_field_ids:
+            if field.name in self._fields and not self[field.name]:
+                problems.append(self.env._("Required field empty: %(field)s", field=field.field_description))
+        return problems
+
+    def _stage_gate_problems(self, new_stage):
+        """``{lead: [problem, ...]}`` for the leads that may not move to ``new_stage``."""
+        all_stages = None
+        problems_by_lead = {}
+        for lead in self:
+            old_stage = lead.stage_id
+            if not old_stage or old_stage == new_stage:
+                continue
+            company = lead.company_id or self.env.company
+            problems = []
+            if new_stage._stage_key() > old_stage._stage_key():
+                if not company.stage_gate_allow_skip:
+                    if all_stages is None:
+                        all_stages = self.env["crm.stage"].sudo().search([])
+                    skipped = all_stages.filtered(
+                        lambda s: old_stage._stage_key() < s._stage_key() < new_stage._stage_key()
+                        and (not s.team_ids or not lead.team_id or lead.team_id in s.team_ids)
+                    )
+                    if skipped:
+                        problems.append(self.env._(
+                            "Stages cannot be skipped: go through %(stages)s first.",
+                            stages=", ".join(skipped.mapped("name")),
+                        ))
+                problems += lead._stage_gate_exit_problems()
+            elif not company.stage_gate_allow_back:
+                problems.append(self.env._(
+                    "Opportunities cannot go back to an earlier stage (%(stage)s).",
+                    stage=new_stage.name,
+                ))
+            if problems:
+                problems_by_lead[lead] = problems
+        return problems_by_lead
+
+    def _check_stage_gates(self, new_stage, override_reason=None):
+        problems_by_lead = self._stage_gate_problems(new_stage)
+        if not problems_by_lead:
+            return
+        is_manager = self.env.user.has_group("sales_team.group_sale_manager")
+        if override_reason:
+            if not is_manager:
+                raise AccessError(self.env._(
+                    "Only sales administrators can override a stage gate."
+                ))
+            bodies = {}
+            for lead, problems in problems_by_lead.items():
+                bodies[lead.id] = self.env._(
+                    "Stage gate overridden by %(user)s to move from %(old)s to %(new)s. "
+                    "Reason: %(reason)s. Not met: %(problems)s",
+                    user=self.env.user.name, old=lead.stage_id.name, new=new_stage.name,
+                    reason=override_reason, problems="; ".join(problems),
+                )
+            leads = self.browse([lead.id for lead in problems_by_lead])
+            leads._message_log_batch(bodies=bodies)
+            return
+        messages = []
+        for lead, problems in problems_by_lead.items():
+            header = self.env._(
+                "%(name)s cannot move from %(old)s to %(new)s:",
+                name=lead.name, old=lead.stage_id.name, new=new_stage.name,
+            )
+            messages.append("\n".join([header] + ["- " + p for p in problems]))
+        message = "\n\n".join(messages)
+        if is_manager:
+            action = self.env["ir.actions.actions"]._for_xml_id(
+                "opportunity_registration.crm_lead_stage_override_action"
+            )
+            action["context"] = {
+                "default_lead_ids": [lead.id for lead in problems_by_lead],
+                "default_stage_id": new_stage.id,
+            }
+            raise RedirectWarning(message, action, self.env._("Override with a Reason"))
+        raise UserError(message)
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    def action_open_stage_history(self):
+        self.ensure_one()
+        action = self.env["ir.actions.actions"]._for_xml_id(
+            "opportunity_registration.crm_lead_stage_history_action"
+        )
+        action["domain"] = [("lead_id", "=", self.id)]
+        action["context"] = {"create": False}
+        return action

@@ -1,0 +1,290 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tools import SQL
+
+LIFECYCLE_PERIODS = [
+    ("identification", "Identification"),
+    ("development", "Development"),
+    ("maturity", "Maturity"),
+    ("harvest", "Harvest"),
+]
+
+# SPEC §4 standard stage model (A–F). Texts are English; "zh_CN" holds the
+# Chinese version of each translated field.
+STANDARD_STAGES = [
+    {
+        "code": "A",
+        "name": "A Understand",
+        "win_probability": 10.0,
+        "lifecycle_period": "identification",
+        "stage_goal": "Understand the opportunity: who the customer is and what they need.",
+        "criteria": ["Customer need identified", "Contact person known"],
+        "zh_CN": {
+            "name": "A 了解商机",
+            "stage_goal": "了解商机：客户是谁、需要什么。",
+            "criteria": ["已识别客户需求", "已知联系人"],
+        },
+    },
+    {
+        "code": "B",
+        "name": "B Confirm",
+        "win_probability": 25.0,
+        "lifecycle_period": "development",
+        "stage_goal": "Confirm the opportunity: need, budget, decision maker and timing.",
+        "criteria": ["Budget confirmed", "Decision maker identified"],
+        "zh_CN": {
+            "name": "B 确认商机",
+            "stage_goal": "确认商机：需求、预算、决策人和时间。",
+            "criteria": ["预算已确认", "已识别决策人"],
+        },
+    },
+    {
+        "code": "C",
+        "name": "C Solution",
+        "win_probability": 50.0,
+        "planned_duration": 10,
+        "target_pass_rate": 60.0,
+        "lifecycle_period": "development",
+        "stage_goal": "Prove the solution: the customer agrees it answers the need.",
+        "criteria": ["Solution presented", "Customer accepted the solution"],
+        "zh_CN": {
+            "name": "C 方案论证",
+            "stage_goal": "方案论证：客户认可方案满足需求。",
+            "criteria": ["已提交方案", "客户认可方案"],
+        },
+    },
+    {
+        "code": "D",
+        "name": "D Negotiation",
+        "win_probability": 75.0,
+        "lifecycle_period": "maturity",
+        "stage_goal": "Negotiate price and terms.",
+        "criteria": ["Quotation sent", "Terms agreed"],
+        "zh_CN": {
+            "name": "D 商务谈判",
+            "stage_goal": "商务谈判：确定价格和条款。",
+            "criteria": ["已发送报价", "条款已达成一致"],
+        },
+    },
+    {
+        "code": "E",
+        "name": "E Closing",
+        "win_probability": 90.0,
+        "lifecycle_period": "maturity",
+        "stage_goal": "Close the deal: the contract is signed.",
+        "criteria": ["Contract signed"],
+        "zh_CN": {
+            "name": "E 销售成交",
+            "stage_goal": "销售成交：签订合同。",
+            "criteria": ["合同已签订"],
+        },
+    },
+    {
+        "code": "F",
+        "name": "F Handover & Payment",
+        "win_probability": 100.0,
+        "is_won": True,
+        "lifecycle_period": "harvest",
+        "stage_goal": "Hand the customer over to delivery and collect the payment.",
+        "criteria": [],
+        "zh_CN": {
+            "name": "F 交接回款",
+            "stage_goal": "交接回款：移交交付并回收款项。",
+            "criteria": [],
+        },
+    },
+]
+
+
+class CrmStage(models.Model):
+    _inherit = "crm.stage"
+
+    # ------------------------------------------------------------
+    # Stage control parameters (阶段控制参数)
+    # ------------------------------------------------------------
+    stage_goal = fields.Text(
+        "Stage Goal", translate=True, help="What this stage must achieve."
+    )
+    stage_content = fields.Text(
+        "Main Content", translate=True,
+        help="Main content and key actions of the sales team in this stage.",
+    )
+    diagnosis_key = fields.Text(
+        "Key Issues to Diagnose", translate=True,
+        help="What a manager checks to diagnose an opportunity in this stage.",
+    )
+    diagnostic_indicators = fields.Text(
+        "Diagnostic Indicators", translate=True,
+        help="Indicators used to judge the health of opportunities in this stage.",
+    )
+    criterion_ids = fields.One2many(
+        "crm.stage.criterion", "stage_id", "Exit Criteria",
+        help="Validation marks: what must be true before an opportunity leaves "
+        "this stage for a later one.",
+    )
+    gate_field_ids = fields.Many2many(
+        "ir.model.fields", "crm_stage_gate_field_rel", "stage_id", "field_id",
+        string="Fields Required to Exit",
+        domain="[('model', '=', 'crm.lead'), ('store', '=', True)]",
+        help="Opportunity fields that must be filled before it leaves this stage "
+        "for a later one.",
+    )
+    win_probability = fields.Float(
+        "Default Win Probability (%)", default=0.0,
+        help="Preset win probability of an opportunity in this stage. Used as the "
+        "opportunity's probability when the probability source is the stage.",
+    )
+    planned_duration = fields.Integer(
+        "Planned Duration (days)", default=0,
+        help="Days an opportunity is expected to stay in this stage; 0 means no "
+        "limit. Opportunities staying longer are overdue.",
+    )
+    target_pass_rate = fields.Float(
+        "Target Pass Rate (%)", default=0.0,
+        help="Expected share of the opportunities entering this stage that move on "
+        "to a later stage.",
+    )
+    target_win_rate = fields.Float(
+        "Target Win Rate (%)", compute="_compute_target_win_rate", store=True,
+        readonly=False, precompute=True,
+        help="Preset stage win rate: expected share of the opportunities entering "
+        "this stage that are won. Defaults to the win probability.",
+    )
+    participants = fields.Char(
+        "Participants", translate=True, help="Roles taking part in this stage."
+    )
+    lifecycle_period = fields.Selection(LIFECYCLE_PERIODS, "Lifecycle Period")
+    standard_code = fields.Char(
+        "Standard Stage Code", readonly=True, copy=False,
+        help="Letter of the standard stage model (A-F) this stage was created from.",
+    )
+
+    _win_probability_range = models.Constraint(
+        "CHECK (win_probability >= 0 AND win_probability <= 100)",
+        "The default win probability of a stage must be between 0% and 100%.",
+    )
+    _planned_duration_positive = models.Constraint(
+        "CHECK (planned_duration >= 0)",
+        "The planned duration of a stage cannot be negative.",
+    )
+    _target_pass_rate_range = models.Constraint(
+        "CHECK (target_pass_rate >= 0 AND target_pass_rate <= 100)",
+        "The target pass rate of a stage must be between 0% and 100%.",
+    )
+    _target_win_rate_range = models.Constraint(
+        "CHECK (target_win_rate >= 0 AND target_win_rate <= 100)",
+        "The target win rate of a stage must be between 0% and 100%.",
+    )
+
+    @api.depends("win_probability")
+    def _compute_target_win_rate(self):
+        for stage in self:
+            stage.target_win_rate = stage.win_probability
+
+    @api.constrains(
+        "win_probability", "planned_duration", "target_pass_rate", "target_win_rate"
+    )
+    def _check_stage_control_values(self):
+        # Same rules as the SQL constraints, checked first for a clear message
+        # that names the stage.
+        for stage in self:
+            for fname in ("win_probability", "target_pass_rate", "target_win_rate"):
+                if not 0 <= stage[fname] <= 100:
+                    raise ValidationError(self.env._(
+                        "%(stage)s: %(field)s must be between 0 and 100 (got %(value)s).",
+                        stage=stage.name,
+                        field=self._fields[fname].get_description(self.env)["string"],
+                        value=stage[fname],
+                    ))
+            if stage.planned_duration < 0:
+                raise ValidationError(self.env._(
+                    "%(stage)s: the planned duration cannot be negative (got %(value)s days).",
+                    stage=stage.name, value=stage.planned_duration,
+                ))
+
+    @api.constrains("gate_field_ids")
+    def _check_gate_fields(self):
+        for stage in self:
+            wrong = stage.gate_field_ids.filtered(
+                lambda f: f.model != "crm.lead" or not f.store
+                or f.ttype in ("one2many", "binary")
+            )
+            if wrong:
+                raise ValidationError(self.env._(
+                    "%(stage)s: this gate can never be met, because these fields "
+                    "cannot be filled on an opportunity: %(fields)s.",
+                    stage=stage.name,
+                    fields=", ".join(wrong.mapped("field_description")),
+                ))
+
+    def _stage_key(self):
+        """Position in the pipeline: stages are ordered by sequence, then id."""
+        self.ensure_one()
+        return (self.sequence, self.id)
+
+    # ------------------------------------------------------------
+    # ACTIONS
+    # ------------------------------------------------------------
+
+    @api.model
+    def action_load_standard_stages(self):
+        """Create the SPEC §4 standard stages A-F that do not exist yet.
+
+        Existing stages are left untouched; a standard stage already loaded
+        (same code) is not created twice.
+        """
+        if not self.env.user.has_group("sales_team.group_sale_manager"):
+            raise AccessError(self.env._(
+                "Only sales administrators can load the standard stage model."
+            ))
+        existing = set(self.search([("standard_code", "!=", False)]).mapped("standard_code"))
+        todo = [std for std in STANDARD_STAGES if std["code"] not in existing]
+        if not todo:
+            return self.browse()
+        base = max(self.search([]).mapped("sequence") or [0]) + 1
+        vals_list = []
+        for index, std in enumerate(todo):
+            vals_list.append({
+                "name": std["name"],
+                "standard_code": std["code"],
+                "sequence": base + 10 * index,
+                "win_probability": std["win_probability"],
+                "target_win_rate": std["win_probability"],
+                "planned_duration": std.get("planned_duration", 0),
+                "target_pass_rate": std.get("target_pass_rate", 0.0),
+                "is_won": std.get("is_won", False),
+                "fold": std.get("is_won", False),
+                "lifecycle_period": std["lifecycle_period"],
+                "stage_goal": std["stage_goal"],
+                "criterion_ids": [
+                    fields.Command.create({"name": name, "sequence": seq})
+                    for seq, name in enumerate(std["criteria"], start=1)
+                ],
+            })
+        stages = self.with_context(lang="en_US").create(vals_list)
+        # Chinese versions straight into the translation JSON, so they are
+        # there even when Chinese is not (yet) an installed language.
+        stages.flush_recordset()
+        stages.criterion_ids.flush_recordset()
+        for stage, std in zip(stages, todo, strict=True):
+            zh = std["zh_CN"]
+            self.env.cr.execute(SQL(
+                "UPDATE crm_stage SET name = name || jsonb_build_object('zh_CN', %s::text),"
+                " stage_goal = stage_goal || jsonb_build_object('zh_CN', %s::text)"
+                " WHERE id = %s",
+                zh["name"], zh["stage_goal"], stage.id,
+            ))
+            criteria = stage.criterion_ids.sorted("sequence")
+            for criterion, name in zip(criteria, zh["criteria"], strict=True):
+                self.env.cr.execute(SQL(
+                    "UPDATE crm_stage_criterion"
+                    " SET name = name || jsonb_build_object('zh_CN', %s::text) WHERE id = %s",
+                    name, criterion.id,
+                ))
+        stages.invalidate_recordset(["name", "stage_goal"])
+        stages.criterion_ids.invalidate_recordset(["name"])
+        return stages
+
+    def action_load_standard_stages_button(self):
+        self.action_load_standard_stages()
+        return {"type": "ir.actions.client", "tag": "soft_reload"}

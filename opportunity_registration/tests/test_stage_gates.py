@@ -1,0 +1,153 @@
+from odoo.exceptions import AccessError, RedirectWarning, UserError, ValidationError
+from odoo.tests import Form, tagged, users
+
+from .common_stage import StageControlCase
+
+
+@tagged("post_install", "-at_install", "opportunity_registration", "stage_control")
+class TestStageGates(StageControlCase):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.criterion_need = cls.env["crm.stage.criterion"].create({
+            "stage_id": cls.stage_1.id, "name": "Customer need identified", "sequence": 1,
+        })
+        cls.criterion_contact = cls.env["crm.stage.criterion"].create({
+            "stage_id": cls.stage_1.id, "name": "Contact person known", "sequence": 2,
+        })
+        cls.stage_1.gate_field_ids = cls.env["ir.model.fields"]._get("crm.lead", "date_deadline")
+
+    def _meet_gate(self, lead):
+        lead.write({
+            "stage_criterion_done_ids": [(6, 0, (self.criterion_need | self.criterion_contact).ids)],
+            "date_deadline": "2030-01-01",
+        })
+
+    @users("opreg_stage_rep")
+    def test_refusal_names_what_is_missing(self):
+        lead = self._new_leads(1)
+        lead.stage_criterion_done_ids = self.criterion_need
+        self.assertEqual(
+            lead.stage_gate_missing,
+            "Exit criterion not met: Contact person known\n"
+            "Required field empty: Expected Closing",
+        )
+        with self.assertRaises(UserError) as refusal:
+            lead.write({"stage_id": self.stage_2.id})
+        message = str(refusal.exception)
+        self.assertIn("cannot move from S1 Understand to S2 Confirm", message)
+        self.assertIn("Exit criterion not met: Contact person known", message)
+        self.assertNotIn("Customer need identified", message)
+        self.assertIn("Required field empty: Expected Closing", message)
+        self.assertEqual(lead.stage_id, self.stage_1, "nothing half-saved")
+        self.assertEqual(len(self._history(lead)), 1)
+
+        self._meet_gate(lead)
+        self.assertFalse(lead.stage_gate_missing)
+        lead.write({"stage_id": self.stage_2.id})
+        self.assertEqual(lead.stage_id, self.stage_2)
+
+    @users("opreg_stage_rep")
+    def test_gate_met_in_the_same_save(self):
+        """Ticking the criteria and moving in one save passes the gate."""
+        lead = self._new_leads(1)
+        lead.write({
+            "stage_criterion_done_ids": [(6, 0, (self.criterion_need | self.criterion_contact).ids)],
+            "date_deadline": "2030-01-01",
+            "stage_id": self.stage_2.id,
+        })
+        self.assertEqual(lead.stage_id, self.stage_2)
+        other = self._new_leads(1)
+        with Form(other) as form:
+            form.stage_criterion_done_ids.add(self.criterion_need)
+            form.stage_criterion_done_ids.add(self.criterion_contact)
+            form.date_deadline = "2030-01-01"
+            form.stage_id = self.stage_3
+        self.assertEqual(other.stage_id, self.stage_3)
+        self.assertEqual(self._history(other).stage_id, self.stage_1 | self.stage_3)
+
+    @users("opreg_stage_rep")
+    def test_refusal_in_form_and_batch(self):
+        ready, blocked = self._new_leads(2)
+        self._meet_gate(ready)
+        with self.assertRaises(UserError):
+            (ready | blocked).write({"stage_id": self.stage_2.id})
+        self.assertEqual((ready | blocked).stage_id, self.stage_1, "the whole batch is refused")
+        form = Form(blocked)
+        form.stage_id = self.stage_3
+        with self.assertRaises(UserError):
+            form.save()
+
+    @users("opreg_stage_rep")
+    def test_stages_without_criteria_are_free(self):
+        """Default settings, no criteria: stock behaviour (any move)."""
+        lead = self._new_leads(1, stage=self.stage_2)
+        lead.write({"stage_id": self.stage_5.id})
+        lead.write({"stage_id": self.stage_2.id})
+        lead.write({"stage_id": self.stage_1.id})
+        self.assertEqual(lead.stage_id, self.stage_1)
+
+    @users("opreg_stage_rep")
+    def test_skip_setting(self):
+        lead = self._new_leads(1)
+        self._meet_gate(lead)
+        self.company.sudo().stage_gate_allow_skip = False
+        with self.assertRaises(UserError) as refusal:
+            lead.write({"stage_id": self.stage_4.id})
+        self.assertIn("Stages cannot be skipped: go through S2 Confirm, S3 Solution first.",
+                      str(refusal.exception))
+        lead.write({"stage_id": self.stage_2.id})  # the next stage is fine
+        self.company.sudo().stage_gate_allow_skip = True
+        lead.write({"stage_id": self.stage_4.id})
+        self.assertEqual(lead.stage_id, self.stage_4)
+
+    @users("opreg_stage_rep")
+    def test_back_setting(self):
+        lead = self._new_leads(1, stage=self.stage_3)
+        self.company.sudo().stage_gate_allow_back = False
+        with self.assertRaises(UserError) as refusal:
+            lead.write({"stage_id": self.stage_2.id})
+        self.assertIn("cannot go back to an earlier stage (S2 Confirm)", str(refusal.exception))
+        self.assertEqual(lead.stage_id, self.stage_3)
+        lead.write({"stage_id": self.stage_4.id})  # forward still fine
+        self.company.sudo().stage_gate_allow_back = True
+        lead.write({"stage_id": self.stage_2.id})
+        self.assertEqual(lead.stage_id, self.stage_2)
+
+    def test_manager_override_with_reason(self):
+        lead = self._new_leads(1).with_user(self.user_manager)
+        # a manager is refused too, but offered the override
+        with self.assertRaises(RedirectWarning) as refusal:
+            lead.write({"stage_id": self.stage_2.id})
+        action = refusal.exception.args[1]
+        self.assertEqual(action["res_model"], "crm.lead.stage.override")
+        self.assertEqual(action["context"]["default_stage_id"], self.stage_2.id)
+        wizard = self.env["crm.lead.stage.override"].with_user(self.user_manager).with_context(
+            **action["context"]).create({"reason": "Customer's CEO signed off on the phone"})
+        self.assertEqual(wizard.lead_ids, lead)
+        wizard.action_confirm()
+        self.assertEqual(lead.stage_id, self.stage_2)
+        stay = self._history(lead)[-1]
+        self.assertEqual(stay.override_reason, "Customer's CEO signed off on the phone")
+        self.assertEqual(stay.moved_by_id, self.user_manager)
+        log = lead.message_ids.filtered(lambda m: "Stage gate overridden" in (m.body or ""))
+        self.assertEqual(len(log), 1)
+        self.assertIn("Reason: Customer's CEO signed off on the phone.", log.body)
+        self.assertIn("Exit criterion not met: Customer need identified", log.body)
+
+    def test_override_refused_to_rep_and_needs_reason(self):
+        lead = self._new_leads(1).with_user(self.user_rep)
+        with self.assertRaises(AccessError):
+            lead.with_context(stage_gate_override_reason="I say so").write({"stage_id": self.stage_2.id})
+        self.assertEqual(lead.stage_id, self.stage_1)
+        wizard = self.env["crm.lead.stage.override"].with_user(self.user_manager).create({
+            "lead_ids": [(6, 0, lead.ids)], "stage_id": self.stage_2.id, "reason": "   ",
+        })
+        with self.assertRaises(UserError):
+            wizard.action_confirm()
+
+    def test_gate_that_cannot_be_met(self):
+        with self.assertRaises(ValidationError) as error:
+            self.stage_2.gate_field_ids = self.env["ir.model.fields"]._get("crm.lead", "stage_history_ids")
+        self.assertIn("can never be met", str(error.exception))

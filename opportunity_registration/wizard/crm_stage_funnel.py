@@ -1,0 +1,84 @@
+from datetime import datetime, time, timedelta
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+
+
+class CrmStageFunnel(models.TransientModel):
+    """The funnel table (count per stage and pass rate, SPEC §4) with the
+    measured stage metrics, for a period, a team and a salesperson."""
+
+    _name = "crm.stage.funnel"
+    _description = "Stage Funnel"
+
+    date_from = fields.Date("From", help="Count opportunities that entered a stage from this day.")
+    date_to = fields.Date("To", help="Count opportunities that entered a stage up to this day.")
+    team_id = fields.Many2one("crm.team", "Sales Team")
+    user_id = fields.Many2one("res.users", "Salesperson", domain="[('share', '=', False)]")
+    line_ids = fields.One2many("crm.stage.funnel.line", "funnel_id", "Funnel", readonly=True)
+
+    def _history_domain(self):
+        self.ensure_one()
+        domain = Domain("company_id", "in", self.env.companies.ids + [False])
+        if self.date_from:
+            domain &= Domain("date_in", ">=", datetime.combine(self.date_from, time.min))
+        if self.date_to:
+            domain &= Domain(
+                "date_in", "<", datetime.combine(self.date_to + timedelta(days=1), time.min)
+            )
+        if self.team_id:
+            domain &= Domain("team_id", "=", self.team_id.id)
+        if self.user_id:
+            domain &= Domain("salesperson_id", "=", self.user_id.id)
+        return domain
+
+    def action_compute(self):
+        for funnel in self:
+            rows = self.env["crm.lead.stage.history"]._get_funnel(funnel._history_domain())
+            funnel.line_ids = [fields.Command.clear()] + [
+                fields.Command.create(row) for row in rows
+            ]
+        return True
+
+    def action_refresh(self):
+        self.action_compute()
+        return {
+            "type": "ir.actions.act_window",
+            "res_model": self._name,
+            "res_id": self.id,
+            "view_mode": "form",
+            "target": "current",
+        }
+
+    @api.model
+    def action_open(self):
+        funnel = self.create({})
+        return funnel.action_refresh()
+
+
+class CrmStageFunnelLine(models.TransientModel):
+    _name = "crm.stage.funnel.line"
+    _description = "Stage Funnel Line"
+    _order = "sequence, id"
+
+    funnel_id = fields.Many2one("crm.stage.funnel", required=True, ondelete="cascade")
+    stage_id = fields.Many2one("crm.stage", "Stage", required=True)
+    sequence = fields.Integer(related="stage_id.sequence", store=True)
+    entered = fields.Integer("Entered", help="Opportunities that entered the stage.")
+    conversion_rate = fields.Float(
+        "Conversion from Previous Stage (%)",
+        help="Share of the previous stage's opportunities that reached this stage.",
+    )
+    passed = fields.Integer("Passed", help="Opportunities that left the stage for a later one.")
+    pass_rate = fields.Float(
+        "Stage Pass Rate (%)",
+        help="Passed / entered: share of the opportunities that moved on to a later stage.",
+    )
+    won = fields.Integer("Won", help="Opportunities that entered the stage and are won.")
+    win_rate = fields.Float("Stage Win Rate (%)", help="Won / entered.")
+    target_win_rate = fields.Float("Preset Win Rate (%)")
+    avg_days = fields.Float("Average Days in Stage")
+    median_days = fields.Float("Median Days in Stage")
+    overdue = fields.Integer(
+        "Overdue", help="Ongoing opportunities in the stage for longer than its planned duration."
+    )
