@@ -10,6 +10,9 @@ run:
 test:
 	bash scripts/test.sh
 
+bench:
+	bash benchmarks/run.sh
+
 clean-db:
 	dropdb -h 127.0.0.1 --if-exists opportunity_registration
 	dropdb -h 127.0.0.1 --if-exists opportunity_registration_test

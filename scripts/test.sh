@@ -12,11 +12,28 @@ echo "[test] creating a fresh database $DB with $MODULE"
 dropdb -h 127.0.0.1 --if-exists "$DB"
 odoo -d "$DB" -i "$MODULE" --stop-after-init --log-level=warn --log-handler=py.warnings:ERROR
 
-echo "[test] running the suite"
 cd "$ROOT"
+# Concurrency: two Odoo servers (one with 4 workers) and 50 client processes
+# submit the same customer at once over JSON-RPC. It commits data, so it runs
+# on a copy of the fresh database.
+CONC_DB="${DB}_concurrency"
+dropdb -h 127.0.0.1 --if-exists "$CONC_DB"
+createdb -h 127.0.0.1 -T "$DB" "$CONC_DB"
+echo "[test] concurrency: ${CONCURRENCY_CLIENTS:-50} simultaneous submissions over two servers"
+conc_status=0
+"$VENV/bin/python" benchmarks/concurrency.py --db "$CONC_DB" --clients "${CONCURRENCY_CLIENTS:-50}" \
+    --timeout 180 > "$CACHE/concurrency.log" 2>&1 || conc_status=$?
+sed -n '/^clients:/,$p' "$CACHE/concurrency.log" | head -20
+dropdb -h 127.0.0.1 --if-exists "$CONC_DB"
+
+echo "[test] running the suite"
 status=0
 "$VENV/bin/pytest" -p no:cacheprovider -q \
     --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
     -W ignore::DeprecationWarning \
     "$ROOT/$MODULE/tests" "$ODOO_ADDONS/crm/tests" "$@" || status=$?
+if [ "$conc_status" != 0 ]; then
+    echo "[test] the concurrency run FAILED (exit $conc_status): see $CACHE/concurrency.log"
+    [ "$status" != 0 ] || status=$conc_status
+fi
 exit $status
