@@ -33,6 +33,9 @@ fi
 echo "[bench] conflict check, submit, install"
 "$PY" benchmarks/bench_conflict.py --db "$DB" --runs "${BENCH_RUNS:-50}" --output benchmarks/RESULTS.md
 
+echo "[bench] cron sweeps"
+"$PY" benchmarks/bench_cron.py --db "$DB" --output benchmarks/RESULTS.md
+
 status=0
 for protocol in jsonrpc xmlrpc; do
     echo "[bench] concurrency over $protocol"
