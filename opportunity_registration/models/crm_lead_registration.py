@@ -802,8 +802,12 @@ class CrmLeadRegistration(models.Model):
 
         Odoo's transactions read a snapshot (repeatable read): a registration
         committed by a concurrent submission is invisible to this cursor, so the
-        check runs in a fresh one and the refusal can name the owner.
+        check runs in a fresh one and the refusal can name the owner. While
+        the registry is loading (module install), there is no other transaction
+        and a fresh cursor would not see the tables being created.
         """
+        if not self.env.registry.ready:
+            return None, None
         try:
             with self.env.registry.cursor() as cr:
                 fresh = self.with_env(self.env(cr=cr))
