@@ -35,6 +35,8 @@ echo "[bench] conflict check, submit, install"
 
 echo "[bench] cron sweeps"
 "$PY" benchmarks/bench_cron.py --db "$DB" --output benchmarks/RESULTS.md
+echo "[bench] funnel metrics"
+"$PY" benchmarks/bench_funnel.py --db "$DB" --output benchmarks/RESULTS.md
 
 status=0
 for protocol in jsonrpc xmlrpc; do
