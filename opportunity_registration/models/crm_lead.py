@@ -120,6 +120,15 @@ class CrmLead(models.Model):
         [("demand", "Demand-type"), ("competitor", "Competitor-type")], "Deal Type",
         help="Competitor-type: the customer currently uses a competitor.",
     )
+    budget_currency_id = fields.Many2one(
+        "res.currency", "Budget Currency",
+        help="Currency the customer's budget is quoted in, when it is not the "
+        "company's; the registration converts it at the submission date.",
+    )
+    budget_amount_currency = fields.Monetary(
+        "Budget in Currency", currency_field="budget_currency_id",
+        help="The customer's budget in the budget currency.",
+    )
     competitor_name = fields.Char("Competitor")
     competitor_fee = fields.Monetary(
         "Competitor's Current Fee", currency_field="company_currency"
@@ -171,6 +180,18 @@ class CrmLead(models.Model):
                 Registration._format_conflict(row) for row in mine
             ) or False
 
+    def _registration_amount(self, date=None):
+        """The budget in company currency: a foreign-currency budget is converted."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        currency = self.budget_currency_id
+        if currency and currency != company.currency_id and self.budget_amount_currency:
+            return currency._convert(
+                self.budget_amount_currency, company.currency_id, company,
+                date or fields.Date.context_today(self),
+            )
+        return self.expected_revenue
+
     def _registration_keys(self):
         """Every identity key of this lead's customer, and the lock scope."""
         self.ensure_one()
@@ -188,7 +209,7 @@ class CrmLead(models.Model):
             "phone_key": normalize_phone(self.phone or commercial.phone),
         }
 
-    @api.depends("expected_revenue", "company_id")
+    @api.depends("expected_revenue", "company_id", "budget_currency_id", "budget_amount_currency")
     def _compute_registration_band(self):
         Band = self.env["crm.lead.registration.band"]
         bands_by_company = {}
@@ -197,7 +218,8 @@ class CrmLead(models.Model):
             if company not in bands_by_company:
                 bands_by_company[company] = Band._get_company_bands(company)
             bands = bands_by_company[company]
-            band = bands.filtered(lambda b: b.lower_bound <= lead.expected_revenue)[-1:]
+            amount = lead._registration_amount()
+            band = bands.filtered(lambda b: b.lower_bound <= amount)[-1:]
             lead.registration_band = (band or bands[:1]).code
 
     @api.depends_context("uid")
@@ -280,7 +302,8 @@ class CrmLead(models.Model):
                 and not self.env.context.get("registration_transfer"):
             self._check_takeover(vals["user_id"])
         approved = self.filtered(lambda l: l.registration_state == "approved") \
-            if "expected_revenue" in vals else self.browse()
+            if {"expected_revenue", "budget_amount_currency", "budget_currency_id"} & set(vals) \
+            else self.browse()
         result = super().write(vals)
         if approved:
             approved._check_band_raise()
@@ -370,7 +393,7 @@ class CrmLead(models.Model):
             partner_id=self.partner_id.commercial_partner_id.id,
             customer_name=self._registration_customer_name(),
             **{
-                "amount": self.expected_revenue,
+                "amount": self._registration_amount(),
                 "band": self.registration_band,
                 "date_submitted": fields.Datetime.now(),
                 "submitted_by_id": self.env.user.id,
@@ -402,8 +425,8 @@ class CrmLead(models.Model):
             ))
         if company.registration_require_need and not (self.need_description or "").strip():
             problems.append(self.env._("Need description: describe the customer's need."))
-        if self.expected_revenue < 0 or (
-            company.registration_require_budget and self.expected_revenue <= 0
+        if self._registration_amount() < 0 or (
+            company.registration_require_budget and self._registration_amount() <= 0
         ):
             problems.append(self.env._("Budget: the expected revenue must be greater than 0."))
         if company.registration_require_deadline and not self.date_deadline:
@@ -541,6 +564,33 @@ class CrmLead(models.Model):
             user=self.env.user.name, previous=previous.name or "-",
         ))
         self.with_user(self.env.user).action_registration_submit()
+        return True
+
+    def action_registration_request_extension(self, reason=False):
+        """The owner asks a registration manager to protect the customer longer."""
+        registrations = self._registration_current("approved")
+        for reg in registrations.sudo():
+            if reg.user_id != self.env.user:
+                raise UserError(self.env._(
+                    "Only %(owner)s can ask to extend registration %(number)s.",
+                    owner=reg.user_id.name, number=reg.name,
+                ))
+            managers = reg._registration_managers() - reg.user_id
+            for manager in managers:
+                reg.lead_id.activity_schedule(
+                    "mail.mail_activity_data_todo", user_id=manager.id,
+                    summary=self.env._("Extension requested for %(number)s", number=reg.name),
+                    note=self.env._(
+                        "%(owner)s asks to keep %(customer)s beyond %(date)s. Use "
+                        "Arbitrate → Extend the protection. Reason: %(reason)s",
+                        owner=reg.user_id.name, customer=reg.customer_name,
+                        date=reg.protection_end_date, reason=reason or "-",
+                    ),
+                )
+            reg.lead_id._message_log(body=self.env._(
+                "%(owner)s requested an extension of %(number)s. Reason: %(reason)s",
+                owner=reg.user_id.name, number=reg.name, reason=reason or "-",
+            ))
         return True
 
     def action_registration_withdraw(self, reason=False):

@@ -289,9 +289,7 @@ class CrmLeadRegistration(models.Model):
             band = bands[reg]
             approvers = band._approvers(reg.team_id) - reg.user_id - reg.submitted_by_id
             if not approvers:
-                approvers = self.env.ref(
-                    "opportunity_registration.group_registration_manager"
-                ).user_ids.filtered(lambda u: not u.share) - reg.user_id - reg.submitted_by_id
+                approvers = self._registration_managers() - reg.user_id - reg.submitted_by_id
             reg.sudo().write({
                 "approver_ids": [(6, 0, approvers.ids)],
                 "date_review_requested": fields.Datetime.now(),
@@ -302,6 +300,13 @@ class CrmLeadRegistration(models.Model):
         to_review.sudo().request_validation()
         to_review.invalidate_recordset(["need_validation", "validation_status"])
         to_review._schedule_review_activities(to_review.approver_ids)
+
+    @api.model
+    def _registration_managers(self):
+        """Active internal users who are registration managers, directly or not."""
+        return self.env.ref(
+            "opportunity_registration.group_registration_manager"
+        ).sudo().all_user_ids.filtered(lambda u: u.active and not u.share)
 
     def _schedule_review_activities(self, users):
         for reg in self:
@@ -450,9 +455,7 @@ class CrmLeadRegistration(models.Model):
                 extra = band._next_band()._approvers(reg.team_id) - reg.approver_ids \
                     - reg.user_id - reg.submitted_by_id
                 if not extra:
-                    extra = self.env.ref(
-                        "opportunity_registration.group_registration_manager"
-                    ).user_ids.filtered(lambda u: not u.share) - reg.approver_ids \
+                    extra = self._registration_managers() - reg.approver_ids \
                         - reg.user_id - reg.submitted_by_id
                 reg.with_context(skip_validation_check=True).write({
                     "approver_ids": [(4, user.id) for user in extra],
@@ -489,7 +492,7 @@ class CrmLeadRegistration(models.Model):
             ))
             reg.sudo().with_context(skip_check_state_condition=True).write({
                 "state": "submitted",
-                "amount": reg.lead_id.expected_revenue,
+                "amount": reg.lead_id._registration_amount(),
                 "band": reg.lead_id.registration_band,
                 "date_approved": False,
                 "approved_by_id": False,

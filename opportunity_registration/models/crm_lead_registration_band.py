@@ -183,7 +183,9 @@ class CrmLeadRegistrationBand(models.Model):
         if self.approval == "user":
             return self.approver_user_id
         if self.approval == "group":
-            return self.approver_group_id.user_ids
+            return self.approver_group_id.sudo().all_user_ids.filtered(
+                lambda u: u.active and not u.share
+            )
         if self.approval in TEAM_ROLE_FIELDS:
             return team[TEAM_ROLE_FIELDS[self.approval]]
         return self.env["res.users"]

@@ -221,3 +221,26 @@ class TestRegistrationApproval(RegistrationCase):
         self.assertEqual(stale, ordinary.registration_id)
         self.assertEqual(follow_ups(ordinary).user_id, self.rep)
         self.assertFalse(self.env["crm.lead.registration"]._cron_remind_follow_up())
+
+    def test_foreign_currency_budget_is_converted_at_submission(self):
+        company_currency = self.company.currency_id
+        foreign = self.env["res.currency"].with_context(active_test=False).search(
+            [("id", "!=", company_currency.id)], limit=1)
+        foreign.active = True
+        self.env["res.currency.rate"].search([("currency_id", "in", (foreign | company_currency).ids)]).unlink()
+        # 1 company currency unit = 0.5 foreign unit: 15,000 foreign = 30,000.
+        self.env["res.currency.rate"].create({
+            "currency_id": foreign.id, "rate": 0.5, "name": self.today - timedelta(days=1),
+            "company_id": self.company.id,
+        })
+        self.env["res.currency.rate"].create({
+            "currency_id": company_currency.id, "rate": 1.0, "name": self.today - timedelta(days=1),
+            "company_id": self.company.id,
+        })
+        lead = self._lead(expected_revenue=0, budget_currency_id=foreign.id,
+                          budget_amount_currency=15000)
+        self.assertEqual(lead.registration_band, "ordinary")
+        lead.with_user(self.rep).action_registration_submit()
+        self.assertAlmostEqual(lead.registration_id.amount, 30000, places=2)
+        self.assertEqual(lead.registration_id.band, "ordinary")
+        self.assertEqual(lead.registration_id.review_ids.reviewer_ids, self.approver)

@@ -165,11 +165,18 @@ class TestRegistrationLocks(RegistrationCase):
 
     def test_manager_extension(self):
         lead = self._approved()
+        with self.assertRaisesRegex(UserError, "Only Rep Zhang"):
+            lead.with_user(self.manager).action_registration_request_extension(reason="x")
+        lead.with_user(self.rep).action_registration_request_extension(reason="Tender in March")
+        request = lead.activity_ids.filtered(lambda a: a.user_id == self.manager)
+        self.assertIn("Extension requested", request.summary)
+        self.assertIn("Tender in March", str(request.note))
         with self.assertRaises(AccessError):
             lead.registration_id.with_user(self.rep).action_grant_extension(self.today + timedelta(days=300))
         end = self.today + timedelta(days=300)
-        lead.registration_id.with_user(self.manager).action_grant_extension(end, reason="Tender")
+        self._arbitrate(lead, decision="extend", extension_end_date=end, reason="Tender")
         self.assertEqual(lead.protection_end_date, end)
+        self.assertEqual(lead.registration_id.extension_end_date, end)
         self.assertIn("extended", lead.registration_event_ids.mapped("event"))
 
     # ------------------------------------------------------------

@@ -29,11 +29,13 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
             ("give_to_challenger", "Give the customer to the challenger"),
             ("transfer_user", "Transfer the registration to another rep"),
             ("transfer_partner", "Move the registration to another customer account"),
+            ("extend", "Extend the protection"),
         ],
         "Decision", required=True, default="keep",
     )
     new_user_id = fields.Many2one("res.users", "New Owner", domain="[('share', '=', False)]")
     new_partner_id = fields.Many2one("res.partner", "Customer Account")
+    extension_end_date = fields.Date("Protect Until")
     reason = fields.Text("Reason", required=True)
 
     @api.model
@@ -57,6 +59,10 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
             if not self.new_partner_id:
                 raise UserError(self.env._("Choose the customer account."))
             holder.action_transfer(partner=self.new_partner_id, reason=self.reason)
+        elif self.decision == "extend":
+            if not self.extension_end_date:
+                raise UserError(self.env._("Choose until when the customer stays protected."))
+            holder.action_grant_extension(self.extension_end_date, reason=self.reason)
         elif self.decision == "give_to_challenger":
             if self.lead_id == holder.lead_id:
                 raise UserError(self.env._("Open the challenger's opportunity to give it the customer."))

@@ -9,7 +9,12 @@ class CrmLeadRegistrationReason(models.TransientModel):
 
     lead_id = fields.Many2one("crm.lead", "Opportunity", required=True, readonly=True)
     action = fields.Selection(
-        [("withdraw", "Withdraw"), ("release", "Release"), ("reject", "Reject")],
+        [
+            ("withdraw", "Withdraw"),
+            ("release", "Release"),
+            ("reject", "Reject"),
+            ("request_extension", "Request Extension"),
+        ],
         required=True, readonly=True,
     )
     reason = fields.Text("Reason")
