@@ -520,11 +520,9 @@ def fill_module_data(env, args):
                    CASE WHEN b.band <> 'small' AND won_status = 'pending' AND abs(hashtext(customer_key)) %% 100 < 25
                         THEN 'submitted' ELSE 'approved' END AS state
               FROM bench_reg r,
-                   LATERAL (SELECT CASE WHEN r.amount >= co.registration_band_major THEN 'major'
-                                        WHEN r.amount >= co.registration_band_important THEN 'important'
-                                        WHEN r.amount >= co.registration_band_ordinary THEN 'ordinary'
-                                        ELSE 'small' END AS band
-                              FROM res_company co WHERE co.id = %(company)s) b) r,
+                   LATERAL (SELECT code AS band FROM crm_lead_registration_band bd
+                             WHERE bd.company_id = %(company)s AND bd.lower_bound <= r.amount
+                             ORDER BY bd.lower_bound DESC LIMIT 1) b) r,
                res_company c
          WHERE c.id = %(company)s
     """, {"company": env.ref("base.main_company").id, "approver": env.ref("base.user_admin").id})
