@@ -546,19 +546,13 @@ def fill_module_data(env, args):
     say("%d closed registrations" % cr.rowcount)
     # Mirror the current registration on each opportunity (one per opportunity here:
     # active ones on won or open opportunities, closed ones on lost opportunities).
-    # won_unregistered was set by the install (won_status = 'won') for the others.
     sql(cr, """
         UPDATE crm_lead l SET registration_id = r.id, registration_state = r.state,
                registration_number = r.name,
                protection_end_date = CASE WHEN r.state = 'approved' THEN r.protection_end_date END,
                need_description = coalesce(l.need_description, '需求：' || l.name),
-               is_valid_opportunity = (coalesce(l.key_person_identified, false) AND l.expected_revenue > 0),
-               won_unregistered = (l.won_status = 'won' AND r.date_approved IS NULL)
+               is_valid_opportunity = (coalesce(l.key_person_identified, false) AND l.expected_revenue > 0)
           FROM crm_lead_registration r WHERE r.lead_id = l.id
-    """)
-    sql(cr, """
-        UPDATE crm_lead SET won_unregistered = (won_status = 'won')
-         WHERE registration_id IS NULL AND won_unregistered IS DISTINCT FROM (won_status = 'won')
     """)
     # The per-company sequence continues after the generated numbers.
     sql(cr, "SELECT setval(pg_get_serial_sequence('crm_lead_registration', 'id'), "
