@@ -1,8 +1,8 @@
+import logging
 from datetime import timedelta
 
-import logging
-
 import psycopg2.errors
+from markupsafe import escape
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -630,20 +630,44 @@ class CrmLeadRegistration(models.Model):
                 ("expiry_warned", "=", False),
                 ("protection_end_date", "<=", soon),
             ])
-        for reg in warned:
-            summary = self.env._("Registration %(number)s expires on %(date)s",
-                                 number=reg.name, date=reg.protection_end_date)
-            note = self.env._(
+        if not warned:
+            return warned
+        # In batch: one INSERT of activities (no per-activity notification), then
+        # one e-mail per owner listing their registrations about to expire.
+        lead_model = self.env["ir.model"]._get_id("crm.lead")
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
+            "res_model_id": lead_model,
+            "res_id": reg.lead_id.id,
+            "activity_type_id": todo.id,
+            "user_id": reg.user_id.id,
+            "date_deadline": reg.protection_end_date,
+            "summary": self.env._("Registration %(number)s expires on %(date)s",
+                                  number=reg.name, date=reg.protection_end_date),
+            "note": self.env._(
                 "Follow up %(customer)s (a done activity, a logged note or a meeting) "
                 "to keep it, or release it.", customer=reg.customer_name,
+            ),
+        } for reg in warned])
+        mails = []
+        for owner, regs in warned.grouped("user_id").items():
+            if not owner.email:
+                continue
+            lines = "".join(
+                "<li>%s</li>" % escape(self.env._(
+                    "%(number)s, %(customer)s: protected until %(date)s",
+                    number=reg.name, customer=reg.customer_name, date=reg.protection_end_date,
+                )) for reg in regs
             )
-            reg.lead_id.sudo().activity_schedule(
-                "mail.mail_activity_data_todo", date_deadline=reg.protection_end_date,
-                user_id=reg.user_id.id, summary=summary, note=note,
-            )
-            reg.lead_id.sudo().message_notify(
-                partner_ids=reg.user_id.partner_id.ids, subject=summary, body=note,
-            )
+            mails.append({
+                "subject": self.env._("Registrations about to expire"),
+                "body_html": "<p>%s</p><ul>%s</ul>" % (escape(self.env._(
+                    "Follow these customers up (a done activity, a logged note or a "
+                    "meeting) to keep them, or release them:")), lines),
+                "email_to": owner.email_formatted,
+                "auto_delete": True,
+            })
+        self.env["mail.mail"].sudo().create(mails)
         warned.with_context(skip_validation_check=True).write({"expiry_warned": True})
         return warned
 

@@ -154,6 +154,10 @@ class TestRegistrationLocks(RegistrationCase):
         warned = self.env["crm.lead.registration"]._cron_warn_expiry()
         self.assertEqual(warned, soon.registration_id | ending.registration_id)
         self.assertTrue(soon.activity_ids.filtered(lambda a: "expires on" in a.summary))
+        mail = self.env["mail.mail"].search([("subject", "=", "Registrations about to expire")])
+        self.assertEqual(len(mail), 1, "one e-mail per owner")
+        self.assertIn(soon.registration_number, str(mail.body_html))
+        self.assertIn(ending.registration_number, str(mail.body_html))
         self.assertFalse(self.env["crm.lead.registration"]._cron_warn_expiry(), "warned once")
 
         expired = self.env["crm.lead.registration"]._cron_expire()
