@@ -73,7 +73,9 @@ class CrmLead(models.Model):
         "crm.lead", string="Conflicting Opportunities",
         compute="_compute_registration_conflicts", compute_sudo=True,
         context={"active_test": False},
-        help="Other opportunities whose active registration claims the same customer.",
+        groups="opportunity_registration.group_registration_manager",
+        help="Other opportunities whose active registration claims the same customer. "
+        "Managers only: reps see who holds the customer in the conflict message.",
     )
     registration_conflict_message = fields.Text(
         compute="_compute_registration_conflicts", compute_sudo=True,

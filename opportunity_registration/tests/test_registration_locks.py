@@ -327,3 +327,15 @@ class TestRegistrationLocks(RegistrationCase):
         large = submit_count(with_history("Long History Ltd", 8))
         self.assertEqual(small, large, "the count does not grow with the customer's history")
         self.assertLessEqual(large, 100)
+
+    def test_rep_sees_the_holder_while_filling_the_form(self):
+        """The form warns a rep of another rep's lock without exposing that opportunity."""
+        self._approved()
+        with Form(self.env["crm.lead"].with_user(self.rep2).with_context(default_type="opportunity")) as form:
+            form.name = "Second try"
+            form.partner_id = self.customer
+            self.assertIn("Rep Zhang", form.registration_conflict_message)
+            self.assertIn("protected until", form.registration_conflict_message)
+        with self.assertRaises(AccessError):
+            self.env["crm.lead"].with_user(self.rep2).browse(form.record.id).read(
+                ["registration_conflict_ids"])
