@@ -451,7 +451,7 @@ def write_results(args, rows, info, now, pg_version, leads, won, lost, pending, 
         "| memory | %s |" % info["memory"],
         "| PostgreSQL | %s (default settings) |" % pg_version,
         "| OS / Python | %s / %s |" % (info["os"], info["python"]),
-        "| code | branch `issue-4-bench`, commit `%s` |" % info["commit"],
+        "| code | commit `%s` |" % info["commit"],
         "| load average at the end | %s (another developer ran Odoo tests on the same 2 cores: expect noise) |"
         % " ".join(info["load"]),
         "",
