@@ -83,3 +83,12 @@ def stamp():
 
 def say(message):
     print("[%s] %s" % (stamp(), message), flush=True)
+
+
+def report(lines, output=None):
+    """Print a Markdown section and append it to ``output`` (RESULTS.md)."""
+    text = "\n".join(lines) + "\n"
+    print(text)
+    if output:
+        with open(output, "a", encoding="utf-8") as handle:
+            handle.write(text)

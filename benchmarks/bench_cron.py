@@ -9,7 +9,7 @@ RESULTS.md with --output.
 import argparse
 import time
 
-from _common import BENCH_DB, environment, say
+from _common import BENCH_DB, environment, report, say
 
 
 def _due(env, share, column, value):
@@ -71,11 +71,7 @@ def main():
     for label, leads, active, done, elapsed, queries in rows:
         lines.append("| %s | %d | %d | %d | %.2f | %d | %s |" % (
             label, leads, active, done, elapsed, queries, "yes" if elapsed <= 10 else "**no**"))
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.output:
-        with open(args.output, "a", encoding="utf-8") as handle:
-            handle.write(text)
+    report(lines, args.output)
 
 
 if __name__ == "__main__":

@@ -10,7 +10,7 @@ import argparse
 import statistics
 import time
 
-from _common import BENCH_DB, environment, say
+from _common import BENCH_DB, environment, report, say
 
 
 def shape_history(env):
@@ -104,11 +104,7 @@ def main():
     for row in funnel:
         lines.append("- stage %s: %d entered, %.1f %% of the previous stage" % (
             row["stage_id"], row["entered"], row["conversion_rate"]))
-    text = "\n".join(lines) + "\n"
-    print(text)
-    if args.output:
-        with open(args.output, "a", encoding="utf-8") as handle:
-            handle.write(text)
+    report(lines, args.output)
 
 
 if __name__ == "__main__":
