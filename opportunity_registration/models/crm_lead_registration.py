@@ -643,6 +643,8 @@ class CrmLeadRegistration(models.Model):
         # one e-mail per owner listing their registrations about to expire.
         lead_model = self.env["ir.model"]._get_id("crm.lead")
         todo = self.env.ref("mail.mail_activity_data_todo")
+        # Activities name their document one by one: load the names in batches first.
+        warned.lead_id.sudo().mapped("display_name")
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create([{
             "res_model_id": lead_model,
             "res_id": reg.lead_id.id,
