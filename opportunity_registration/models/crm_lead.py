@@ -219,10 +219,9 @@ class CrmLead(models.Model):
             company = lead.company_id or self.env.company
             if company not in bands_by_company:
                 bands_by_company[company] = Band._get_company_bands(company)
-            bands = bands_by_company[company]
-            amount = lead._registration_amount()
-            band = bands.filtered(lambda b: b.lower_bound <= amount)[-1:]
-            lead.registration_band = (band or bands[:1]).code
+            lead.registration_band = bands_by_company[company]._for_amount(
+                lead._registration_amount()
+            ).code
 
     @api.depends_context("uid")
     @api.depends("registration_id.state", "registration_id.approver_ids")

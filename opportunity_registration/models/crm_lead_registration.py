@@ -27,7 +27,6 @@ TRANSITIONS = {
     "reject": ("submitted",),
     "withdraw": ("submitted",),
     "release": ("approved",),
-    "expire": ("approved",),
 }
 BANDS = [
     ("small", "Small"),
@@ -230,7 +229,6 @@ class CrmLeadRegistration(models.Model):
             "reject": self.env._("rejected"),
             "withdraw": self.env._("withdrawn"),
             "release": self.env._("released"),
-            "expire": self.env._("expired"),
         }[transition]
 
     def _check_can_review(self):
@@ -797,11 +795,10 @@ class CrmLeadRegistration(models.Model):
     @api.model
     def _check_conflicts(self, vals_list, exclude=None):
         rows = [r for r in self._active_holders(vals_list) if not exclude or r["id"] not in exclude.ids]
-        for vals in vals_list:
-            holders = self._holders_of(vals, rows)
-            if holders:
-                self._log_conflict_refused(holders[0], vals_list)
-                raise UserError(self._format_conflict(holders[0]))
+        holder = self._first_holder(vals_list, rows)
+        if holder:
+            self._log_conflict_refused(holder, vals_list)
+            raise UserError(self._format_conflict(holder))
         seen = {}
         for vals in vals_list:
             for field in KEY_FIELDS:
@@ -847,11 +844,9 @@ class CrmLeadRegistration(models.Model):
         try:
             with self.env.registry.cursor() as cr:
                 fresh = self.with_env(self.env(cr=cr))
-                rows = fresh._active_holders(vals_list)
-                for vals in vals_list:
-                    holders = fresh._holders_of(vals, rows)
-                    if holders:
-                        return fresh._format_conflict(holders[0]), holders[0]
+                holder = fresh._first_holder(vals_list, fresh._active_holders(vals_list))
+                if holder:
+                    return fresh._format_conflict(holder), holder
         except psycopg2.Error:
             _logger.warning("Could not re-check registration conflicts", exc_info=True)
         return None, None
@@ -945,6 +940,15 @@ class CrmLeadRegistration(models.Model):
             companies=list({v["company_id"] for v in vals_list}), **keys,
         ))
         return self.env.cr.dictfetchall()
+
+    @api.model
+    def _first_holder(self, vals_list, rows):
+        """The first row holding the customer of any of ``vals_list``, or None."""
+        for vals in vals_list:
+            holders = self._holders_of(vals, rows)
+            if holders:
+                return holders[0]
+        return None
 
     @api.model
     def _holders_of(self, vals, rows):

@@ -177,6 +177,10 @@ class CrmLeadRegistrationBand(models.Model):
             else:
                 band.tier_definition_id = Definition.create(vals)
 
+    def _for_amount(self, amount):
+        """Among these bands (one company's, in amount order), the one of ``amount``."""
+        return self.filtered(lambda b: b.lower_bound <= amount)[-1:] or self[:1]
+
     def _approvers(self, team):
         """Users who approve this band for a registration of ``team``."""
         self.ensure_one()

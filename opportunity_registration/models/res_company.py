@@ -102,5 +102,4 @@ class ResCompany(models.Model):
 
     def _registration_band_record(self, amount):
         self.ensure_one()
-        bands = self.env["crm.lead.registration.band"]._get_company_bands(self)
-        return bands.filtered(lambda b: b.lower_bound <= amount)[-1:] or bands[:1]
+        return self.env["crm.lead.registration.band"]._get_company_bands(self)._for_amount(amount)
