@@ -197,17 +197,15 @@ class CrmLead(models.Model):
     def _registration_keys(self):
         """Every identity key of this lead's customer, and the lock scope."""
         self.ensure_one()
-        company = self.company_id or self.env.company
+        company_id = (self.company_id or self.env.company).id
+        scope, free_mail_domains = self.env["res.company"]._registration_lock_settings(company_id)
         commercial = self.partner_id.commercial_partner_id
-        scoped = company.registration_scope == "product_line"
         return {
-            "company_id": company.id,
-            "product_line_id": scoped and self.registration_product_line_id.id or False,
+            "company_id": company_id,
+            "product_line_id": scope == "product_line" and self.registration_product_line_id.id or False,
             "customer_key": self._get_customer_key(),
             "vat_key": normalize_tax_id(commercial.vat),
-            "domain_key": email_domain_key(
-                self.email_from or commercial.email, company._registration_free_mail_domains()
-            ),
+            "domain_key": email_domain_key(self.email_from or commercial.email, free_mail_domains),
             "phone_key": normalize_phone(self.phone or commercial.phone),
         }
 

@@ -918,28 +918,39 @@ class CrmLeadRegistration(models.Model):
         """Active registrations sharing a key with ``vals_list``: one indexed query.
 
         Returns plain rows, so that the form can show a conflict to a rep who
-        may not read the other rep's opportunity.
+        may not read the other rep's opportunity. The owners' names are read
+        only when something matched, which is rare.
         """
         keys = {field: [v[field] for v in vals_list if v.get(field)] for field in KEY_FIELDS}
         if not any(keys.values()):
             return []
         self.flush_model()
-        self.env.cr.execute(SQL(
+        cr = self.env.cr
+        cr.execute(SQL(
             """
-            SELECT r.id, r.lead_id, r.company_id, r.product_line_id, r.customer_key, r.user_id,
-                   r.vat_key, r.domain_key, r.phone_key, r.state, r.name, r.customer_name,
-                   r.date_submitted, r.protection_end_date, p.name AS owner
-              FROM crm_lead_registration r
-              JOIN res_users u ON u.id = r.user_id
-              JOIN res_partner p ON p.id = u.partner_id
-             WHERE r.state IN ('submitted', 'approved')
-               AND r.company_id = ANY(%(companies)s)
-               AND (r.customer_key = ANY(%(customer_key)s) OR r.vat_key = ANY(%(vat_key)s)
-                    OR r.domain_key = ANY(%(domain_key)s) OR r.phone_key = ANY(%(phone_key)s))
+            SELECT id, lead_id, company_id, product_line_id, customer_key, user_id,
+                   vat_key, domain_key, phone_key, state, name, customer_name,
+                   date_submitted, protection_end_date
+              FROM crm_lead_registration
+             WHERE state IN ('submitted', 'approved')
+               AND company_id = ANY(%(companies)s)
+               AND (customer_key = ANY(%(customer_key)s) OR vat_key = ANY(%(vat_key)s)
+                    OR domain_key = ANY(%(domain_key)s) OR phone_key = ANY(%(phone_key)s))
             """,
             companies=list({v["company_id"] for v in vals_list}), **keys,
         ))
-        return self.env.cr.dictfetchall()
+        rows = cr.dictfetchall()
+        if rows:
+            self.env["res.users"].flush_model(["partner_id"])
+            self.env["res.partner"].flush_model(["name"])
+            cr.execute(SQL(
+                "SELECT u.id, p.name FROM res_users u JOIN res_partner p ON p.id = u.partner_id"
+                " WHERE u.id = ANY(%s)", list({row["user_id"] for row in rows}),
+            ))
+            owners = dict(cr.fetchall())
+            for row in rows:
+                row["owner"] = owners[row["user_id"]]
+        return rows
 
     @api.model
     def _first_holder(self, vals_list, rows):

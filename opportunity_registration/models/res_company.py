@@ -1,6 +1,11 @@
 from odoo import api, fields, models
+from odoo.tools import ormcache
 
 from .customer_identity import DEFAULT_FREE_MAIL_DOMAINS
+
+
+# Settings the conflict check caches (see _registration_lock_settings).
+LOCK_SETTINGS = {"registration_scope", "registration_free_mail_domains"}
 
 
 class ResCompany(models.Model):
@@ -85,6 +90,23 @@ class ResCompany(models.Model):
         for company in companies:
             self.env["crm.lead.registration.band"]._get_company_bands(company)
         return companies
+
+    def write(self, vals):
+        res = super().write(vals)
+        if LOCK_SETTINGS & vals.keys():
+            self.env.registry.clear_cache()
+        return res
+
+    @api.model
+    @ormcache("company_id")
+    def _registration_lock_settings(self, company_id):
+        """(scope, free-mail domains) of a company, cached across requests.
+
+        The conflict check runs on every keystroke of the opportunity form; its
+        settings change a few times a year, so they are not read per check.
+        """
+        company = self.browse(company_id).sudo()
+        return company.registration_scope, frozenset(company._registration_free_mail_domains())
 
     @api.model
     def _default_free_mail_domains(self):
