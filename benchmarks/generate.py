@@ -544,6 +544,11 @@ def fill_module_data(env, args):
          LIMIT %(n)s
     """, {"n": args.registrations * 3 // 10})
     say("%d closed registrations" % cr.rowcount)
+    sql(cr, """
+        UPDATE crm_lead_registration r SET user_name = p.name
+          FROM res_users u JOIN res_partner p ON p.id = u.partner_id
+         WHERE u.id = r.user_id
+    """)
     # Mirror the current registration on each opportunity (one per opportunity here:
     # active ones on won or open opportunities, closed ones on lost opportunities).
     sql(cr, """

@@ -212,14 +212,10 @@ class CrmLead(models.Model):
     @api.depends("expected_revenue", "company_id", "budget_currency_id", "budget_amount_currency")
     def _compute_registration_band(self):
         Band = self.env["crm.lead.registration.band"]
-        bands_by_company = {}
         for lead in self:
-            company = lead.company_id or self.env.company
-            if company not in bands_by_company:
-                bands_by_company[company] = Band._get_company_bands(company)
-            lead.registration_band = bands_by_company[company]._for_amount(
-                lead._registration_amount()
-            ).code
+            lead.registration_band = Band._code_for_amount(
+                lead.company_id or self.env.company, lead._registration_amount()
+            )
 
     @api.depends_context("uid")
     @api.depends("registration_id.state", "registration_id.approver_ids")

@@ -109,6 +109,11 @@ class CrmLeadRegistration(models.Model):
     )
     band = fields.Selection(BANDS, "Approval Band", readonly=True)
     date_submitted = fields.Datetime("Submitted On", readonly=True, copy=False)
+    user_name = fields.Char(
+        related="user_id.name", store=True, string="Owner Name",
+        help="Kept with the registration so that the conflict check names the "
+        "owner from the row it finds, in one query.",
+    )
     submitted_by_id = fields.Many2one("res.users", "Submitted By", readonly=True)
     date_approved = fields.Datetime("Approved On", readonly=True, copy=False)
     approved_by_id = fields.Many2one("res.users", "Approved By", readonly=True)
@@ -918,19 +923,17 @@ class CrmLeadRegistration(models.Model):
         """Active registrations sharing a key with ``vals_list``: one indexed query.
 
         Returns plain rows, so that the form can show a conflict to a rep who
-        may not read the other rep's opportunity. The owners' names are read
-        only when something matched, which is rare.
+        may not read the other rep's opportunity.
         """
         keys = {field: [v[field] for v in vals_list if v.get(field)] for field in KEY_FIELDS}
         if not any(keys.values()):
             return []
         self.flush_model()
-        cr = self.env.cr
-        cr.execute(SQL(
+        self.env.cr.execute(SQL(
             """
             SELECT id, lead_id, company_id, product_line_id, customer_key, user_id,
                    vat_key, domain_key, phone_key, state, name, customer_name,
-                   date_submitted, protection_end_date
+                   date_submitted, protection_end_date, user_name AS owner
               FROM crm_lead_registration
              WHERE state IN ('submitted', 'approved')
                AND company_id = ANY(%(companies)s)
@@ -939,18 +942,7 @@ class CrmLeadRegistration(models.Model):
             """,
             companies=list({v["company_id"] for v in vals_list}), **keys,
         ))
-        rows = cr.dictfetchall()
-        if rows:
-            self.env["res.users"].flush_model(["partner_id"])
-            self.env["res.partner"].flush_model(["name"])
-            cr.execute(SQL(
-                "SELECT u.id, p.name FROM res_users u JOIN res_partner p ON p.id = u.partner_id"
-                " WHERE u.id = ANY(%s)", list({row["user_id"] for row in rows}),
-            ))
-            owners = dict(cr.fetchall())
-            for row in rows:
-                row["owner"] = owners[row["user_id"]]
-        return rows
+        return self.env.cr.dictfetchall()
 
     @api.model
     def _first_holder(self, vals_list, rows):

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import ormcache
 from odoo.exceptions import ValidationError
 
 from .crm_lead_registration import BANDS
@@ -114,11 +115,18 @@ class CrmLeadRegistrationBand(models.Model):
     def create(self, vals_list):
         bands = super().create(vals_list)
         bands._sync_tier_definitions()
+        self.env.registry.clear_cache()  # _band_bounds
         return bands
 
     def write(self, vals):
         result = super().write(vals)
         self._sync_tier_definitions()
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
         return result
 
     @api.model
@@ -176,6 +184,33 @@ class CrmLeadRegistrationBand(models.Model):
                 band.tier_definition_id.write(vals)
             else:
                 band.tier_definition_id = Definition.create(vals)
+
+    @api.model
+    @ormcache("company_id")
+    def _band_bounds(self, company_id):
+        """``((lower_bound, code, id), ...)`` of a company in amount order, cached.
+
+        The opportunity form shows the band of the expected revenue on every
+        change of the amount, and every submission looks its band up; bands
+        change a few times a year.
+        """
+        bands = self._get_company_bands(self.env["res.company"].browse(company_id))
+        return tuple((band.lower_bound, band.code, band.id) for band in bands)
+
+    @api.model
+    def _bound_for_amount(self, company, amount):
+        bounds = self._band_bounds(company.id)
+        return next((bound for bound in reversed(bounds) if bound[0] <= amount), bounds[0])
+
+    @api.model
+    def _code_for_amount(self, company, amount):
+        """Band code of ``amount`` (company currency); lower bounds are inclusive."""
+        return self._bound_for_amount(company, amount)[1]
+
+    @api.model
+    def _record_for_amount(self, company, amount):
+        """The band record of ``amount``, without a search."""
+        return self.sudo().browse(self._bound_for_amount(company, amount)[2])
 
     def _for_amount(self, amount):
         """Among these bands (one company's, in amount order), the one of ``amount``."""

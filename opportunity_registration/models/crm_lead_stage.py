@@ -52,8 +52,8 @@ class CrmLead(models.Model):
     @api.depends("stage_id", "stage_criterion_done_ids")
     def _compute_stage_gate_missing(self):
         for lead in self:
-            stage = lead.stage_id.sudo()
-            lead.stage_has_criteria = bool(stage.criterion_ids or stage.gate_field_ids)
+            criteria, gate_fields = self.env["crm.stage"]._gate_spec(lead.stage_id.id)
+            lead.stage_has_criteria = bool(criteria or gate_fields)
             lead.stage_gate_missing = "\n".join(lead._stage_gate_exit_problems()) or False
 
     @api.depends("stage_id", "date_last_stage_update", "won_status", "active")
@@ -208,17 +208,18 @@ class CrmLead(models.Model):
     def _stage_gate_exit_problems(self):
         """What this lead still misses to leave its current stage forward."""
         self.ensure_one()
-        stage = self.stage_id.sudo()  # gate configuration: readable by every rep
+        criteria, gate_fields = self.env["crm.stage"]._gate_spec(self.stage_id.id)
         problems = []
-        if stage.criterion_ids:
-            missing = stage.criterion_ids - self.stage_criterion_done_ids
-            for criterion in missing.sorted(lambda c: (c.sequence, c.id)):
-                problems.append(self.env._(
-                    "Exit criterion not met: %(criterion)s", criterion=criterion.name
-                ))
-        for field in stage.gate_field_ids:
-            if field.name in self._fields and not self[field.name]:
-                problems.append(self.env._("Required field empty: %(field)s", field=field.field_description))
+        if criteria:
+            done = set(self.stage_criterion_done_ids.ids)
+            problems.extend(
+                self.env._("Exit criterion not met: %(criterion)s", criterion=name)
+                for criterion_id, name in criteria if criterion_id not in done
+            )
+        problems.extend(
+            self.env._("Required field empty: %(field)s", field=label)
+            for name, label in gate_fields if name in self._fields and not self[name]
+        )
         return problems
 
     def _stage_gate_problems(self, new_stage):

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import SQL
+from odoo.tools import SQL, ormcache
 
 LIFECYCLE_PERIODS = [
     ("identification", "Identification"),
@@ -202,6 +202,28 @@ class CrmStage(models.Model):
                     stage=stage.name, value=stage.planned_duration,
                 ))
 
+    def write(self, vals):
+        result = super().write(vals)
+        if {"criterion_ids", "gate_field_ids"} & vals.keys():
+            self.env.registry.clear_cache()  # _gate_spec
+        return result
+
+    @api.model
+    @ormcache("stage_id", "self.env.lang")
+    def _gate_spec(self, stage_id):
+        """A stage's exit criteria ``((id, name), ...)`` and required fields
+        ``((name, label), ...)``, in the user's language, cached.
+
+        The opportunity form shows what is missing to leave the stage on every
+        change; gates change a few times a year.
+        """
+        stage = self.browse(stage_id).sudo()
+        criteria = stage.criterion_ids.sorted(lambda c: (c.sequence, c.id))
+        return (
+            tuple((criterion.id, criterion.name) for criterion in criteria),
+            tuple((field.name, field.field_description) for field in stage.gate_field_ids),
+        )
+
     @api.constrains("gate_field_ids")
     def _check_gate_fields(self):
         for stage in self:
@@ -283,6 +305,7 @@ class CrmStage(models.Model):
                 ))
         stages.invalidate_recordset(["name", "stage_goal"])
         stages.criterion_ids.invalidate_recordset(["name"])
+        self.env.registry.clear_cache()  # _gate_spec
         return stages
 
     def action_load_standard_stages_button(self):

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class CrmStageCriterion(models.Model):
@@ -14,3 +14,19 @@ class CrmStageCriterion(models.Model):
     description = fields.Text(
         "Description", translate=True, help="How the rep shows that the criterion is met."
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        criteria = super().create(vals_list)
+        self.env.registry.clear_cache()  # crm.stage._gate_spec
+        return criteria
+
+    def write(self, vals):
+        result = super().write(vals)
+        self.env.registry.clear_cache()
+        return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result

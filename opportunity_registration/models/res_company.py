@@ -120,8 +120,8 @@ class ResCompany(models.Model):
     def _registration_band(self, amount):
         """Band code of an amount in company currency; lower bounds are inclusive."""
         self.ensure_one()
-        return self._registration_band_record(amount).code
+        return self.env["crm.lead.registration.band"]._code_for_amount(self, amount)
 
     def _registration_band_record(self, amount):
         self.ensure_one()
-        return self.env["crm.lead.registration.band"]._get_company_bands(self)._for_amount(amount)
+        return self.env["crm.lead.registration.band"]._record_for_amount(self, amount)

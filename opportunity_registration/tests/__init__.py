@@ -13,3 +13,4 @@ from . import test_stage_metrics
 from . import test_stage_model
 from . import test_stage_ui
 from . import test_stage_tour
+from . import test_cached_settings
