@@ -35,14 +35,16 @@ def pre_init_hook(env):
 
 
 def post_init_hook(env):
-    """Bands for every company, customer keys and stage history of existing opportunities.
+    """Bands and sequences for every company, customer keys and stage history
+    of existing opportunities.
 
-    Bands exist before the first submission, so that concurrent first
-    submissions never race to create them.
+    Bands and sequences exist before the first submission, so that concurrent
+    first submissions never race to create them.
     """
     Band = env["crm.lead.registration.band"]
     for company in env["res.company"].sudo().search([]):
         Band._get_company_bands(company)
+        env["crm.lead.registration"]._company_sequence(company)
     env.ref("opportunity_registration.ir_cron_customer_key_backfill")._trigger()
     # Stage history of existing opportunities, from their stage tracking (one SQL statement).
     env["crm.lead.stage.history"]._backfill_from_tracking()

@@ -487,7 +487,6 @@ class CrmLead(models.Model):
         self._check_registration_complete()
         self._check_registration_limits()
         registrations = self.env["crm.lead.registration"]._create_from_leads(self)
-        self._sync_registration()
         for reg in registrations:
             reg.lead_id._message_log(body=self.env._(
                 "Registration %(number)s submitted by %(user)s (%(band)s band, "
@@ -497,17 +496,18 @@ class CrmLead(models.Model):
                 band=dict(BANDS)[reg.band],
                 amount=reg.amount,
             ))
-        registrations._start_review()
+        registrations._start_review()  # mirrors the registrations on their leads
         return True
 
     def _check_registration_limits(self):
         """The cap on active registrations per rep, and the re-claim cooldown."""
         Registration = self.env["crm.lead.registration"].sudo()
         owners = self.mapped(lambda l: l.user_id or self.env.user)
+        capped = any((lead.company_id or self.env.company).registration_max_active for lead in self)
         counts = dict(Registration._read_group(
             [("user_id", "in", owners.ids), ("state", "in", ACTIVE_STATES)],
             ["user_id"], ["__count"],
-        ))
+        )) if capped else {}
         today = fields.Date.context_today(self)
         for lead in self:
             owner = lead.user_id or self.env.user

@@ -110,7 +110,7 @@ class CrmLeadRegistration(models.Model):
     band = fields.Selection(BANDS, "Approval Band", readonly=True)
     date_submitted = fields.Datetime("Submitted On", readonly=True, copy=False)
     user_name = fields.Char(
-        related="user_id.name", store=True, string="Owner Name",
+        related="user_id.name", store=True, precompute=True, string="Owner Name",
         help="Kept with the registration so that the conflict check names the "
         "owner from the row it finds, in one query.",
     )
@@ -180,6 +180,13 @@ class CrmLeadRegistration(models.Model):
             self.check_access("write")
         return super().write(vals)
 
+    def _check_state_conditions(self, vals):
+        """The approval the module writes is the engine's own outcome (or an
+        automatic band): it is not validated a second time."""
+        if self.env.context.get("skip_validation_check"):
+            return False
+        return super()._check_state_conditions(vals)
+
     def _tier_validation_check_write_allowed(self, vals):
         """The module's own transitions (checked by its actions) skip the engine's
         field-by-field write checks, which cost two queries per record."""
@@ -189,7 +196,16 @@ class CrmLeadRegistration(models.Model):
 
     @api.model
     def _next_number(self, company):
-        """Number from the company's own sequence, created on first use."""
+        """Number from the company's own sequence."""
+        return self._company_sequence(company).next_by_id()
+
+    @api.model
+    def _company_sequence(self, company):
+        """The company's registration sequence, created from the template if missing.
+
+        Created at install and with each new company, so that two first
+        submissions never race to create two sequences numbering alike.
+        """
         Sequence = self.env["ir.sequence"].sudo()
         sequence = Sequence.search(
             [("code", "=", "crm.lead.registration"), ("company_id", "=", company.id)],
@@ -203,7 +219,7 @@ class CrmLeadRegistration(models.Model):
                 "code": "crm.lead.registration",
                 "company_id": company.id,
             })
-        return sequence.next_by_id()
+        return sequence
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_active(self):
@@ -258,7 +274,8 @@ class CrmLeadRegistration(models.Model):
         self.invalidate_recordset(["need_validation", "validation_status"])
         now = fields.Datetime.now()
         for reg in self:
-            reg.sudo().write({
+            # the outcome of the approval itself (or of an automatic band)
+            reg.sudo().with_context(skip_validation_check=True).write({
                 "state": "approved",
                 "date_approved": now,
                 "approved_by_id": not automatic and self.env.user.id,
@@ -287,7 +304,8 @@ class CrmLeadRegistration(models.Model):
                 if comment:
                     body = self.env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
             reg.lead_id._message_log(body=body)
-        self._close_review_activities()
+        if not automatic:
+            self._close_review_activities()
 
     def _start_review(self):
         """Approve what its band approves automatically; ask the approvers for the rest."""
@@ -310,6 +328,8 @@ class CrmLeadRegistration(models.Model):
         to_review.sudo().request_validation()
         to_review.invalidate_recordset(["need_validation", "validation_status"])
         to_review._schedule_review_activities(to_review.approver_ids)
+        # approved ones were mirrored by _set_approved
+        to_review.lead_id._sync_registration()
 
     @api.model
     def _registration_managers(self):
@@ -508,7 +528,6 @@ class CrmLeadRegistration(models.Model):
                 "approved_by_id": False,
             })
             reg.sudo().review_ids.unlink()
-        self.lead_id._sync_registration()
         self._start_review()
 
     def _close(self, state, reason, message):
@@ -772,17 +791,13 @@ class CrmLeadRegistration(models.Model):
     def _create_from_leads(self, leads):
         """Create one submitted registration per lead, refusing conflicts.
 
-        The partial unique indexes are the real guard: two transactions that
-        both pass the check below cannot both insert. The loser's insert fails
-        and is reported the same way as a conflict found by the check.
+        The check below reads this transaction's snapshot. The partial unique
+        indexes are the real guard: when two transactions both pass the check,
+        the second insert waits for the first transaction, then fails, and is
+        refused like a conflict found by the check, naming the owner.
         """
         vals_list = [lead._prepare_registration_vals() for lead in leads]
         self._check_conflicts(vals_list)
-        self._lock_customer_keys(vals_list)
-        message, holder = self._check_conflicts_committed(vals_list)
-        if message:
-            self._log_conflict_refused(holder, vals_list)
-            raise UserError(message)
         try:
             with self.env.cr.savepoint():
                 registrations = self.sudo().with_context(
@@ -790,7 +805,9 @@ class CrmLeadRegistration(models.Model):
                     mail_notrack=True,
                 ).create(vals_list)
         except psycopg2.errors.UniqueViolation:
-            message, _holder = self._check_conflicts_committed(vals_list)
+            message, holder = self._check_conflicts_committed(vals_list)
+            if holder:
+                self._log_conflict_refused(holder, vals_list)
             raise UserError(message or self.env._(
                 "Another registration of this customer was submitted at the same "
                 "moment. Reload the opportunity to see who holds it."
@@ -817,30 +834,13 @@ class CrmLeadRegistration(models.Model):
                 seen[key] = vals
 
     @api.model
-    def _lock_customer_keys(self, vals_list):
-        """Serialize submissions of one customer across workers and servers.
-
-        Transaction-scoped advisory locks, taken in a fixed order (no deadlock),
-        released at commit or rollback.
-        """
-        keys = sorted({
-            "%s/%s/%s/%s" % (v["company_id"], v.get("product_line_id") or 0, f, v[f])
-            for v in vals_list for f in KEY_FIELDS if v.get(f)
-        })
-        if keys:
-            self.env.cr.execute(SQL(
-                "SELECT pg_advisory_xact_lock(h) FROM "
-                "(SELECT hashtext(k) AS h FROM unnest(%s::text[]) k ORDER BY k) s",
-                keys,
-            ))
-
-    @api.model
     def _check_conflicts_committed(self, vals_list):
-        """Check again against what other transactions committed since ours began.
+        """Who holds the customer in what other transactions committed since ours began.
 
         Odoo's transactions read a snapshot (repeatable read): a registration
         committed by a concurrent submission is invisible to this cursor, so the
-        check runs in a fresh one and the refusal can name the owner. While
+        check runs in a fresh one. Registrations this transaction has closed
+        meanwhile (an arbitration releasing the holder) do not count. While
         the registry is loading (module install), there is no other transaction
         and a fresh cursor would not see the tables being created.
         """
@@ -849,11 +849,22 @@ class CrmLeadRegistration(models.Model):
         try:
             with self.env.registry.cursor() as cr:
                 fresh = self.with_env(self.env(cr=cr))
-                holder = fresh._first_holder(vals_list, fresh._active_holders(vals_list))
-                if holder:
-                    return fresh._format_conflict(holder), holder
+                rows = fresh._active_holders(vals_list)
         except psycopg2.Error:
             _logger.warning("Could not re-check registration conflicts", exc_info=True)
+            return None, None
+        if rows:
+            self.flush_model(["state"])
+            self.env.cr.execute(SQL(
+                "SELECT id FROM crm_lead_registration WHERE id = ANY(%s)"
+                " AND state NOT IN ('submitted', 'approved')",
+                [row["id"] for row in rows],
+            ))
+            closed_here = {row_id for row_id, in self.env.cr.fetchall()}
+            rows = [row for row in rows if row["id"] not in closed_here]
+        holder = self._first_holder(vals_list, rows)
+        if holder:
+            return self._format_conflict(holder), holder
         return None, None
 
     @api.model

@@ -89,6 +89,7 @@ class ResCompany(models.Model):
         companies = super().create(vals_list)
         for company in companies:
             self.env["crm.lead.registration.band"]._get_company_bands(company)
+            self.env["crm.lead.registration"]._company_sequence(company)
         return companies
 
     def write(self, vals):
