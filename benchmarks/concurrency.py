@@ -352,9 +352,42 @@ def main():
         messages = collections.Counter(
             (o.get("message") or "").replace(owner or "\0", "<owner>").splitlines()[0][:160]
             if o.get("message") else "" for o in refusals)
+        logged = admin("crm.lead.registration.event", "search_count",
+                       [("event", "=", "conflict_refused"), ("registration_id", "in", [r["id"] for r in regs])])
+        if logged != len(refusals):
+            failures.append("%d refusals but %d conflict_refused events in the lock history"
+                            % (len(refusals), logged))
+
+        # Arbitration in one transaction: the manager gives the customer to a
+        # challenger, which releases the holder and submits the challenger's
+        # opportunity; the committed holder must not block that submission.
+        arbitration = "not run"
+        if len(regs) == 1 and refusals:
+            challenger = next(lead_id for lead_id in lead_ids if lead_id != regs[0]["lead_id"][0])
+            wizard = admin("crm.lead.registration.arbitration", "create", {
+                "lead_id": challenger, "decision": "give_to_challenger",
+                "reason": "Concurrency harness: the challenger has the customer's signed NDA",
+            }, context={"active_id": challenger})
+            try:
+                admin("crm.lead.registration.arbitration", "action_confirm", [wizard])
+                after = admin("crm.lead.registration", "search_read",
+                              [("lead_id", "in", lead_ids), ("state", "in", ["submitted", "approved"])],
+                              fields=["lead_id", "state"])
+                arbitration = "customer given to the challenger: %s" % [
+                    (r["lead_id"][0], r["state"]) for r in after]
+                if [r["lead_id"][0] for r in after] != [challenger]:
+                    failures.append("after arbitration, active registrations %s (expected only lead %d)"
+                                    % (after, challenger))
+            except xmlrpc.client.Fault as fault:
+                arbitration = "refused"
+                failures.append("arbitration giving the customer to lead %d failed: %s"
+                                % (challenger, fault.faultString.strip().splitlines()[-1][:300]))
         durations = sorted(o["seconds"] for o in outcomes if "seconds" in o)
         released = [o["released"] for o in outcomes if "released" in o]
         server_errors = {s.label: s.errors() for s in servers}
+        for label, lines in server_errors.items():
+            if lines:
+                failures.append("%d errors in the log of server %s" % (len(lines), label))
 
         summary = [
             "clients: %d (%s), customer %r" % (
@@ -364,6 +397,8 @@ def main():
             "active registrations for the customer: %d %s" % (
                 len(regs), [(r["name"], r["state"], r["user_id"][1], r["protection_end_date"]) for r in regs]),
             "opportunities still there: %d of %d" % (present, args.clients),
+            "refusals in the lock history: %d of %d" % (logged, len(refusals)),
+            "arbitration over RPC (release + submit in one transaction): %s" % arbitration,
             "protocol: %s; calls released within %.0f ms of each other" % (
                 args.protocol, 1000 * (max(released) - min(released)) if released else 0),
             "call durations: min %.2f s, median %.2f s, max %.2f s" % (

@@ -791,13 +791,19 @@ class CrmLeadRegistration(models.Model):
     def _create_from_leads(self, leads):
         """Create one submitted registration per lead, refusing conflicts.
 
-        The check below reads this transaction's snapshot. The partial unique
-        indexes are the real guard: when two transactions both pass the check,
-        the second insert waits for the first transaction, then fails, and is
-        refused like a conflict found by the check, naming the owner.
+        The first check reads this transaction's snapshot. Submissions of one
+        customer are then serialized by an advisory lock, and checked again
+        in a fresh snapshot, so that the loser of a race is refused cleanly,
+        naming the owner. The partial unique indexes stay the real guard: an
+        insert that still collides is refused the same way.
         """
         vals_list = [lead._prepare_registration_vals() for lead in leads]
         self._check_conflicts(vals_list)
+        self._lock_customer_keys(vals_list)
+        message, holder = self._check_conflicts_committed(vals_list)
+        if message:
+            self._log_conflict_refused(holder, vals_list)
+            raise UserError(message)
         try:
             with self.env.cr.savepoint():
                 registrations = self.sudo().with_context(
@@ -832,6 +838,24 @@ class CrmLeadRegistration(models.Model):
                         customer=vals.get("customer_name"),
                     ))
                 seen[key] = vals
+
+    @api.model
+    def _lock_customer_keys(self, vals_list):
+        """Serialize submissions of one customer across workers and servers.
+
+        Transaction-scoped advisory locks, taken in a fixed order (no deadlock),
+        released at commit or rollback.
+        """
+        keys = sorted({
+            "%s/%s/%s/%s" % (v["company_id"], v.get("product_line_id") or 0, f, v[f])
+            for v in vals_list for f in KEY_FIELDS if v.get(f)
+        })
+        if keys:
+            self.env.cr.execute(SQL(
+                "SELECT pg_advisory_xact_lock(h) FROM "
+                "(SELECT hashtext(k) AS h FROM unnest(%s::text[]) k ORDER BY k) s",
+                keys,
+            ))
 
     @api.model
     def _check_conflicts_committed(self, vals_list):
