@@ -487,7 +487,9 @@ class CrmLead(models.Model):
         self._check_registration_complete()
         self._check_registration_limits()
         registrations = self.env["crm.lead.registration"]._create_from_leads(self)
-        for reg in registrations:
+        # automatic approvals log one line saying both (see _set_approved)
+        registrations._start_review()  # mirrors the registrations on their leads
+        for reg in registrations.filtered(lambda r: r.state == "submitted"):
             reg.lead_id._message_log(body=self.env._(
                 "Registration %(number)s submitted by %(user)s (%(band)s band, "
                 "%(amount)s).",
@@ -496,7 +498,6 @@ class CrmLead(models.Model):
                 band=dict(BANDS)[reg.band],
                 amount=reg.amount,
             ))
-        registrations._start_review()  # mirrors the registrations on their leads
         return True
 
     def _check_registration_limits(self):

@@ -5,8 +5,8 @@ import psycopg2.errors
 from markupsafe import escape
 
 from odoo import SUPERUSER_ID, api, fields, models
-from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.tools import SQL, ormcache
 
 _logger = logging.getLogger(__name__)
 
@@ -187,6 +187,12 @@ class CrmLeadRegistration(models.Model):
             return False
         return super()._check_state_conditions(vals)
 
+    def _message_auto_subscribe_followers(self, updated_values, default_subtype_ids):
+        """The owner follows the opportunity, where every registration event is
+        logged; following the registration document too would only add a
+        follower row per submission."""
+        return []
+
     def _tier_validation_check_write_allowed(self, vals):
         """The module's own transitions (checked by its actions) skip the engine's
         field-by-field write checks, which cost two queries per record."""
@@ -197,7 +203,17 @@ class CrmLeadRegistration(models.Model):
     @api.model
     def _next_number(self, company):
         """Number from the company's own sequence."""
-        return self._company_sequence(company).next_by_id()
+        sequence = self.env["ir.sequence"].sudo().browse(self._company_sequence_id(company.id))
+        try:
+            return sequence.next_by_id()
+        except MissingError:  # deleted by an administrator since it was cached
+            self.env.registry.clear_cache()
+            return self._company_sequence(company).next_by_id()
+
+    @api.model
+    @ormcache("company_id")
+    def _company_sequence_id(self, company_id):
+        return self._company_sequence(self.env["res.company"].browse(company_id)).id
 
     @api.model
     def _company_sequence(self, company):
@@ -291,9 +307,11 @@ class CrmLeadRegistration(models.Model):
         for reg in self:
             if automatic:
                 body = self.env._(
-                    "Registration %(number)s approved automatically (small band); "
-                    "the customer is protected until %(date)s.",
-                    number=reg.name, date=reg.protection_end_date,
+                    "Registration %(number)s submitted by %(user)s and approved "
+                    "automatically (small band, %(amount)s); the customer is protected "
+                    "until %(date)s.",
+                    number=reg.name, user=reg.submitted_by_id.name, amount=reg.amount,
+                    date=reg.protection_end_date,
                 )
             else:
                 body = self.env._(

@@ -53,6 +53,11 @@ class TestRegistrationLifecycle(RegistrationCase):
         self.assertEqual(
             self.env["crm.lead.registration"]._next_number(other_company)[-5:], "00001"
         )
+        # an administrator deletes it: numbering starts again from a new one
+        seq.unlink()
+        self.assertEqual(
+            self.env["crm.lead.registration"]._next_number(other_company)[-5:], "00001"
+        )
 
     @users("opreg_rep")
     def test_small_band_is_approved_at_once(self):
