@@ -443,6 +443,24 @@ def create_leads(env, args, company):
     return ddl
 
 
+def create_followers(env):
+    """Each opportunity followed by its salesperson with crm's default subtypes,
+    as Odoo's auto-subscription leaves it (mail_followers is not empty in a real CRM)."""
+    subtypes = env["mail.message.subtype"].default_subtypes("crm.lead")[0].ids
+    sql(env.cr, """
+        INSERT INTO mail_followers (res_model, res_id, partner_id)
+        SELECT 'crm.lead', l.id, u.partner_id
+          FROM crm_lead l JOIN res_users u ON u.id = l.user_id
+        ON CONFLICT DO NOTHING
+    """)
+    sql(env.cr, """
+        INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
+        SELECT f.id, s FROM mail_followers f, unnest(%(subtypes)s) s
+         WHERE f.res_model = 'crm.lead'
+        ON CONFLICT DO NOTHING
+    """, {"subtypes": subtypes})
+
+
 def recreate_indexes(cr, ddl):
     for statement in ddl:
         cr.execute(statement)
@@ -608,6 +626,8 @@ def main():
             ddl = create_leads(env, args, company)
         with timed("crm_lead indexes (re)built", timings):
             recreate_indexes(env.cr, ddl)
+        with timed("followers (each salesperson follows their opportunities)", timings):
+            create_followers(env)
         sql(env.cr, "ANALYZE")
     with timed("install %s on the populated database (Odoo -i)" % MODULE, timings):
         with StatementSampler(args.db) as sampler:

@@ -167,6 +167,34 @@ class TestRegistrationLocks(RegistrationCase):
         self.assertEqual(fine.registration_state, "approved")
         self.assertIn("expired", neglected.registration_event_ids.mapped("event"))
 
+    def test_expiry_warning_is_a_real_activity_of_the_owner(self):
+        """The warnings are inserted in one statement: they must behave like any activity."""
+        self.company.registration_warning_days = 7
+        self.rep2.tz = "Asia/Shanghai"
+        lead = self._approved(user=self.rep2, partner_id=False, partner_name="Soon & <Sons> Ltd")
+        lead.message_unsubscribe(partner_ids=self.rep2.partner_id.ids)
+        self._age(lead, protection_end_date=self.today + timedelta(days=3))
+
+        self.env["crm.lead.registration"]._cron_warn_expiry()
+        warning = lead.activity_ids.filtered(lambda a: "expires on" in a.summary)
+        self.assertEqual(len(warning), 1)
+        self.assertEqual(warning.user_id, self.rep2)
+        self.assertEqual(warning.res_name, lead.display_name)
+        self.assertEqual(warning.activity_type_id, self.env.ref("mail.mail_activity_data_todo"))
+        self.assertEqual(warning.date_deadline, lead.protection_end_date)
+        self.assertEqual(warning.user_tz, "Asia/Shanghai")
+        self.assertEqual(warning.state, "planned")
+        self.assertTrue(warning.automated)
+        self.assertIn("Soon &amp; &lt;Sons&gt; Ltd", str(warning.note), "customer names are escaped")
+        self.assertIn(self.rep2.partner_id, lead.message_partner_ids, "the owner follows it again")
+        self.assertEqual(lead.with_user(self.rep2).activity_user_id, self.rep2)
+        self.assertIn(lead, self.env["crm.lead"].with_user(self.rep2).search(
+            [("activity_user_id", "=", self.rep2.id), ("id", "=", lead.id)]))
+
+        # done, it counts as follow-up like any activity: the lock is renewed
+        warning.with_user(self.rep2).action_feedback(feedback="Called the CFO")
+        self.assertGreater(lead.protection_end_date, self.today + timedelta(days=3))
+
     def test_manager_extension(self):
         lead = self._approved()
         with self.assertRaisesRegex(UserError, "Only Rep Zhang"):
