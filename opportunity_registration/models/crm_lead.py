@@ -170,6 +170,9 @@ class CrmLead(models.Model):
                  "registration_product_line_id")
     def _compute_registration_conflicts(self):
         Registration = self.env["crm.lead.registration"]
+        # only what identifies the customers, not their whole records
+        self.partner_id.fetch(["commercial_partner_id"])
+        self.partner_id.commercial_partner_id.fetch(["name", "is_company", "vat", "email", "phone"])
         vals_by_lead = {lead: lead._registration_keys() for lead in self}
         rows = Registration._active_holders(list(vals_by_lead.values()))
         for lead, vals in vals_by_lead.items():
