@@ -357,9 +357,11 @@ class CrmLeadRegistration(models.Model):
         ).sudo().all_user_ids.filtered(lambda u: u.active and not u.share)
 
     def _schedule_review_activities(self, users):
+        """A to-do for each approver; the approval engine has already e-mailed
+        them the request, so the activity does not send a second e-mail."""
         for reg in self:
             for user in users & reg.approver_ids:
-                reg.lead_id.sudo().activity_schedule(
+                reg.lead_id.sudo().with_context(mail_activity_quick_update=True).activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=user.id,
                     summary=self.env._("Review registration %(number)s", number=reg.name),

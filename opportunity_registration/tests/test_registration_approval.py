@@ -54,6 +54,17 @@ class TestRegistrationApproval(RegistrationCase):
             activity = lead.activity_ids.filtered(lambda a: a.user_id == approver)
             self.assertEqual(len(activity), 1, "the approver gets an activity on the opportunity")
 
+    def test_approver_is_asked_once_by_email_and_gets_a_to_do(self):
+        self.approver.notification_type = "email"
+        before = self.env["mail.notification"].search([("res_partner_id", "=", self.approver.partner_id.id)])
+        lead = self._submitted(30000)
+        asked = self.env["mail.notification"].search(
+            [("res_partner_id", "=", self.approver.partner_id.id), ("id", "not in", before.ids)])
+        self.assertEqual(len(asked), 1, "one e-mail for one review request")
+        self.assertEqual(asked.notification_type, "email")
+        self.assertEqual(asked.mail_message_id.model, "crm.lead.registration")
+        self.assertEqual(len(lead.activity_ids.filtered(lambda a: a.user_id == self.approver)), 1)
+
     def test_approve_with_comment_from_the_opportunity(self):
         lead = self._submitted(30000)
         lead.with_user(self.approver).action_registration_approve(comment="Budget confirmed by CFO")
