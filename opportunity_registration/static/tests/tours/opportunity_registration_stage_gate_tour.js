@@ -1,5 +1,4 @@
 import { registry } from "@web/core/registry";
-import { stepUtils } from "@web_tour/tour_utils";
 
 registry.category("web_tour.tours").add("opportunity_registration_stage_gate_tour", {
     steps: () => [
@@ -57,9 +56,9 @@ registry.category("web_tour.tours").add("opportunity_registration_stage_gate_tou
             run: "click",
         },
         {
-            trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Tour S2')",
-            content: "the opportunity is in the next stage",
+            // the status bar saves the move itself
+            trigger: ".o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('Tour S2')",
+            content: "the opportunity is saved in the next stage",
         },
-        ...stepUtils.saveForm(),
     ],
 });

@@ -31,7 +31,7 @@ registry.category("web_tour.tours").add("opportunity_registration_stage_override
             content: "the wizard is closed",
         },
         {
-            trigger: ".o_statusbar_status button.o_arrow_button_current:contains('Tour S2')",
+            trigger: ".o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('Tour S2')",
             content: "the opportunity is in the next stage",
         },
     ],
