@@ -356,12 +356,12 @@ class CrmLeadRegistration(models.Model):
             "opportunity_registration.group_registration_manager"
         ).sudo().all_user_ids.filtered(lambda u: u.active and not u.share)
 
-    def _schedule_review_activities(self, users):
-        """A to-do for each approver; the approval engine has already e-mailed
-        them the request, so the activity does not send a second e-mail."""
+    def _schedule_review_activities(self, users, notify=False):
+        """A to-do for each approver. The approval engine e-mails the approvers
+        it asks, so the activity only e-mails those it does not (``notify``)."""
         for reg in self:
             for user in users & reg.approver_ids:
-                reg.lead_id.sudo().with_context(mail_activity_quick_update=True).activity_schedule(
+                reg.lead_id.sudo().with_context(mail_activity_quick_update=not notify).activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=user.id,
                     summary=self.env._("Review registration %(number)s", number=reg.name),
@@ -513,7 +513,7 @@ class CrmLeadRegistration(models.Model):
                 })
                 reviews = reg.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
                 self.env.add_to_compute(reviews._fields["reviewer_ids"], reviews)
-                reg._schedule_review_activities(extra)
+                reg._schedule_review_activities(extra, notify=True)
                 reg.lead_id._message_log(body=self.env._(
                     "Registration %(number)s waited more than %(days)s working days for "
                     "review: escalated to %(users)s.",

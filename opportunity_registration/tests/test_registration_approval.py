@@ -136,8 +136,11 @@ class TestRegistrationApproval(RegistrationCase):
         reg.sudo().with_context(skip_validation_check=True).date_review_requested = (
             fields.Datetime.now() - timedelta(days=6)
         )
+        self.deputy.notification_type = "email"
         escalated = self.env["crm.lead.registration"]._cron_escalate()
         self.assertEqual(escalated, reg)
+        told = self.env["mail.notification"].search([("res_partner_id", "=", self.deputy.partner_id.id)])
+        self.assertEqual(len(told), 1, "the escalated approver is e-mailed once, by the activity")
         self.assertEqual(reg.approver_ids, self.approver | self.deputy)
         self.assertIn(self.deputy, reg.review_ids.reviewer_ids)
         self.assertFalse(fresh.registration_id.escalated)
