@@ -166,8 +166,9 @@ class CrmLead(models.Model):
             return "partner:%d" % commercial.id
         return False
 
-    @api.depends("customer_key", "company_id", "partner_id.vat", "email_from", "phone",
-                 "registration_product_line_id")
+    @api.depends("customer_key", "company_id", "email_from", "phone", "registration_product_line_id",
+                 "partner_id.commercial_partner_id.vat", "partner_id.commercial_partner_id.email",
+                 "partner_id.commercial_partner_id.phone")
     def _compute_registration_conflicts(self):
         Registration = self.env["crm.lead.registration"]
         # only what identifies the customers, not their whole records
