@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Conflict check, submit and install of opportunity_registration vs stock Odoo.
 
-    .venv/bin/python benchmarks/bench_conflict.py --db opportunity_registration_bench [--runs 25]
+    .venv/bin/python benchmarks/bench_conflict.py --db opportunity_registration_bench [--runs 200]
 
 Runs inside one Odoo process (registry + environment, like ``odoo shell``) on
 the database made by ``generate.py``, measures the module and stock Odoo side
@@ -63,45 +63,62 @@ def finish(env):
     env.flush_all()
 
 
+def _run_once(env, operation, setup, rollback, keep_setup_cache):
+    """One run: (milliseconds, queries)."""
+    cr = env.cr
+    env.invalidate_all()
+    if rollback:
+        cr.execute("SAVEPOINT bench")
+    context = setup() if setup else None
+    if not keep_setup_cache:
+        finish(env)
+        env.invalidate_all()
+    QueryCounter.count = 0
+    QueryCounter.active = True
+    start = time.perf_counter()
+    operation(context)
+    finish(env)
+    elapsed = time.perf_counter() - start
+    QueryCounter.active = False
+    if rollback:
+        cr.execute("ROLLBACK TO SAVEPOINT bench")
+        cr.precommit.clear()
+        cr.postcommit.clear()
+        env.invalidate_all()
+        env.transaction.clear()
+    return elapsed * 1000, QueryCounter.count
+
+
+def _summary(times, queries):
+    return {
+        "median": statistics.median(times),
+        "p99": percentile(times, 0.99),
+        "queries": int(statistics.median(queries)),
+        "max_queries": max(queries),
+        "runs": len(times),
+    }
+
+
 def measure(env, runs, operation, setup=None, rollback=False, keep_setup_cache=False):
     """1 warm-up + ``runs`` runs; returns (median ms, p99 ms, median queries).
 
     ``keep_setup_cache``: what ``setup`` loaded stays in the ORM cache (e.g. the
     customer the form has already read), everything else was cleared before.
     """
-    cr = env.cr
-    times, queries = [], []
+    return measure_side_by_side(env, runs, [(operation, setup)], rollback, keep_setup_cache)[0]
+
+
+def measure_side_by_side(env, runs, operations, rollback=False, keep_setup_cache=False):
+    """Like :func:`measure` for several ``(operation, setup)``, run alternately,
+    so that the machine's noise falls on all of them alike."""
+    results = [([], []) for _op in operations]
     for i in range(runs + 1):
-        env.invalidate_all()
-        if rollback:
-            cr.execute("SAVEPOINT bench")
-        context = setup() if setup else None
-        if not keep_setup_cache:
-            finish(env)
-            env.invalidate_all()
-        QueryCounter.count = 0
-        QueryCounter.active = True
-        start = time.perf_counter()
-        operation(context)
-        finish(env)
-        elapsed = time.perf_counter() - start
-        QueryCounter.active = False
-        if rollback:
-            cr.execute("ROLLBACK TO SAVEPOINT bench")
-            cr.precommit.clear()
-            cr.postcommit.clear()
-            env.invalidate_all()
-            env.transaction.clear()
-        if i:  # the first run warms up
-            times.append(elapsed * 1000)
-            queries.append(QueryCounter.count)
-    return {
-        "median": statistics.median(times),
-        "p99": percentile(times, 0.99),
-        "queries": int(statistics.median(queries)),
-        "max_queries": max(queries),
-        "runs": runs,
-    }
+        for (operation, setup), (times, queries) in zip(operations, results):
+            elapsed, count = _run_once(env, operation, setup, rollback, keep_setup_cache)
+            if i:  # the first run warms up
+                times.append(elapsed)
+                queries.append(count)
+    return [_summary(times, queries) for times, queries in results]
 
 
 def pick_cases(env):
@@ -177,8 +194,10 @@ def measure_form_onchange(env, Lead, values, runs, notes):
                      "other rep's opportunity, which the record rules hide. The form figures were measured "
                      "with that field's ids only and `active_test=False`." % type(error).__name__)
         say("BUG: " + notes[-1])
-    stock = measure(env, runs, lambda _ctx: Form.onchange(dict(vals), ["partner_id"], stock_spec))
-    full = measure(env, runs, lambda _ctx: Form.onchange(dict(vals), ["partner_id"], full_spec))
+    stock, full = measure_side_by_side(env, runs, [
+        (lambda _ctx: Form.onchange(dict(vals), ["partner_id"], stock_spec), None),
+        (lambda _ctx: Form.onchange(dict(vals), ["partner_id"], full_spec), None),
+    ])
     say("form onchange: stock fields %.1f ms / %d q, with the module's fields %.1f ms / %d q (%s)" % (
         stock["median"], stock["queries"], full["median"], full["queries"], ", ".join(added)))
     return [("form onchange when the customer is picked, typical customer (`onchange()` with the form's "
@@ -234,8 +253,8 @@ def machine():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default=BENCH_DB)
-    parser.add_argument("--runs", type=int, default=50, help="measured runs per case (after 1 warm-up)")
-    parser.add_argument("--submit-runs", type=int, default=30)
+    parser.add_argument("--runs", type=int, default=200, help="measured runs per case (after 1 warm-up)")
+    parser.add_argument("--submit-runs", type=int, default=60)
     parser.add_argument("--output", default=RESULTS)
     args = parser.parse_args()
     load_config(args.db)
@@ -286,10 +305,12 @@ def main():
             def module(lead):
                 return lead.registration_conflict_message
 
-            stock_check = measure(env, args.runs, stock, setup=loaded, keep_setup_cache=True)
-            module_check = measure(env, args.runs, module, setup=loaded, keep_setup_cache=True)
-            stock_cold = measure(env, args.runs, lambda _ctx: stock(Lead.new(vals)))
-            module_cold = measure(env, args.runs, lambda _ctx: module(Lead.new(vals)))
+            stock_check, module_check = measure_side_by_side(
+                env, args.runs, [(stock, loaded), (module, loaded)], keep_setup_cache=True)
+            stock_cold, module_cold = measure_side_by_side(env, args.runs, [
+                (lambda _ctx, vals=vals: stock(Lead.new(vals)), None),
+                (lambda _ctx, vals=vals: module(Lead.new(vals)), None),
+            ])
             lead = Lead.new(vals)
             found_stock = len(lead.duplicate_lead_ids) - 1  # the record itself is included
             message = lead.registration_conflict_message
@@ -334,15 +355,14 @@ def main():
         def do_create(_ctx):
             Lead.create(fresh_vals())
 
-        create_result = measure(env, args.submit_runs, do_create, rollback=True)
-
         def setup_submit():
             return Lead.create(fresh_vals())
 
         def do_submit(lead):
             lead.action_registration_submit()
 
-        submit_result = measure(env, args.submit_runs, do_submit, setup=setup_submit, rollback=True)
+        create_result, submit_result = measure_side_by_side(
+            env, args.submit_runs, [(do_create, None), (do_submit, setup_submit)], rollback=True)
         # and one that is refused (the typical customer is registered by someone else)
         typical_vals = dict(cases["typical"][1], type="opportunity", name="Refused deal", user_id=user.id,
                             expected_revenue=12000.0, need_description="ERP",
@@ -443,9 +463,10 @@ def write_results(args, rows, info, now, pg_version, leads, won, lost, pending, 
         "# Benchmark results: opportunity_registration vs stock Odoo 19",
         "",
         "Measured by `make bench` (`benchmarks/run.sh`: `generate.py`, then `bench_conflict.py`, then",
-        "`concurrency.py`). Module and stock figures of each row come from the **same run** on the same",
-        "database, one Odoo process, 1 warm-up + N runs, ORM cache cleared before each run, queries counted",
-        "by wrapping `odoo.sql_db.Cursor.execute`. Writes happen in a savepoint rolled back after each run",
+        "the cron, funnel, RPC and concurrency benchmarks). Module and stock figures of each row come from",
+        "the **same run** on the same database, one Odoo process, 1 warm-up + N runs, module and stock runs",
+        "alternating, ORM cache cleared before each run, queries counted by wrapping",
+        "`odoo.sql_db.Cursor.execute`. Writes happen in a savepoint rolled back after each run",
         "(the create/submit figures include the final flush and the pre-commit hooks, i.e. mail tracking).",
         "",
         "## Machine",

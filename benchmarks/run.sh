@@ -3,7 +3,7 @@
 # benchmark next to stock Odoo, then the concurrency harness; the figures go to
 # benchmarks/RESULTS.md. One heavy step at a time (the machine has 2 cores).
 #   BENCH_DB       database (default opportunity_registration_bench)
-#   BENCH_RUNS     measured runs per conflict-check case (default 50)
+#   BENCH_RUNS     measured runs per conflict-check case (default 200)
 #   BENCH_CLIENTS  simultaneous submissions in the concurrency run (default 50)
 #   BENCH_REGENERATE=1  drop and rebuild the database
 set -euo pipefail
@@ -31,7 +31,7 @@ else
 fi
 
 echo "[bench] conflict check, submit, install"
-"$PY" benchmarks/bench_conflict.py --db "$DB" --runs "${BENCH_RUNS:-50}" --output benchmarks/RESULTS.md
+"$PY" benchmarks/bench_conflict.py --db "$DB" --runs "${BENCH_RUNS:-200}" --output benchmarks/RESULTS.md
 
 echo "[bench] cron sweeps"
 "$PY" benchmarks/bench_cron.py --db "$DB" --output benchmarks/RESULTS.md
@@ -39,6 +39,8 @@ echo "[bench] funnel metrics"
 "$PY" benchmarks/bench_funnel.py --db "$DB" --output benchmarks/RESULTS.md
 
 status=0
+echo "[bench] submit over JSON-RPC and throughput with --workers=4"
+"$PY" benchmarks/bench_rpc.py --db "$DB" --output benchmarks/RESULTS.md || status=$?
 for protocol in jsonrpc xmlrpc; do
     echo "[bench] concurrency over $protocol"
     "$PY" benchmarks/concurrency.py --db "$DB" --clients "${BENCH_CLIENTS:-50}" --protocol "$protocol" \
