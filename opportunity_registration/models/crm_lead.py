@@ -171,9 +171,11 @@ class CrmLead(models.Model):
                  "partner_id.commercial_partner_id.phone")
     def _compute_registration_conflicts(self):
         Registration = self.env["crm.lead.registration"]
-        # only what identifies the customers, not their whole records
-        self.partner_id.fetch(["commercial_partner_id"])
-        self.partner_id.commercial_partner_id.fetch(["name", "is_company", "vat", "email", "phone"])
+        # only what identifies the customers, not their whole records (one
+        # query when the customer is a company, its own commercial entity)
+        identity = ["commercial_partner_id", "name", "is_company", "vat", "email", "phone"]
+        self.partner_id.fetch(identity)
+        self.partner_id.commercial_partner_id.fetch(identity)
         vals_by_lead = {lead: lead._registration_keys() for lead in self}
         rows = Registration._active_holders(list(vals_by_lead.values()))
         for lead, vals in vals_by_lead.items():
