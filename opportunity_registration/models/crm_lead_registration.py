@@ -917,10 +917,12 @@ class CrmLeadRegistration(models.Model):
         """Serialize submissions of one customer across workers and servers.
 
         Transaction-scoped advisory locks, taken in a fixed order (no deadlock),
-        released at commit or rollback.
+        released at commit or rollback. Whatever the product line: a lock
+        without line and one with a line of the same customer exclude each
+        other (see _holders_of), which the unique indexes cannot express.
         """
         keys = sorted({
-            "%s/%s/%s/%s" % (v["company_id"], v.get("product_line_id") or 0, f, v[f])
+            "%s/%s/%s" % (v["company_id"], f, v[f])
             for v in vals_list for f in KEY_FIELDS if v.get(f)
         })
         if keys:
@@ -1063,9 +1065,16 @@ class CrmLeadRegistration(models.Model):
 
     @api.model
     def _holders_of(self, vals, rows):
+        """The rows locking the customer of ``vals``.
+
+        A lock without product line covers every line: locks granted while
+        the scope was the whole customer keep their promise after the admin
+        scopes locks by product line, and the other way round.
+        """
+        line = vals.get("product_line_id") or False
         return [
             row for row in rows
             if row["company_id"] == vals["company_id"]
-            and (row["product_line_id"] or False) == (vals.get("product_line_id") or False)
+            and (not line or not row["product_line_id"] or row["product_line_id"] == line)
             and any(vals.get(f) and row[f] == vals[f] for f in KEY_FIELDS)
         ]

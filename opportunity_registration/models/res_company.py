@@ -23,7 +23,8 @@ class ResCompany(models.Model):
         [("customer", "Customer"), ("product_line", "Customer and Product Line")],
         "Lock Scope", default="customer", required=True,
         help="Customer: one registration locks the customer for everything. Customer "
-        "and Product Line: teams selling different lines to one customer do not collide.",
+        "and Product Line: teams selling different lines to one customer do not collide. "
+        "Locks taken without a product line keep covering every line.",
     )
     registration_free_mail_domains = fields.Text(
         "Free-mail Domains", default=lambda self: self._default_free_mail_domains(),

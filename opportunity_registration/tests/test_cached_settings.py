@@ -1,3 +1,4 @@
+from odoo.exceptions import UserError
 from odoo.tests import Form, tagged
 
 from .common import RegistrationCase
@@ -38,16 +39,30 @@ class TestCachedSettings(RegistrationCase):
     def test_scope_change_reaches_the_check(self):
         line_a = self.env["crm.tag"].create({"name": "Cloud"})
         line_b = self.env["crm.tag"].create({"name": "Hardware"})
-        holder = self._lead(registration_product_line_id=line_a.id)
-        holder.action_registration_submit()
-        challenger = self._lead(user=self.rep2, registration_product_line_id=line_b.id)
-        self.assertTrue(challenger.registration_conflict_message)
-
         self.company.registration_scope = "product_line"
-        challenger.invalidate_recordset(["registration_conflict_message"])
-        self.assertFalse(challenger.registration_conflict_message)
-        challenger.with_user(self.rep2).action_registration_submit()
-        self.assertEqual(challenger.registration_state, "submitted")
+        cloud = self._lead(registration_product_line_id=line_a.id)
+        cloud.action_registration_submit()
+        hardware = self._lead(user=self.rep2, registration_product_line_id=line_b.id)
+        self.assertFalse(hardware.registration_conflict_message, "another line of the customer is free")
+        hardware.with_user(self.rep2).action_registration_submit()
+        self.assertEqual(hardware.registration_state, "submitted")
+
+        # back to one lock per customer: the per-line locks still hold it
+        self.company.registration_scope = "customer"
+        whole = self._lead(user=self.rep2, name="Whole customer")
+        self.assertIn("Rep Zhang", whole.registration_conflict_message)
+        with self.assertRaisesRegex(UserError, "already has a registration by Rep Zhang"):
+            whole.with_user(self.rep2).action_registration_submit()
+
+    def test_locks_granted_for_the_whole_customer_survive_a_scope_change(self):
+        whole = self._lead()
+        whole.action_registration_submit()
+        self.company.registration_scope = "product_line"
+        line = self.env["crm.tag"].create({"name": "Cloud"})
+        challenger = self._lead(user=self.rep2, registration_product_line_id=line.id)
+        self.assertIn("Rep Zhang", challenger.registration_conflict_message)
+        with self.assertRaisesRegex(UserError, "Rep Zhang"):
+            challenger.with_user(self.rep2).action_registration_submit()
 
     def test_stage_gate_change_reaches_the_form(self):
         stage = self.env["crm.stage"].create({"name": "Gate Stage", "sequence": 2000})
