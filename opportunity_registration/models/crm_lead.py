@@ -166,7 +166,7 @@ class CrmLead(models.Model):
             return "partner:%d" % commercial.id
         return False
 
-    @api.depends("customer_key", "company_id", "email_from", "phone", "registration_product_line_id",
+    @api.depends("customer_key", "company_id", "email_from", "phone", "registration_product_line_id", "team_id",
                  "partner_id.commercial_partner_id.vat", "partner_id.commercial_partner_id.email",
                  "partner_id.commercial_partner_id.phone")
     def _compute_registration_conflicts(self):
@@ -209,6 +209,7 @@ class CrmLead(models.Model):
         return {
             "company_id": company_id,
             "product_line_id": scope == "product_line" and self.registration_product_line_id.id or False,
+            "scope_team_id": scope == "team" and self.team_id.id or False,
             "customer_key": self._get_customer_key(),
             "vat_key": normalize_tax_id(commercial.vat),
             "domain_key": email_domain_key(self.email_from or commercial.email, free_mail_domains),

@@ -90,6 +90,11 @@ class CrmLeadRegistration(models.Model):
         "crm.tag", "Product Line", readonly=True,
         help="When locks are scoped by product line, the line this registration locks.",
     )
+    scope_team_id = fields.Many2one(
+        "crm.team", "Locked for Team", readonly=True,
+        help="When locks are scoped by sales team, the team this registration locks "
+        "the customer for; other teams may register the same customer.",
+    )
     last_follow_up_date = fields.Date(
         "Last Follow-up", readonly=True, copy=False,
         help="Last qualifying follow-up (done activity, logged note or meeting).",
@@ -140,22 +145,22 @@ class CrmLeadRegistration(models.Model):
         "An opportunity can have only one active registration.",
     )
     _one_active_per_customer = models.UniqueIndex(
-        "(company_id, COALESCE(product_line_id, 0), customer_key)"
+        "(company_id, COALESCE(product_line_id, 0), COALESCE(scope_team_id, 0), customer_key)"
         " WHERE state IN ('submitted', 'approved')",
         "This customer already has an active registration.",
     )
     _one_active_per_vat = models.UniqueIndex(
-        "(company_id, COALESCE(product_line_id, 0), vat_key)"
+        "(company_id, COALESCE(product_line_id, 0), COALESCE(scope_team_id, 0), vat_key)"
         " WHERE state IN ('submitted', 'approved')",
         "A customer with this tax ID already has an active registration.",
     )
     _one_active_per_domain = models.UniqueIndex(
-        "(company_id, COALESCE(product_line_id, 0), domain_key)"
+        "(company_id, COALESCE(product_line_id, 0), COALESCE(scope_team_id, 0), domain_key)"
         " WHERE state IN ('submitted', 'approved')",
         "A customer with this e-mail domain already has an active registration.",
     )
     _one_active_per_phone = models.UniqueIndex(
-        "(company_id, COALESCE(product_line_id, 0), phone_key)"
+        "(company_id, COALESCE(product_line_id, 0), COALESCE(scope_team_id, 0), phone_key)"
         " WHERE state IN ('submitted', 'approved')",
         "A customer with this phone number already has an active registration.",
     )
@@ -845,7 +850,8 @@ class CrmLeadRegistration(models.Model):
                 vals = {k: v for k, v in lead._prepare_registration_vals().items() if k in (
                     "partner_id", "customer_name") + KEY_FIELDS}
                 self._check_conflicts([dict(vals, company_id=reg.company_id.id,
-                                            product_line_id=reg.product_line_id.id)], exclude=reg)
+                                            product_line_id=reg.product_line_id.id,
+                                            scope_team_id=reg.scope_team_id.id)], exclude=reg)
                 reg.with_context(skip_validation_check=True).sudo().write(vals)
             text = "; ".join(note)
             self.env["crm.lead.registration.event"]._log(reg, "transferred", note="%s. %s" % (text, reason))
@@ -903,7 +909,8 @@ class CrmLeadRegistration(models.Model):
         seen = {}
         for vals in vals_list:
             for field in KEY_FIELDS:
-                key = (vals["company_id"], vals.get("product_line_id"), field, vals.get(field))
+                key = (vals["company_id"], vals.get("product_line_id"), vals.get("scope_team_id"),
+                       field, vals.get(field))
                 if vals.get(field) and key in seen:
                     raise UserError(self.env._(
                         "Two of the selected opportunities are for the same customer "
@@ -1041,7 +1048,7 @@ class CrmLeadRegistration(models.Model):
         self.flush_model()
         self.env.cr.execute(SQL(
             """
-            SELECT id, lead_id, company_id, product_line_id, customer_key, user_id,
+            SELECT id, lead_id, company_id, product_line_id, scope_team_id, customer_key, user_id,
                    vat_key, domain_key, phone_key, state, name, customer_name,
                    date_submitted, protection_end_date, user_name AS owner
               FROM crm_lead_registration
@@ -1067,14 +1074,17 @@ class CrmLeadRegistration(models.Model):
     def _holders_of(self, vals, rows):
         """The rows locking the customer of ``vals``.
 
-        A lock without product line covers every line: locks granted while
-        the scope was the whole customer keep their promise after the admin
-        scopes locks by product line, and the other way round.
+        A lock without product line (or sales team) covers every line (or
+        team): locks granted while the scope was the whole customer keep their
+        promise after the admin narrows the scope, and the other way round.
         """
-        line = vals.get("product_line_id") or False
+        def overlaps(row, field):
+            mine = vals.get(field) or False
+            return not mine or not row[field] or row[field] == mine
+
         return [
             row for row in rows
             if row["company_id"] == vals["company_id"]
-            and (not line or not row["product_line_id"] or row["product_line_id"] == line)
+            and overlaps(row, "product_line_id") and overlaps(row, "scope_team_id")
             and any(vals.get(f) and row[f] == vals[f] for f in KEY_FIELDS)
         ]

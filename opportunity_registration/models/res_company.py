@@ -20,11 +20,16 @@ class ResCompany(models.Model):
     registration_require_category = fields.Boolean("Require Category")
     registration_protection_days = fields.Integer("Protection Period (days)", default=90)
     registration_scope = fields.Selection(
-        [("customer", "Customer"), ("product_line", "Customer and Product Line")],
+        [
+            ("customer", "Customer"),
+            ("product_line", "Customer and Product Line"),
+            ("team", "Customer and Sales Team"),
+        ],
         "Lock Scope", default="customer", required=True,
         help="Customer: one registration locks the customer for everything. Customer "
         "and Product Line: teams selling different lines to one customer do not collide. "
-        "Locks taken without a product line keep covering every line.",
+        "Customer and Sales Team: each sales team may hold its own lock on a customer. "
+        "Locks taken for the whole customer keep covering every line and team.",
     )
     registration_free_mail_domains = fields.Text(
         "Free-mail Domains", default=lambda self: self._default_free_mail_domains(),

@@ -1,8 +1,11 @@
 from datetime import timedelta
 
+import psycopg2.errors
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
 
 from .common import RegistrationCase
 
@@ -77,6 +80,29 @@ class TestRegistrationLocks(RegistrationCase):
         same_line = self._lead(user=self.rep2, name="again", registration_product_line_id=erp.id)
         with self.assertRaisesRegex(UserError, "Rep Zhang"):
             same_line.with_user(self.rep2).action_registration_submit()
+
+    def test_sales_team_scope(self):
+        self.company.registration_scope = "team"
+        west = self.env["crm.team"].create({
+            "name": "West", "user_id": self.approver.id, "member_ids": [(6, 0, self.rep2.ids)],
+        })
+        east_lead = self._approved()
+        self.assertEqual(east_lead.registration_id.scope_team_id, self.team)
+        west_lead = self._lead(user=self.rep2, team_id=west.id)
+        self.assertFalse(west_lead.registration_conflict_message, "another team may hold its own lock")
+        west_lead.with_user(self.rep2).action_registration_submit()
+        self.assertEqual(west_lead.registration_id.scope_team_id, west)
+        self.assertIn(west_lead.registration_state, ("submitted", "approved"))
+
+        same_team = self._lead(user=self.rep2, name="again", team_id=self.team.id)
+        self.assertIn("Rep Zhang", same_team.registration_conflict_message)
+        with self.assertRaisesRegex(UserError, "Rep Zhang"):
+            same_team.with_user(self.rep2).action_registration_submit()
+
+        # the database holds it too: one active lock per customer and team
+        with self.assertRaises(psycopg2.errors.UniqueViolation), self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
+            self.env["crm.lead.registration"].sudo().create(dict(
+                same_team._prepare_registration_vals(), scope_team_id=self.team.id))
 
     def test_database_refuses_a_second_active_registration(self):
         """The guard holds without the Python check (two workers racing)."""
