@@ -326,6 +326,13 @@ class TestRegistrationLocks(RegistrationCase):
         self.assertEqual(holder.registration_id.user_id, self.rep2)
         self.assertEqual(holder.user_id, self.rep2)
         self.assertEqual(holder.registration_state, "approved", "no reject and resubmit")
+        challenger = self._lead(user=self.rep, name="after the transfer")
+        self.assertIn("registered by Rep Li", challenger.registration_conflict_message,
+                      "the check names the new owner")
+        self.rep2.name = "Rep Li Na"
+        challenger.invalidate_recordset(["registration_conflict_message"])
+        self.assertIn("registered by Rep Li Na", challenger.registration_conflict_message,
+                      "and follows a renamed owner")
 
         group = self.env["res.partner"].create({"name": "Zhejiang Cloud Atlas", "is_company": True})
         self._arbitrate(holder, decision="transfer_partner", new_partner_id=group.id,
