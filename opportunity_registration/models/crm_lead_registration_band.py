@@ -212,10 +212,6 @@ class CrmLeadRegistrationBand(models.Model):
         """The band record of ``amount``, without a search."""
         return self.sudo().browse(self._bound_for_amount(company, amount)[2])
 
-    def _for_amount(self, amount):
-        """Among these bands (one company's, in amount order), the one of ``amount``."""
-        return self.filtered(lambda b: b.lower_bound <= amount)[-1:] or self[:1]
-
     def _approvers(self, team):
         """Users who approve this band for a registration of ``team``."""
         self.ensure_one()
