@@ -3,6 +3,9 @@ from . import crm_lead_registration_band
 from . import crm_lead_registration_event
 from . import crm_lead
 from . import crm_team
+from . import res_partner
+from . import res_users
+from . import tier_review
 from . import res_company
 from . import res_config_settings
 from . import mail_activity

@@ -1,9 +1,10 @@
+import math
 import re
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import email_normalize
-
-from datetime import timedelta
 
 from odoo.fields import Domain
 from odoo.tools import SQL
@@ -24,6 +25,30 @@ PROTECTED_FIELDS = {
     "protection_end_date",
 }
 _PHONE = re.compile(r"\+?[\d\s().\-/]+(?:\s*(?:x|ext\.?)\s*\d{1,6})?", re.IGNORECASE)
+MAX_PHONE_LENGTH = 64
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 500
+# Amounts beyond this are typing errors (or attacks), not budgets.
+MAX_AMOUNT = 1e13
+# Fields of an opportunity that decide which customer its registration locks.
+IDENTITY_FIELDS = {
+    "partner_id", "partner_name", "email_from", "phone", "company_id", "team_id",
+    "registration_product_line_id",
+}
+AMOUNT_FIELDS = {"expected_revenue", "budget_amount_currency", "budget_currency_id", "company_id"}
+OUTCOME_FIELDS = {"active", "stage_id", "probability", "won_status", "lost_reason_id"}
+
+
+def _plausible_amount(amount):
+    return isinstance(amount, (int, float)) and math.isfinite(amount) and abs(amount) <= MAX_AMOUNT
+
+
+def _names_a_company(name):
+    """Whether a person's name carries a legal form ("Acme Co., Ltd.", "云图科技有限公司"):
+    then it is a company typed into the Contact field, not a private person."""
+    key = normalize_company_name(name)
+    marked = normalize_company_name("%s qzxq" % name) if key else False
+    return bool(marked) and marked.endswith("qzxq") and marked[:-4] != key
 
 
 class CrmLead(models.Model):
@@ -62,6 +87,15 @@ class CrmLead(models.Model):
     registration_event_ids = fields.One2many(
         "crm.lead.registration.event", "lead_id", "Lock History", readonly=True
     )
+    registration_visible_ids = fields.Many2many(
+        "crm.lead.registration", string="Registrations of this Opportunity",
+        compute="_compute_registration_visible",
+        help="The registrations of this opportunity that you may read.",
+    )
+    registration_event_visible_ids = fields.Many2many(
+        "crm.lead.registration.event", string="Lock History of this Opportunity",
+        compute="_compute_registration_visible",
+    )
     registration_user_id = fields.Many2one(
         related="registration_id.user_id", string="Registration Owner"
     )
@@ -83,6 +117,11 @@ class CrmLead(models.Model):
     registration_band = fields.Selection(
         BANDS, "Approval Band", compute="_compute_registration_band",
         help="Approval band that the expected revenue falls in.",
+    )
+    registration_approver_names = fields.Char(
+        "Approved By", compute="_compute_registration_approver_names",
+        help="Who will approve a registration of this opportunity at its current "
+        "amount and sales team.",
     )
     registration_can_review = fields.Boolean(
         "Can Review Registration", compute="_compute_registration_can_review",
@@ -156,15 +195,27 @@ class CrmLead(models.Model):
             lead.customer_key = lead._get_customer_key()
 
     def _get_customer_key(self):
-        """Company name of the customer, normalized; a person's partner id."""
+        """Company name of the customer, normalized; a private person's partner id."""
+        return self._customer_identity()[0]
+
+    def _customer_identity(self):
+        """``(customer_key, name_key)`` of this lead's customer.
+
+        A company (or a company name on the lead, or a person record whose
+        name carries a legal form) is its normalized name. A private person is
+        their partner id, with their normalized name as ``name_key``: it
+        collides with a company of that name, never with another person.
+        """
         commercial = self.partner_id.commercial_partner_id
         if commercial.is_company:
-            return normalize_company_name(commercial.name)
+            return normalize_company_name(commercial.name), False
         if self.partner_name:
-            return normalize_company_name(self.partner_name)
+            return normalize_company_name(self.partner_name), False
         if commercial:
-            return "partner:%d" % commercial.id
-        return False
+            if _names_a_company(commercial.name):
+                return normalize_company_name(commercial.name), False
+            return "partner:%d" % commercial.id, normalize_company_name(commercial.name)
+        return False, False
 
     @api.depends("customer_key", "company_id", "email_from", "phone", "registration_product_line_id", "team_id",
                  "partner_id.commercial_partner_id.vat", "partner_id.commercial_partner_id.email",
@@ -176,9 +227,20 @@ class CrmLead(models.Model):
         identity = ["commercial_partner_id", "name", "is_company", "vat", "email", "phone"]
         self.partner_id.fetch(identity)
         self.partner_id.commercial_partner_id.fetch(identity)
+        # a user learns who holds a customer only in the companies they work in,
+        # whatever company the form sends
+        allowed = self.env.user.company_ids.ids
         vals_by_lead = {lead: lead._registration_keys() for lead in self}
+        vals_by_lead = {
+            lead: vals for lead, vals in vals_by_lead.items() if vals["company_id"] in allowed
+        }
         rows = Registration._active_holders(list(vals_by_lead.values()))
-        for lead, vals in vals_by_lead.items():
+        for lead in self:
+            vals = vals_by_lead.get(lead)
+            if not vals:
+                lead.registration_conflict_ids = False
+                lead.registration_conflict_message = False
+                continue
             mine = [
                 row for row in Registration._holders_of(vals, rows)
                 if row["lead_id"] != lead._origin.id
@@ -194,11 +256,14 @@ class CrmLead(models.Model):
         company = self.company_id or self.env.company
         currency = self.budget_currency_id
         if currency and currency != company.currency_id and self.budget_amount_currency:
-            return currency._convert(
+            if not _plausible_amount(self.budget_amount_currency):
+                return 0.0
+            amount = currency._convert(
                 self.budget_amount_currency, company.currency_id, company,
                 date or fields.Date.context_today(self),
             )
-        return self.expected_revenue
+            return amount if _plausible_amount(amount) else 0.0
+        return self.expected_revenue if _plausible_amount(self.expected_revenue) else 0.0
 
     def _registration_keys(self):
         """Every identity key of this lead's customer, and the lock scope."""
@@ -206,15 +271,27 @@ class CrmLead(models.Model):
         company_id = (self.company_id or self.env.company).id
         scope, free_mail_domains = self.env["res.company"]._registration_lock_settings(company_id)
         commercial = self.partner_id.commercial_partner_id
+        customer_key, name_key = self._customer_identity()
         return {
             "company_id": company_id,
             "product_line_id": scope == "product_line" and self.registration_product_line_id.id or False,
             "scope_team_id": scope == "team" and self.team_id.id or False,
-            "customer_key": self._get_customer_key(),
+            "customer_key": customer_key,
+            "name_key": name_key,
             "vat_key": normalize_tax_id(commercial.vat),
             "domain_key": email_domain_key(self.email_from or commercial.email, free_mail_domains),
             "phone_key": normalize_phone(self.phone or commercial.phone),
         }
+
+    def _registration_identity_vals(self):
+        """What a registration stores of its customer: the keys, the scope, the
+        customer account and name."""
+        self.ensure_one()
+        return dict(
+            self._registration_keys(),
+            partner_id=self.partner_id.commercial_partner_id.id,
+            customer_name=self._registration_customer_name(),
+        )
 
     @api.depends("expected_revenue", "company_id", "budget_currency_id", "budget_amount_currency")
     def _compute_registration_band(self):
@@ -223,6 +300,47 @@ class CrmLead(models.Model):
             lead.registration_band = Band._code_for_amount(
                 lead.company_id or self.env.company, lead._registration_amount()
             )
+
+    @api.depends_context("uid")
+    @api.depends("registration_ids", "registration_event_ids")
+    def _compute_registration_visible(self):
+        """What the current user may read of the registrations and lock history
+        (record rules apply to searches, not to one2many values)."""
+        leads = self._origin
+        registrations = self.env["crm.lead.registration"].search(
+            [("lead_id", "in", leads.ids)]
+        ).grouped("lead_id")
+        events = self.env["crm.lead.registration.event"].search(
+            [("lead_id", "in", leads.ids)]
+        ).grouped("lead_id")
+        Registration = self.env["crm.lead.registration"]
+        Event = self.env["crm.lead.registration.event"]
+        for lead in self:
+            lead.registration_visible_ids = registrations.get(lead._origin, Registration)
+            lead.registration_event_visible_ids = events.get(lead._origin, Event)
+
+    @api.depends("expected_revenue", "company_id", "team_id", "budget_currency_id",
+                 "budget_amount_currency", "user_id")
+    def _compute_registration_approver_names(self):
+        Band = self.env["crm.lead.registration.band"]
+        Registration = self.env["crm.lead.registration"]
+        for lead in self:
+            company = lead.company_id or self.env.company
+            band = Band._record_for_amount(company, lead._registration_amount())
+            if band.approval == "automatic":
+                lead.registration_approver_names = self.env._("Automatic")
+                continue
+            owner = lead.user_id or self.env.user
+            approvers = band._approvers(lead.team_id)._registration_available() - owner
+            if approvers:
+                lead.registration_approver_names = ", ".join(approvers.mapped("name"))
+            else:
+                managers = Registration._registration_managers() - owner
+                lead.registration_approver_names = self.env._(
+                    "Registration managers (%(names)s): the %(band)s band names no "
+                    "approver for this sales team",
+                    names=", ".join(managers.mapped("name")) or "-", band=band._label(),
+                )
 
     @api.depends_context("uid")
     @api.depends("registration_id.state", "registration_id.approver_ids")
@@ -290,6 +408,17 @@ class CrmLead(models.Model):
     # ORM
     # ------------------------------------------------------------
 
+    @api.constrains("expected_revenue", "budget_amount_currency")
+    def _check_registration_amounts(self):
+        for lead in self:
+            for field in ("expected_revenue", "budget_amount_currency"):
+                if not _plausible_amount(lead[field] or 0.0):
+                    raise ValidationError(self.env._(
+                        "%(field)s of %(name)s must be a number between -%(max)s and %(max)s.",
+                        field=self._fields[field]._description_string(self.env),
+                        name=lead.name, max="{:,.0f}".format(MAX_AMOUNT),
+                    ))
+
     @api.model_create_multi
     def create(self, vals_list):
         if not self.env.su:
@@ -298,27 +427,84 @@ class CrmLead(models.Model):
         return super().create(vals_list)
 
     def write(self, vals):
+        """One write path for what registrations guard (the stage gates are in
+        crm_lead_stage.py's write, which runs around this one): protected
+        fields and the salesperson are checked first; after the write, active
+        registrations follow their opportunity's outcome, customer and amount."""
         if not self.env.su:
             self._check_protected_fields(vals)
-        if "user_id" in vals and not self.env.su \
-                and not self.env.context.get("registration_transfer"):
-            self._check_takeover(vals["user_id"])
-        approved = self.filtered(lambda l: l.registration_state == "approved") \
-            if {"expected_revenue", "budget_amount_currency", "budget_currency_id"} & set(vals) \
-            else self.browse()
+            if "user_id" in vals:
+                self._check_takeover(vals["user_id"])
+        watched = (IDENTITY_FIELDS | AMOUNT_FIELDS | OUTCOME_FIELDS) & vals.keys()
+        registered = self.filtered(
+            lambda lead: lead.registration_state in ACTIVE_STATES
+        ) if watched else self.browse()
+        before = {lead.id: (lead.active, lead.won_status) for lead in registered}
         result = super().write(vals)
-        if approved:
-            approved._check_band_raise()
+        if registered:
+            registered._registration_follow_write(vals, before)
         return result
 
-    def _check_band_raise(self):
-        """Send approved registrations back to review when the amount entered a higher band."""
-        order = [code for code, _label in BANDS]
-        raised = self.filtered(
-            lambda l: order.index(l.registration_band) > order.index(l.registration_id.band)
+    def _registration_follow_write(self, vals, before):
+        """Active registrations follow what was just written on their opportunity."""
+        Registration = self.env["crm.lead.registration"]
+        if OUTCOME_FIELDS & vals.keys():
+            ended = self.filtered(
+                lambda lead: (lead.active, lead.won_status) != before[lead.id]
+                and (not lead.active or lead.won_status != "pending")
+            )
+            won = ended.filtered(lambda lead: lead.active and lead.won_status == "won")
+            Registration._end_with_leads(won, ended - won)
+            self -= ended
+        if IDENTITY_FIELDS & vals.keys():
+            Registration._follow_identity(self, self.env.su or self.env.user.has_group(
+                "opportunity_registration.group_registration_manager"
+            ))
+        if AMOUNT_FIELDS & vals.keys():
+            self.sudo().registration_id._follow_amount()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_registered(self):
+        """Registrations and their lock history are never deleted with an opportunity."""
+        registered = self.sudo().filtered("registration_ids")
+        if registered:
+            raise UserError(self.env._(
+                "%(name)s has registrations (%(numbers)s): archive it instead of deleting "
+                "it, so that the lock history is kept.",
+                name=registered[:1].name,
+                numbers=", ".join(registered[:1].registration_ids.mapped("name")),
+            ))
+
+    def _merge_opportunity(self, user_id=False, team_id=False, auto_unlink=True, max_length=5):
+        """Merging keeps every registration and its history on the surviving
+        opportunity; two opportunities that both hold a registration are not merged."""
+        active = self.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
+        if len(active) > 1:
+            raise UserError(self.env._(
+                "These opportunities hold %(count)s active registrations (%(numbers)s): "
+                "withdraw or release all but one before merging them, or ask a "
+                "registration manager to arbitrate.",
+                count=len(active), numbers=", ".join(active.mapped("name")),
+            ))
+        if active and not user_id:
+            user_id = active.user_id.id  # the lock stays with its owner
+        return super()._merge_opportunity(
+            user_id=user_id, team_id=team_id, auto_unlink=auto_unlink, max_length=max_length
         )
-        if raised:
-            raised.registration_id._request_reapproval()
+
+    def _merge_dependences(self, opportunities):
+        super()._merge_dependences(opportunities)
+        registrations = opportunities.sudo().registration_ids
+        if registrations:
+            self.env["crm.lead.registration.event"].sudo().search(
+                [("lead_id", "in", opportunities.ids)]
+            ).lead_id = self
+            registrations.with_context(skip_validation_check=True).lead_id = self
+            self._sync_registration()
+            self.env["crm.lead.registration.event"]._log(
+                registrations, "merged",
+                note=self.env._("Merged into %(name)s", name=self.name),
+            )
 
     def _check_takeover(self, user_id):
         """While a customer is locked, only a manager may give it to someone else."""
@@ -404,8 +590,9 @@ class CrmLead(models.Model):
 
     def _registration_customer_name(self):
         commercial = self.partner_id.commercial_partner_id
-        return (commercial.is_company and commercial.name) or self.partner_name \
+        name = (commercial.is_company and commercial.name) or self.partner_name \
             or commercial.name or self.contact_name or False
+        return name and name[:MAX_NAME_LENGTH]
 
     def _registration_problems(self):
         """Every missing or invalid item of this lead, in one list."""
@@ -413,17 +600,32 @@ class CrmLead(models.Model):
         company = self.company_id or self.env.company
         today = fields.Date.context_today(self)
         problems = []
-        if not self._registration_customer_name():
+        name = self._registration_customer_name()
+        keys = self._registration_keys()
+        if not name:
             problems.append(self.env._("Customer: set a customer or a company name."))
+        elif not any(keys[field] for field in KEY_FIELDS):
+            problems.append(self.env._(
+                "Customer: %(name)s does not identify a customer. Give the company's "
+                "name in letters, its tax ID, a company e-mail address (not a free "
+                "mail service) or a phone number.", name=name[:80],
+            ))
+        if len(self.partner_name or "") > MAX_NAME_LENGTH or len(self.name or "") > MAX_NAME_LENGTH:
+            problems.append(self.env._(
+                "Names: a company or opportunity name is at most %(max)s characters long.",
+                max=MAX_NAME_LENGTH,
+            ))
         if company.registration_require_contact and not (self.phone or self.email_from):
             problems.append(self.env._("Contact: give a phone number or an e-mail address."))
-        if self.email_from and not email_normalize(self.email_from):
+        if self.email_from and (
+            len(self.email_from) > MAX_EMAIL_LENGTH or not email_normalize(self.email_from)
+        ):
             problems.append(self.env._(
-                "E-mail: %(email)s is not a valid e-mail address.", email=self.email_from
+                "E-mail: %(email)s is not a valid e-mail address.", email=self.email_from[:80]
             ))
         if self.phone and not self._registration_phone_is_valid(self.phone):
             problems.append(self.env._(
-                "Phone: %(phone)s is not a valid phone number.", phone=self.phone
+                "Phone: %(phone)s is not a valid phone number.", phone=self.phone[:80]
             ))
         if company.registration_require_need and not (self.need_description or "").strip():
             problems.append(self.env._("Need description: describe the customer's need."))
@@ -436,6 +638,10 @@ class CrmLead(models.Model):
         if self.date_deadline and self.date_deadline < today:
             problems.append(self.env._(
                 "Expected closing: %(date)s is in the past.", date=self.date_deadline
+            ))
+        elif self.date_deadline and self.date_deadline > today + timedelta(days=3660):
+            problems.append(self.env._(
+                "Expected closing: %(date)s is more than ten years away.", date=self.date_deadline
             ))
         if company.registration_require_key_person and not (
             self.key_person_identified and self.key_person_name
@@ -453,6 +659,8 @@ class CrmLead(models.Model):
 
     @staticmethod
     def _registration_phone_is_valid(phone):
+        if len(phone) > MAX_PHONE_LENGTH:
+            return False
         digits = sum(ch.isdigit() for ch in phone)
         return bool(_PHONE.fullmatch(phone.strip())) and 6 <= digits <= 20
 
@@ -561,7 +769,7 @@ class CrmLead(models.Model):
         if not self.env.user.has_group("opportunity_registration.group_registration_user"):
             raise UserError(self.env._("Only registration users can claim customers."))
         previous = self.user_id
-        self.sudo().with_context(registration_transfer=True).user_id = self.env.user
+        self.sudo().user_id = self.env.user
         self.sudo()._message_log(body=self.env._(
             "Claimed from the public pool by %(user)s (previous salesperson: %(previous)s).",
             user=self.env.user.name, previous=previous.name or "-",

@@ -6,16 +6,20 @@ from markupsafe import Markup, escape
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError
-from odoo.tools import SQL, ormcache
+from odoo.tools import SQL, float_compare, ormcache
 
 _logger = logging.getLogger(__name__)
 
 ACTIVE_STATES = ("submitted", "approved")
 # Keys that identify a customer, each unique among active registrations.
 KEY_FIELDS = ("customer_key", "vat_key", "domain_key", "phone_key")
+# What a registration's lock depends on besides its keys: a change of any of
+# these goes through the same serialized conflict check as a submission.
+SCOPE_FIELDS = ("company_id", "product_line_id", "scope_team_id")
 REGISTRATION_STATES = [
     ("submitted", "Pending Review"),
     ("approved", "Registered"),
+    ("won", "Won"),
     ("rejected", "Rejected"),
     ("withdrawn", "Withdrawn"),
     ("expired", "Expired"),
@@ -28,6 +32,8 @@ TRANSITIONS = {
     "withdraw": ("submitted",),
     "release": ("approved",),
 }
+# How far ahead a manager may extend a lock.
+MAX_EXTENSION_DAYS = 3 * 366
 BANDS = [
     ("small", "Small"),
     ("ordinary", "Ordinary"),
@@ -59,7 +65,7 @@ class CrmLeadRegistration(models.Model):
     )
     lead_id = fields.Many2one(
         "crm.lead", "Opportunity", required=True, readonly=True, index=True,
-        ondelete="cascade",
+        ondelete="restrict",
     )
     company_id = fields.Many2one(
         "res.company", "Company", required=True, readonly=True, index=True,
@@ -83,6 +89,12 @@ class CrmLeadRegistration(models.Model):
         "Customer Key", readonly=True, index="btree_not_null",
         help="Normalized customer identity used to detect conflicting registrations.",
     )
+    name_key = fields.Char(
+        "Person Name Key", readonly=True, index="btree_not_null",
+        help="A private person's name, normalized: the same as a company's key "
+        "means the company was typed in as a person. Two persons sharing a name "
+        "are not one customer.",
+    )
     vat_key = fields.Char("Tax ID Key", readonly=True, index="btree_not_null")
     domain_key = fields.Char("E-mail Domain Key", readonly=True, index="btree_not_null")
     phone_key = fields.Char("Phone Key", readonly=True, index="btree_not_null")
@@ -100,6 +112,11 @@ class CrmLeadRegistration(models.Model):
         help="Last qualifying follow-up (done activity, logged note or meeting).",
     )
     expiry_warned = fields.Boolean("Expiry Warned", readonly=True, copy=False)
+    date_won = fields.Date(
+        "Won On", readonly=True, copy=False,
+        help="The opportunity was won on this day while registered; the customer "
+        "stays with the winner until the protection end (Settings).",
+    )
     extension_end_date = fields.Date(
         "Extension Granted Until", readonly=True, copy=False,
         help="A manager allowed renewals beyond the maximum protection until this date.",
@@ -185,10 +202,18 @@ class CrmLeadRegistration(models.Model):
             self.check_access("write")
         return super().write(vals)
 
+    def _module_transition(self):
+        """Whether this write is one of the module's own transitions.
+
+        Those run as superuser after the module checked them; a context key
+        sent by a client never counts on its own.
+        """
+        return self.env.su and self.env.context.get("skip_validation_check")
+
     def _check_state_conditions(self, vals):
         """The approval the module writes is the engine's own outcome (or an
         automatic band): it is not validated a second time."""
-        if self.env.context.get("skip_validation_check"):
+        if self._module_transition():
             return False
         return super()._check_state_conditions(vals)
 
@@ -201,7 +226,7 @@ class CrmLeadRegistration(models.Model):
     def _tier_validation_check_write_allowed(self, vals):
         """The module's own transitions (checked by its actions) skip the engine's
         field-by-field write checks, which cost two queries per record."""
-        if self.env.context.get("skip_validation_check"):
+        if self._module_transition():
             return None
         return super()._tier_validation_check_write_allowed(vals)
 
@@ -274,17 +299,21 @@ class CrmLeadRegistration(models.Model):
         }[transition]
 
     def _check_can_review(self):
-        """Approvers decide, never on their own registration (server-side)."""
+        """Without reviews, the approvers resolved for the band at submission
+        decide (registration managers when the band resolved nobody), never the
+        owner."""
         user = self.env.user
-        if not user.has_group("opportunity_registration.group_registration_approver"):
-            raise AccessError(self.env._(
-                "Only registration approvers can approve or reject registrations."
-            ))
-        for reg in self:
-            if reg.user_id == user or reg.submitted_by_id == user:
+        for reg in self.sudo():
+            if user in (reg.user_id | reg.submitted_by_id):
                 raise AccessError(self.env._(
                     "You cannot approve or reject your own registration %(number)s.",
                     number=reg.name,
+                ))
+            approvers = reg.approver_ids or self._registration_managers()
+            if user not in approvers:
+                raise AccessError(self.env._(
+                    "You are not an approver of registration %(number)s (%(band)s band).",
+                    number=reg.name, band=dict(BANDS).get(reg.band, "-"),
                 ))
 
     def _protection_days(self):
@@ -338,7 +367,8 @@ class CrmLeadRegistration(models.Model):
         to_review = self - automatic
         for reg in to_review:
             band = bands[reg]
-            approvers = band._approvers(reg.team_id) - reg.user_id - reg.submitted_by_id
+            approvers = band._approvers(reg.team_id)._registration_available() \
+                - reg.user_id - reg.submitted_by_id
             if not approvers:
                 approvers = self._registration_managers() - reg.user_id - reg.submitted_by_id
             reg.sudo().write({
@@ -450,6 +480,53 @@ class CrmLeadRegistration(models.Model):
     # TIER VALIDATION
     # ------------------------------------------------------------
 
+    def request_validation(self):
+        """Reviews are requested by the module when a registration is submitted,
+        for the band of its amount; nobody asks for them by hand."""
+        if not self.env.su:
+            raise AccessError(self.env._(
+                "Reviews of registrations are requested when a registration is "
+                "submitted: submit the opportunity instead."
+            ))
+        return super().request_validation()
+
+    def restart_validation(self):
+        """Resetting reviews would let anyone re-route a registration's approval."""
+        if not self.env.su:
+            raise AccessError(self.env._(
+                "The review of a registration cannot be restarted: withdraw the "
+                "registration and submit it again."
+            ))
+        return super().restart_validation()
+
+    def validate_tier(self):
+        self.ensure_one()
+        self._check_transition("approve")
+        self._check_reviewer()
+        return super().validate_tier()
+
+    def reject_tier(self):
+        self.ensure_one()
+        self._check_transition("reject")
+        self._check_reviewer()
+        return super().reject_tier()
+
+    def _own_reviews(self, tiers):
+        """Only this registration's reviews count, whatever a caller passed."""
+        return (tiers or self.env["tier.review"]) & self.sudo().review_ids or False
+
+    def _check_amount_unchanged(self):
+        """Refuse to decide on an amount that is no longer the opportunity's."""
+        for reg in self:
+            band = reg.lead_id.sudo().registration_band
+            if band != reg.band:
+                raise UserError(self.env._(
+                    "The amount of %(number)s changed since it was submitted (now in "
+                    "the %(band)s band): reload the opportunity, its review was sent "
+                    "to the approvers of that band.",
+                    number=reg.name, band=dict(BANDS)[band],
+                ))
+
     def _check_reviewer(self, tiers=False):
         """Only the assigned approvers decide, never on their own registration."""
         user = self.env.user
@@ -469,8 +546,10 @@ class CrmLeadRegistration(models.Model):
                 ))
 
     def _validate_tier(self, tiers=False):
+        tiers = self._own_reviews(tiers)
         self._check_transition("approve")
         self._check_reviewer(tiers)
+        self._check_amount_unchanged()
         # Checked above: the engine may now notify and subscribe as superuser.
         result = super(CrmLeadRegistration, self.sudo())._validate_tier(tiers and tiers.sudo())
         self.invalidate_recordset(["validation_status"])
@@ -482,6 +561,7 @@ class CrmLeadRegistration(models.Model):
         return result
 
     def _rejected_tier(self, tiers=False):
+        tiers = self._own_reviews(tiers)
         self._check_transition("reject")
         self._check_reviewer(tiers)
         result = super(CrmLeadRegistration, self.sudo())._rejected_tier(tiers and tiers.sudo())
@@ -507,8 +587,8 @@ class CrmLeadRegistration(models.Model):
             ])
             for reg in pending:
                 band = company._registration_band_record(reg.amount)
-                extra = band._next_band()._approvers(reg.team_id) - reg.approver_ids \
-                    - reg.user_id - reg.submitted_by_id
+                extra = band._next_band()._approvers(reg.team_id)._registration_available() \
+                    - reg.approver_ids - reg.user_id - reg.submitted_by_id
                 if not extra:
                     extra = self._registration_managers() - reg.approver_ids \
                         - reg.user_id - reg.submitted_by_id
@@ -537,23 +617,174 @@ class CrmLeadRegistration(models.Model):
                 days -= 1
         return moment
 
-    def _request_reapproval(self):
-        """An approved registration whose amount entered a higher band is reviewed again."""
-        for reg in self:
-            reg.lead_id._message_log(body=self.env._(
-                "Registration %(number)s goes back to review: the amount rose to the "
-                "%(band)s band. The customer stays locked meanwhile.",
-                number=reg.name, band=dict(BANDS)[reg.lead_id.registration_band],
-            ))
-            reg.sudo().with_context(skip_check_state_condition=True).write({
+    def _restart_review(self):
+        """Review again at the band of the opportunity's current amount.
+
+        An approved registration whose amount entered a higher band goes back
+        to review (the customer stays locked meanwhile, until its protection
+        end); a pending one is re-routed to the new band's approvers, and the
+        previous approvers can no longer decide.
+        """
+        for reg in self.sudo():
+            lead = reg.lead_id
+            band = lead.registration_band
+            if reg.state == "approved":
+                body = self.env._(
+                    "Registration %(number)s goes back to review: the amount rose to "
+                    "%(amount)s (%(band)s band). The customer stays locked meanwhile.",
+                    number=reg.name, amount=lead._registration_amount(), band=dict(BANDS)[band],
+                )
+            else:
+                body = self.env._(
+                    "Registration %(number)s is now reviewed in the %(band)s band: its "
+                    "amount changed from %(old)s to %(amount)s.",
+                    number=reg.name, band=dict(BANDS)[band], old=reg.amount,
+                    amount=lead._registration_amount(),
+                )
+            lead._message_log(body=body)
+            reg._close_review_activities()
+            reg.review_ids.unlink()
+            reg.with_context(skip_check_state_condition=True, skip_validation_check=True).write({
                 "state": "submitted",
-                "amount": reg.lead_id._registration_amount(),
-                "band": reg.lead_id.registration_band,
+                "amount": lead._registration_amount(),
+                "band": band,
                 "date_approved": False,
                 "approved_by_id": False,
+                "approver_ids": [(5, 0, 0)],
+                "escalated": False,
+                "expiry_warned": False,
             })
-            reg.sudo().review_ids.unlink()
-        self._start_review()
+        self.env["crm.lead.registration.event"]._log(self, "amount_changed")
+        self.sudo()._start_review()
+
+    def _follow_amount(self):
+        """Keep active registrations on the amount of their opportunity.
+
+        The band decides who approves: a pending registration whose band
+        changed is re-routed, an approved one whose band rose is reviewed
+        again; any other change of amount is recorded, never left silent.
+        """
+        order = [code for code, _label in BANDS]
+        review_again = self.browse()
+        for reg in self.sudo().filtered(lambda r: r.state in ACTIVE_STATES):
+            lead = reg.lead_id
+            amount, band = lead._registration_amount(), lead.registration_band
+            if band != reg.band and (
+                reg.state == "submitted" or order.index(band) > order.index(reg.band)
+            ):
+                review_again |= reg
+            elif float_compare(amount, reg.amount, precision_rounding=reg.currency_id.rounding):
+                lead._message_log(body=self.env._(
+                    "Registered amount of %(number)s changed from %(old)s to %(new)s "
+                    "(%(band)s band).",
+                    number=reg.name, old=reg.amount, new=amount, band=dict(BANDS)[band],
+                ))
+                reg.with_context(skip_validation_check=True).write({"amount": amount, "band": band})
+                self.env["crm.lead.registration.event"]._log(reg, "amount_changed")
+        review_again._restart_review()
+
+    @api.model
+    def _follow_identity(self, leads, new_customer_allowed):
+        """Re-key the active registrations of ``leads`` after their customer changed.
+
+        The new keys go through the same serialized check as a submission: a
+        customer someone else holds is refused, naming the holder. Changing the
+        customer of an approved registration is a new registration, unless
+        ``new_customer_allowed`` (a registration manager's arbitration, a
+        partner merge).
+        """
+        regs = leads.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
+        changes = {}
+        for reg in regs:
+            vals = reg.lead_id._registration_identity_vals()
+            old = {field: reg[field].id if reg._fields[field].type == "many2one" else reg[field]
+                   for field in vals}
+            if any((old[field] or False) != (vals[field] or False) for field in vals):
+                changes[reg] = (old, vals)
+        if not changes:
+            return self.browse()
+        for reg, (old, vals) in changes.items():
+            other_customer = old["company_id"] != vals["company_id"] or (
+                old["partner_id"] != vals["partner_id"]
+                if old["partner_id"] or vals["partner_id"]
+                else old["customer_key"] != vals["customer_key"]
+            )
+            if reg.state == "approved" and other_customer and not new_customer_allowed:
+                raise UserError(self.env._(
+                    "%(name)s is registered for %(customer)s (%(number)s): its customer "
+                    "cannot change. Release the registration and submit the opportunity "
+                    "again, or ask a registration manager to move it to the other "
+                    "customer account.",
+                    name=reg.lead_id.name, customer=reg.customer_name, number=reg.name,
+                ))
+        changed = self.browse([reg.id for reg in changes]).sudo()
+        vals_list = [vals for _old, vals in changes.values()]
+        self._check_conflicts(vals_list, exclude=changed)
+        self._lock_customer_keys(vals_list)
+        message, holder = self._check_conflicts_committed(vals_list, exclude=changed)
+        if message:
+            self._log_conflict_refused(holder, vals_list)
+            raise UserError(message)
+        try:
+            with self.env.cr.savepoint():
+                for reg, (old, vals) in changes.items():
+                    reg.with_context(skip_validation_check=True).write(vals)
+                changed.flush_recordset()
+        except psycopg2.errors.UniqueViolation:
+            raise UserError(self.env._(
+                "Another registration of this customer was submitted at the same "
+                "moment. Reload the opportunity to see who holds it."
+            )) from None
+        for reg, (old, vals) in changes.items():
+            if old["customer_name"] != vals["customer_name"] or old["company_id"] != vals["company_id"]:
+                note = self.env._("Customer %(old)s → %(new)s",
+                                  old=old["customer_name"] or "-", new=vals["customer_name"] or "-")
+            else:
+                note = self.env._("Contact details of %(customer)s changed",
+                                  customer=vals["customer_name"] or "-")
+            self.env["crm.lead.registration.event"]._log(reg, "rekeyed", note=note)
+        return changed
+
+    @api.model
+    def _end_with_leads(self, won_leads, lost_leads):
+        """A lost or archived opportunity releases its lock; a won one closes its
+        registration as won, the customer staying with the winner for the
+        days Settings give."""
+        lost = lost_leads.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
+        for reg in lost:
+            lead = reg.lead_id
+            reason = lead.lost_reason_id.name or (
+                self.env._("Opportunity archived") if not lead.active
+                else self.env._("Opportunity lost")
+            )
+            if reg.state == "approved":
+                reg._close("released", reason, self.env._(
+                    "Registration %(number)s released: the opportunity was lost or archived."
+                ))
+            else:
+                reg._close("withdrawn", reason, self.env._(
+                    "Registration %(number)s withdrawn: the opportunity was lost or archived."
+                ))
+        won = won_leads.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
+        today = fields.Date.context_today(self)
+        kept = won.filtered(
+            lambda r: r.state == "approved" and r.company_id.registration_won_keep_days
+        )
+        for reg in kept:
+            end = today + timedelta(days=reg.company_id.registration_won_keep_days)
+            reg.with_context(skip_validation_check=True).write({
+                "date_won": today, "protection_end_date": end, "expiry_warned": False,
+            })
+            reg.lead_id._message_log(body=self.env._(
+                "Opportunity won: %(owner)s keeps %(customer)s until %(date)s (%(number)s).",
+                owner=reg.user_id.name, customer=reg.customer_name, date=end, number=reg.name,
+            ))
+        if kept:
+            kept.lead_id._sync_registration()
+            self.env["crm.lead.registration.event"]._log(kept, "won")
+        (won - kept)._close("won", False, self.env._(
+            "Registration %(number)s closed: the opportunity was won."
+        ))
 
     def _close(self, state, reason, message):
         """Move to a closed state, record why, and mirror it on the lead."""
@@ -586,25 +817,30 @@ class CrmLeadRegistration(models.Model):
     def action_approve(self, comment=False):
         """Approve a pending registration through the tier-validation engine.
 
-        A registration without reviews (its band's approver could not be
-        resolved when it was submitted) is approved by a registration approver.
+        A registration without reviews is approved only by the approvers
+        resolved for its band when it was submitted.
         """
         self._check_transition("approve")
+        comment = self._clean_text(comment)
         for reg in self:
-            if reg.review_ids:
+            if reg.sudo().review_ids:
+                reg._check_reviewer()
+                reg._check_amount_unchanged()
                 reg._write_review_comment(comment)
                 reg._validate_tier()
             else:
                 reg._check_can_review()
+                reg._check_amount_unchanged()
                 reg._set_approved(comment=comment)
         return True
 
     def action_reject(self, reason=False):
         self._check_transition("reject")
+        reason = self._clean_text(reason)
         if not reason:
             raise UserError(self.env._("Say why the registration is rejected."))
         for reg in self:
-            if reg.review_ids:
+            if reg.sudo().review_ids:
                 reg._check_reviewer()
                 reg._write_review_comment(reason)
                 reg._rejected_tier()
@@ -617,12 +853,27 @@ class CrmLeadRegistration(models.Model):
 
     def _write_review_comment(self, comment):
         if comment:
-            self.review_ids.filtered(
+            self.sudo().review_ids.filtered(
                 lambda r: r.status in ("waiting", "pending") and self.env.user in r.reviewer_ids
-            ).sudo().comment = comment
+            ).comment = comment
+
+    @api.model
+    def _clean_text(self, text, limit=2000):
+        """A reason or comment typed by a user: a string, bounded, or False."""
+        if text in (None, False):
+            return False
+        if not isinstance(text, str):
+            raise UserError(self.env._("A reason or comment must be text."))
+        text = text.strip()
+        if len(text) > limit:
+            raise UserError(self.env._(
+                "A reason or comment is at most %(limit)s characters long.", limit=limit
+            ))
+        return text or False
 
     def action_withdraw(self, reason=False):
         self._check_transition("withdraw")
+        reason = self._clean_text(reason)
         self._check_owner_or_manager()
         self._close("withdrawn", reason, self.env._(
             "Registration %(number)s withdrawn by %(user)s."
@@ -631,6 +882,7 @@ class CrmLeadRegistration(models.Model):
 
     def action_release(self, reason=False):
         self._check_transition("release")
+        reason = self._clean_text(reason)
         self._check_owner_or_manager()
         self._close("released", reason, self.env._(
             "Registration %(number)s released to the public pool by %(user)s."
@@ -654,22 +906,47 @@ class CrmLeadRegistration(models.Model):
     def _cron_expire(self):
         """Expire neglected or ended locks in one set-based pass per company."""
         today = fields.Date.context_today(self)
-        expired = self.browse()
+        expired = pending = won = self.browse()
         for company in self.env["res.company"].sudo().search([]):
             neglected_since = today - timedelta(days=company.registration_neglect_days)
             expired |= self.sudo().search([
                 ("company_id", "=", company.id),
                 ("state", "=", "approved"),
+                ("date_won", "=", False),
                 "|",
                 ("protection_end_date", "<", today),
                 ("last_follow_up_date", "<", neglected_since),
+            ])
+            undecided_since = fields.Datetime.now() - timedelta(days=company.registration_pending_days)
+            pending |= self.sudo().search([
+                ("company_id", "=", company.id),
+                ("state", "=", "submitted"),
+                "|",
+                ("protection_end_date", "<", today),
+                ("date_review_requested", "<", undecided_since),
+            ])
+            won |= self.sudo().search([
+                ("company_id", "=", company.id),
+                ("state", "=", "approved"),
+                ("date_won", "!=", False),
+                ("protection_end_date", "<", today),
             ])
         if expired:
             expired._close("expired", False, self.env._(
                 "Registration %(number)s expired: its protection period ended or the "
                 "customer was not followed up. The customer is back in the public pool."
             ))
-        return expired
+        if pending:
+            pending._close("expired", False, self.env._(
+                "Registration %(number)s expired: it waited for a decision longer than "
+                "allowed. Submit it again to ask for a new review."
+            ))
+        if won:
+            won._close("won", False, self.env._(
+                "Registration %(number)s closed: the customer's protection after the "
+                "win ended."
+            ))
+        return expired | pending | won
 
     @api.model
     def _cron_warn_expiry(self):
@@ -678,14 +955,25 @@ class CrmLeadRegistration(models.Model):
         warned = self.browse()
         for company in self.env["res.company"].sudo().search([]):
             soon = today + timedelta(days=company.registration_warning_days)
+            neglect_soon = soon - timedelta(days=company.registration_neglect_days)
+            pending_soon = fields.Datetime.now() + timedelta(
+                days=company.registration_warning_days - company.registration_pending_days
+            )
             warned |= self.sudo().search([
                 ("company_id", "=", company.id),
-                ("state", "=", "approved"),
                 ("expiry_warned", "=", False),
-                ("protection_end_date", "<=", soon),
+                "|", "|",
+                "&", ("state", "=", "approved"), ("protection_end_date", "<=", soon),
+                "&", "&", ("state", "=", "approved"), ("date_won", "=", False),
+                ("last_follow_up_date", "<=", neglect_soon),
+                "&", ("state", "=", "submitted"), ("date_review_requested", "<=", pending_soon),
             ])
         if not warned:
             return warned
+        # the approvers of a pending registration are reminded by the engine
+        warned.filtered(lambda r: r.state == "submitted").review_ids.filtered(
+            lambda r: r.status in ("waiting", "pending")
+        )._send_review_reminder()
         # In batch: one INSERT of activities, then one e-mail per owner listing
         # their registrations about to expire.
         warned._create_warning_activities()
@@ -696,7 +984,7 @@ class CrmLeadRegistration(models.Model):
             lines = "".join(
                 "<li>%s</li>" % escape(self.env._(
                     "%(number)s, %(customer)s: protected until %(date)s",
-                    number=reg.name, customer=reg.customer_name, date=reg.protection_end_date,
+                    number=reg.name, customer=reg.customer_name, date=reg._lock_end(),
                 )) for reg in regs
             )
             mails.append({
@@ -757,11 +1045,11 @@ class CrmLeadRegistration(models.Model):
             """,
             leads=[reg.lead_id.id for reg in self],
             users=[reg.user_id.id for reg in self],
-            deadlines=[reg.protection_end_date for reg in self],
+            deadlines=[reg._lock_end() for reg in self],
             names=[names[reg.lead_id.id] for reg in self],
             summaries=[
                 env._("Registration %(number)s expires on %(date)s",
-                      number=reg.name, date=reg.protection_end_date)
+                      number=reg.name, date=reg._lock_end())
                 for reg in self
             ],
             notes=[
@@ -777,13 +1065,29 @@ class CrmLeadRegistration(models.Model):
         for model in ("mail.activity", "mail.followers", "crm.lead"):
             env[model].invalidate_model()
         today = fields.Date.context_today(self)
-        for owner, regs in self.filtered(lambda r: r.protection_end_date <= today).grouped("user_id").items():
+        for owner, regs in self.filtered(lambda r: r._lock_end() <= today).grouped("user_id").items():
             owner._bus_send("mail.activity/updated", {"activity_created": True, "count_diff": len(regs)})
+
+    def _lock_end(self):
+        """The day this registration's lock ends if nothing happens: its
+        protection end, the end of the neglect period, or the end of the wait
+        for a decision, whichever comes first."""
+        self.ensure_one()
+        company = self.company_id
+        ends = [self.protection_end_date] if self.protection_end_date else []
+        if self.state == "approved" and self.last_follow_up_date and not self.date_won:
+            ends.append(self.last_follow_up_date + timedelta(days=company.registration_neglect_days))
+        if self.state == "submitted" and self.date_review_requested:
+            ends.append(fields.Date.to_date(self.date_review_requested)
+                        + timedelta(days=company.registration_pending_days))
+        return min(ends) if ends else fields.Date.context_today(self)
 
     @api.model
     def _renew_from_follow_up(self, lead_ids, kind):
         """Extend the locks of these leads after a qualifying follow-up."""
-        regs = self.sudo().search([("lead_id", "in", lead_ids), ("state", "=", "approved")])
+        regs = self.sudo().search([
+            ("lead_id", "in", lead_ids), ("state", "=", "approved"), ("date_won", "=", False),
+        ])
         regs = regs.filtered(lambda r: r.company_id["registration_renew_on_%s" % kind])
         if not regs:
             return regs
@@ -807,13 +1111,27 @@ class CrmLeadRegistration(models.Model):
         return renewed
 
     def action_grant_extension(self, end_date, reason=False):
-        """A manager lets renewals go beyond the maximum protection until ``end_date``."""
+        """A manager lets renewals go beyond the maximum protection until ``end_date``
+        (a date or an ISO ``YYYY-MM-DD`` string)."""
         if not self.env.user.has_group("opportunity_registration.group_registration_manager"):
             raise AccessError(self.env._("Only registration managers can grant extensions."))
         self._check_transition("release")
-        end_date = fields.Date.to_date(end_date)
-        if end_date <= fields.Date.context_today(self):
+        reason = self._clean_text(reason)
+        try:
+            end_date = fields.Date.to_date(end_date)
+        except (TypeError, ValueError):
+            end_date = None
+        if not end_date:
+            raise UserError(self.env._(
+                "Give the last day of the extension as a date (YYYY-MM-DD)."
+            ))
+        today = fields.Date.context_today(self)
+        if end_date <= today:
             raise UserError(self.env._("An extension must end after today."))
+        if end_date > today + timedelta(days=MAX_EXTENSION_DAYS):
+            raise UserError(self.env._(
+                "An extension ends within %(days)s days from today.", days=MAX_EXTENSION_DAYS
+            ))
         self.with_context(skip_validation_check=True).sudo().write({
             "extension_end_date": end_date,
             "protection_end_date": end_date,
@@ -829,30 +1147,42 @@ class CrmLeadRegistration(models.Model):
         return True
 
     def action_transfer(self, user=None, partner=None, reason=False):
-        """Arbitration: give the registration to another rep or another customer account."""
+        """Arbitration: give the registration to another rep (``user``, a user or
+        its id) or another customer account (``partner``, a partner or its id)."""
         if not self.env.user.has_group("opportunity_registration.group_registration_manager"):
             raise AccessError(self.env._("Only registration managers can transfer registrations."))
+        reason = self._clean_text(reason)
         if not reason:
             raise UserError(self.env._("Say why the registration is transferred."))
         if self.filtered(lambda r: r.state not in ACTIVE_STATES):
             raise UserError(self.env._("Only an active registration can be transferred."))
+        user = self._browse_argument("res.users", user)
+        partner = self._browse_argument("res.partner", partner)
+        if not user and not partner:
+            raise UserError(self.env._("Choose the new owner or the customer account."))
+        if user and (user.share or not user.active or not user.has_group(
+                "opportunity_registration.group_registration_user")):
+            raise UserError(self.env._(
+                "%(user)s cannot hold registrations: choose an active salesperson.",
+                user=user.name,
+            ))
         for reg in self:
+            if user and reg.company_id not in user.company_ids:
+                raise UserError(self.env._(
+                    "%(user)s does not work for %(company)s.",
+                    user=user.name, company=reg.company_id.name,
+                ))
             note = []
             lead = reg.lead_id.sudo()
             if user and user != reg.user_id:
                 note.append(self.env._("owner %(old)s → %(new)s", old=reg.user_id.name, new=user.name))
-                lead.with_context(registration_transfer=True).user_id = user
+                lead.user_id = user
                 reg.with_context(skip_validation_check=True).sudo().user_id = user
             if partner and partner != reg.partner_id:
                 note.append(self.env._("customer %(old)s → %(new)s",
                                        old=reg.customer_name, new=partner.display_name))
+                # re-keyed through the serialized conflict check (crm.lead.write)
                 lead.partner_id = partner
-                vals = {k: v for k, v in lead._prepare_registration_vals().items() if k in (
-                    "partner_id", "customer_name") + KEY_FIELDS}
-                self._check_conflicts([dict(vals, company_id=reg.company_id.id,
-                                            product_line_id=reg.product_line_id.id,
-                                            scope_team_id=reg.scope_team_id.id)], exclude=reg)
-                reg.with_context(skip_validation_check=True).sudo().write(vals)
             text = "; ".join(note)
             self.env["crm.lead.registration.event"]._log(reg, "transferred", note="%s. %s" % (text, reason))
             lead._message_log(body=self.env._(
@@ -861,6 +1191,32 @@ class CrmLeadRegistration(models.Model):
             ))
         self.lead_id._sync_registration()
         return True
+
+    @api.model
+    def _browse_argument(self, model, value):
+        """A record from what an RPC client may send: a record, an id, a numeric string."""
+        if value in (None, False, 0, ""):
+            return self.env[model]
+        if isinstance(value, models.BaseModel):
+            if value._name != model or len(value) != 1:
+                raise UserError(self.env._("Give one %(model)s.", model=model))
+            record = value
+        else:
+            try:
+                record_id = int(value)
+            except (TypeError, ValueError):
+                record_id = 0
+            if isinstance(value, (bool, float)) or record_id <= 0:
+                raise UserError(self.env._(
+                    "%(value)s is not the id of a %(model)s record.", value=value, model=model
+                ))
+            record = self.env[model].browse(record_id)
+        if not record.sudo().exists():
+            raise UserError(self.env._(
+                "%(model)s %(id)s does not exist.", model=model, id=record.id
+            ))
+        record.check_access("read")
+        return record
 
     # ------------------------------------------------------------
     # SUBMISSION
@@ -931,6 +1287,10 @@ class CrmLeadRegistration(models.Model):
         keys = sorted({
             "%s/%s/%s" % (v["company_id"], f, v[f])
             for v in vals_list for f in KEY_FIELDS if v.get(f)
+        } | {
+            # a person's name and a company's name collide: one lock for both
+            "%s/customer_key/%s" % (v["company_id"], v["name_key"])
+            for v in vals_list if v.get("name_key")
         })
         if keys:
             self.env.cr.execute(SQL(
@@ -940,7 +1300,7 @@ class CrmLeadRegistration(models.Model):
             ))
 
     @api.model
-    def _check_conflicts_committed(self, vals_list):
+    def _check_conflicts_committed(self, vals_list, exclude=None):
         """Who holds the customer in what other transactions committed since ours began.
 
         Odoo's transactions read a snapshot (repeatable read): a registration
@@ -967,6 +1327,8 @@ class CrmLeadRegistration(models.Model):
                 [row["id"] for row in rows],
             ))
             closed_here = {row_id for row_id, in self.env.cr.fetchall()}
+            if exclude:
+                closed_here.update(exclude.ids)
             rows = [row for row in rows if row["id"] not in closed_here]
         holder = self._first_holder(vals_list, rows)
         if holder:
@@ -1043,21 +1405,23 @@ class CrmLeadRegistration(models.Model):
         may not read the other rep's opportunity.
         """
         keys = {field: [v[field] for v in vals_list if v.get(field)] for field in KEY_FIELDS}
-        if not any(keys.values()):
+        names = [v["name_key"] for v in vals_list if v.get("name_key")]
+        if not any(keys.values()) and not names:
             return []
         self.flush_model()
         self.env.cr.execute(SQL(
             """
             SELECT id, lead_id, company_id, product_line_id, scope_team_id, customer_key, user_id,
-                   vat_key, domain_key, phone_key, state, name, customer_name,
+                   name_key, vat_key, domain_key, phone_key, state, name, customer_name,
                    date_submitted, protection_end_date, user_name AS owner
               FROM crm_lead_registration
              WHERE state IN ('submitted', 'approved')
                AND company_id = ANY(%(companies)s)
                AND (customer_key = ANY(%(customer_key)s) OR vat_key = ANY(%(vat_key)s)
-                    OR domain_key = ANY(%(domain_key)s) OR phone_key = ANY(%(phone_key)s))
+                    OR domain_key = ANY(%(domain_key)s) OR phone_key = ANY(%(phone_key)s)
+                    OR customer_key = ANY(%(names)s) OR name_key = ANY(%(customer_key)s))
             """,
-            companies=list({v["company_id"] for v in vals_list}), **keys,
+            companies=list({v["company_id"] for v in vals_list}), names=names, **keys,
         ))
         return self.env.cr.dictfetchall()
 
@@ -1082,9 +1446,19 @@ class CrmLeadRegistration(models.Model):
             mine = vals.get(field) or False
             return not mine or not row[field] or row[field] == mine
 
+        def same_customer(row):
+            if any(vals.get(f) and row[f] == vals[f] for f in KEY_FIELDS):
+                return True
+            # a company typed in as a person is that company; two persons
+            # who share a name are not one customer
+            return bool(
+                (vals.get("customer_key") and row["name_key"] == vals["customer_key"])
+                or (vals.get("name_key") and row["customer_key"] == vals["name_key"])
+            )
+
         return [
             row for row in rows
             if row["company_id"] == vals["company_id"]
             and overlaps(row, "product_line_id") and overlaps(row, "scope_team_id")
-            and any(vals.get(f) and row[f] == vals[f] for f in KEY_FIELDS)
+            and same_customer(row)
         ]

@@ -10,21 +10,29 @@ LOCK_EVENTS = [
     ("withdrawn", "Withdrawn"),
     ("rejected", "Rejected"),
     ("transferred", "Transferred"),
+    ("rekeyed", "Customer Changed"),
+    ("amount_changed", "Amount Changed"),
+    ("won", "Won"),
+    ("merged", "Opportunities Merged"),
     ("conflict_refused", "Conflict Refused"),
 ]
 
 
 class CrmLeadRegistrationEvent(models.Model):
-    """Lock history: every change of who holds a customer, and every refusal."""
+    """Lock history: every change of who holds a customer, and every refusal.
+
+    Written by the module only (as superuser) and never deleted: opportunities
+    and registrations that have a history cannot be deleted either.
+    """
 
     _name = "crm.lead.registration.event"
     _description = "Registration Lock Event"
     _order = "date desc, id desc"
 
     registration_id = fields.Many2one(
-        "crm.lead.registration", "Registration", index=True, ondelete="cascade"
+        "crm.lead.registration", "Registration", index=True, ondelete="restrict"
     )
-    lead_id = fields.Many2one("crm.lead", "Opportunity", index=True, ondelete="cascade")
+    lead_id = fields.Many2one("crm.lead", "Opportunity", index=True, ondelete="restrict")
     company_id = fields.Many2one("res.company", "Company", required=True,
                                  default=lambda self: self.env.company)
     event = fields.Selection(LOCK_EVENTS, "Event", required=True)

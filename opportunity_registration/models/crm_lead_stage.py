@@ -111,6 +111,7 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         leads = super().create(vals_list)
+        leads._check_stage_gates_on_create()
         moved = leads.filtered("stage_id")
         if moved:
             self.env["crm.lead.stage.history"].sudo()._log_stage_changes(moved, {})
@@ -254,6 +255,55 @@ class CrmLead(models.Model):
             if problems:
                 problems_by_lead[lead] = problems
         return problems_by_lead
+
+    def _check_stage_gates_on_create(self):
+        """An opportunity created (or copied) straight into a later stage passes
+        the gates of the stages before it, as if it had moved through them."""
+        if self.env.su or self.env.user.has_group("sales_team.group_sale_manager"):
+            return
+        Stage = self.env["crm.stage"]
+        all_stages = None
+        messages = []
+        for lead in self.filtered("stage_id"):
+            company = lead.company_id or self.env.company
+            allow_skip, gated = Stage._gates_configured(company.id)
+            if allow_skip and not gated:
+                continue
+            if all_stages is None:
+                all_stages = Stage.sudo().search([])
+            stage = lead.stage_id
+            earlier = all_stages.filtered(
+                lambda s: s._stage_key() < stage._stage_key()
+                and (not s.team_ids or not lead.team_id or lead.team_id in s.team_ids)
+            ).sorted(lambda s: s._stage_key())
+            if not earlier:
+                continue
+            problems = []
+            if not allow_skip:
+                problems.append(self.env._(
+                    "Stages cannot be skipped: a new opportunity starts in %(stage)s.",
+                    stage=earlier[0].name,
+                ))
+            done = set(lead.stage_criterion_done_ids.ids)
+            for earlier_stage in earlier.filtered(lambda s: s.id in gated):
+                criteria, gate_fields = Stage._gate_spec(earlier_stage.id)
+                problems.extend(
+                    self.env._("Exit criterion of %(stage)s not met: %(criterion)s",
+                               stage=earlier_stage.name, criterion=name)
+                    for criterion_id, name in criteria if criterion_id not in done
+                )
+                problems.extend(
+                    self.env._("Required field of %(stage)s empty: %(field)s",
+                               stage=earlier_stage.name, field=label)
+                    for name, label in gate_fields if name in self._fields and not lead[name]
+                )
+            if problems:
+                header = self.env._(
+                    "%(name)s cannot start in %(stage)s:", name=lead.name, stage=stage.name,
+                )
+                messages.append("\n".join([header] + ["- " + p for p in problems]))
+        if messages:
+            raise UserError("\n\n".join(messages))
 
     def _check_stage_gates(self, new_stage, override_reason=None):
         problems_by_lead = self._stage_gate_problems(new_stage)

@@ -202,11 +202,33 @@ class CrmStage(models.Model):
                     stage=stage.name, value=stage.planned_duration,
                 ))
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        stages = super().create(vals_list)
+        self.env.registry.clear_cache()  # _gates_configured
+        return stages
+
     def write(self, vals):
         result = super().write(vals)
-        if {"criterion_ids", "gate_field_ids"} & vals.keys():
-            self.env.registry.clear_cache()  # _gate_spec
+        if {"criterion_ids", "gate_field_ids", "sequence", "team_ids"} & vals.keys():
+            self.env.registry.clear_cache()  # _gate_spec, _gates_configured
         return result
+
+    def unlink(self):
+        result = super().unlink()
+        self.env.registry.clear_cache()
+        return result
+
+    @api.model
+    @ormcache("company_id")
+    def _gates_configured(self, company_id):
+        """``(skipping allowed, ids of stages with exit criteria or required
+        fields)`` for a company, cached: every new opportunity is checked
+        against them, and stock CRM without gates pays nothing."""
+        company = self.env["res.company"].browse(company_id).sudo()
+        stages = self.sudo().search([])
+        gated = stages.filtered(lambda stage: stage.criterion_ids or stage.gate_field_ids)
+        return company.stage_gate_allow_skip, tuple(gated.ids)
 
     @api.model
     @ormcache("stage_id", "self.env.lang")

@@ -5,7 +5,7 @@ from .customer_identity import DEFAULT_FREE_MAIL_DOMAINS
 
 
 # Settings the conflict check caches (see _registration_lock_settings).
-LOCK_SETTINGS = {"registration_scope", "registration_free_mail_domains"}
+LOCK_SETTINGS = {"registration_scope", "registration_free_mail_domains", "stage_gate_allow_skip"}
 
 
 class ResCompany(models.Model):
@@ -64,6 +64,18 @@ class ResCompany(models.Model):
         "Active Registrations per Rep", default=0,
         help="Most registrations one rep may hold at once; 0 means no limit.",
     )
+    registration_pending_days = fields.Integer(
+        "Expire Pending Reviews After (days)", default=14,
+        help="A registration still pending review after this many days expires, so "
+        "that no customer is held without a decision; the owner is warned and the "
+        "approvers reminded before.",
+    )
+    registration_won_keep_days = fields.Integer(
+        "Keep Won Customers (days)", default=0,
+        help="After a registered opportunity is won, the winner keeps the customer "
+        "locked for this many days; 0 ends the lock at the win. The registration is "
+        "kept as won either way, for commission and compliance.",
+    )
     registration_escalation_days = fields.Integer(
         "Escalate Reviews After (working days)", default=2,
         help="A review pending longer than this is escalated to the next band's approver.",
@@ -82,7 +94,8 @@ class ResCompany(models.Model):
         "CHECK (registration_renewal_days > 0 AND registration_max_days > 0"
         " AND registration_neglect_days > 0 AND registration_warning_days >= 0"
         " AND registration_claim_cooldown_days >= 0 AND registration_max_active >= 0"
-        " AND registration_escalation_days >= 0)",
+        " AND registration_escalation_days >= 0 AND registration_pending_days > 0"
+        " AND registration_won_keep_days >= 0)",
         "Registration periods must be positive and limits cannot be negative.",
     )
     _registration_protection_days_positive = models.Constraint(

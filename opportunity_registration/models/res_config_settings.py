@@ -42,6 +42,8 @@ class ResConfigSettings(models.TransientModel):
     registration_warning_days = fields.Integer(related="company_id.registration_warning_days", readonly=False)
     registration_claim_cooldown_days = fields.Integer(related="company_id.registration_claim_cooldown_days", readonly=False)
     registration_max_active = fields.Integer(related="company_id.registration_max_active", readonly=False)
+    registration_pending_days = fields.Integer(related="company_id.registration_pending_days", readonly=False)
+    registration_won_keep_days = fields.Integer(related="company_id.registration_won_keep_days", readonly=False)
     stage_probability_source = fields.Selection(
         [
             ("predictive", "Predictive lead scoring (Odoo)"),

@@ -33,9 +33,13 @@ class TestRegistrationLifecycle(RegistrationCase):
         self.assertFalse(lead.protection_end_date, "not locked before approval")
         self.assertTrue(any("submitted by Rep Zhang" in body for body in self._messages(lead)))
 
-        # The snapshot keeps what was submitted even when the lead changes.
+        # The registered amount follows the opportunity within its band, and
+        # says so on the chatter: they never disagree silently.
         lead.expected_revenue = 45000
-        self.assertEqual(reg.amount, 30000)
+        self.assertEqual(reg.amount, 45000)
+        self.assertEqual(reg.band, "ordinary")
+        self.assertTrue(any("changed from" in body and "45" in body for body in self._messages(lead)))
+        self.assertIn("amount_changed", reg.sudo().event_ids.mapped("event"))
 
     def test_numbers_follow_a_sequence_per_company(self):
         first = self._lead()

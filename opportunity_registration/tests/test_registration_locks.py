@@ -184,8 +184,19 @@ class TestRegistrationLocks(RegistrationCase):
         self._age(ending, protection_end_date=self.today - timedelta(days=1))
         self._age(soon, protection_end_date=self.today + timedelta(days=5))
 
+        nearly_neglected = self._approved(partner_id=False, partner_name="Quiet Ltd")
+        self._age(nearly_neglected, last_follow_up_date=self.today - timedelta(days=25))
+
         warned = self.env["crm.lead.registration"]._cron_warn_expiry()
-        self.assertEqual(warned, soon.registration_id | ending.registration_id)
+        self.assertEqual(
+            warned,
+            soon.registration_id | ending.registration_id | neglected.registration_id
+            | nearly_neglected.registration_id,
+            "every lock about to end is warned, neglect included",
+        )
+        neglect_warning = nearly_neglected.activity_ids.filtered(lambda a: "expires on" in a.summary)
+        self.assertEqual(neglect_warning.date_deadline, self.today + timedelta(days=5),
+                         "the neglect period ends 30 days after the last follow-up")
         self.assertTrue(soon.activity_ids.filtered(lambda a: "expires on" in a.summary))
         mail = self.env["mail.mail"].search([("subject", "=", "Registrations about to expire")])
         self.assertEqual(len(mail), 1, "one e-mail per owner")

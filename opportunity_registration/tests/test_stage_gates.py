@@ -82,7 +82,9 @@ class TestStageGates(StageControlCase):
     @users("opreg_stage_rep")
     def test_stages_without_criteria_are_free(self):
         """Default settings, no criteria: stock behaviour (any move)."""
-        lead = self._new_leads(1, stage=self.stage_2)
+        lead = self._new_leads(1, stage=self.stage_1)
+        self._meet_gate(lead)
+        lead.write({"stage_id": self.stage_2.id})
         lead.write({"stage_id": self.stage_5.id})
         lead.write({"stage_id": self.stage_2.id})
         lead.write({"stage_id": self.stage_1.id})
@@ -104,7 +106,9 @@ class TestStageGates(StageControlCase):
 
     @users("opreg_stage_rep")
     def test_back_setting(self):
-        lead = self._new_leads(1, stage=self.stage_3)
+        lead = self._new_leads(1, stage=self.stage_1)
+        self._meet_gate(lead)
+        lead.write({"stage_id": self.stage_3.id})
         self.company.sudo().stage_gate_allow_back = False
         with self.assertRaises(UserError) as refusal:
             lead.write({"stage_id": self.stage_2.id})
@@ -151,3 +155,28 @@ class TestStageGates(StageControlCase):
         with self.assertRaises(ValidationError) as error:
             self.stage_2.gate_field_ids = self.env["ir.model.fields"]._get("crm.lead", "stage_history_ids")
         self.assertIn("can never be met", str(error.exception))
+
+    @users("opreg_stage_rep")
+    def test_create_or_copy_into_a_later_stage_passes_the_gates(self):
+        """Creating straight into a later stage is moving through the earlier ones."""
+        with self.assertRaises(UserError) as refusal:
+            self._new_leads(1, stage=self.stage_3)
+        self.assertIn("cannot start in S3 Solution", str(refusal.exception))
+        self.assertIn("Exit criterion of S1 Understand not met: Customer need identified",
+                      str(refusal.exception))
+        # criteria met and the gate field given: the new opportunity may start there
+        lead = self._new_leads(1, stage=self.stage_3, date_deadline="2030-01-01",
+                               stage_criterion_done_ids=[(6, 0, (self.criterion_need | self.criterion_contact).ids)])
+        self.assertEqual(lead.stage_id, self.stage_3)
+        # a copy of an opportunity in a later stage goes through the same gate
+        gated = self._new_leads(1)
+        self._meet_gate(gated)
+        gated.write({"stage_id": self.stage_3.id})
+        self.assertNotEqual(gated.copy().stage_id, self.stage_3, "a plain copy starts over")
+        with self.assertRaisesRegex(UserError, "cannot start in S3 Solution"):
+            gated.copy({"stage_id": self.stage_3.id})
+        # skipping forbidden: a new opportunity starts in the first stage
+        self.company.sudo().stage_gate_allow_skip = False
+        with self.assertRaisesRegex(UserError, "a new opportunity starts in S1 Understand"):
+            self._new_leads(1, stage=self.stage_2)
+        self._new_leads(1, stage=self.stage_1)

@@ -1,0 +1,58 @@
+from odoo import models
+
+from .crm_lead_registration import ACTIVE_STATES
+
+# What identifies a customer account. Its e-mail and phone are contact details
+# that every opportunity of the partner shares: a registration keeps the ones
+# of its own opportunity, re-checked when that opportunity changes them.
+PARTNER_IDENTITY_FIELDS = {"name", "is_company", "parent_id", "vat"}
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    def write(self, vals):
+        """Renaming a customer, or changing its tax ID, e-mail or phone, re-keys
+        its active registrations through the serialized conflict check: a
+        rename never gives one customer two holders."""
+        result = super().write(vals)
+        if PARTNER_IDENTITY_FIELDS & vals.keys():
+            self._registration_follow_identity()
+        return result
+
+    def _registration_follow_identity(self):
+        leads = self.env["crm.lead"].sudo().with_context(active_test=False).search([
+            ("registration_state", "in", ACTIVE_STATES),
+            "|",
+            ("partner_id", "in", self.ids),
+            ("partner_id.commercial_partner_id", "in", self.commercial_partner_id.ids),
+        ])
+        if leads:
+            # a renamed account is checked; moving a contact to another company
+            # changes the customer, which only a registration manager may do
+            self.env["crm.lead.registration"]._follow_identity(
+                leads, self.env.su or self.env.user.has_group(
+                    "opportunity_registration.group_registration_manager"
+                ),
+            )
+
+
+class BasePartnerMergeAutomaticWizard(models.TransientModel):
+    _inherit = "base.partner.merge.automatic.wizard"
+
+    def _merge(self, partner_ids, dst_partner=None, extra_checks=True):
+        """After a merge, the merged customers' registrations are re-keyed: two
+        holders of what is now one customer make the merge fail, naming them."""
+        partners = self.env["res.partner"].browse(partner_ids).exists()
+        commercial = partners.commercial_partner_id
+        leads = self.env["crm.lead"].sudo().with_context(active_test=False).search([
+            ("registration_state", "in", ACTIVE_STATES),
+            "|",
+            ("partner_id", "in", partners.ids),
+            ("partner_id.commercial_partner_id", "in", commercial.ids),
+        ])
+        result = super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
+        if leads:
+            self.env.invalidate_all()
+            self.env["crm.lead.registration"]._follow_identity(leads.exists(), True)
+        return result
