@@ -14,9 +14,20 @@ and keeps what tells two customers apart. There is one function per key:
 Every function returns a non-empty ``str`` or ``False``. ``False`` means "not
 usable for matching": the value was empty, garbage, or normalized to nothing
 (an empty key would match every other empty key). The functions never raise,
-whatever they are given (``None``, numbers, 10,000-character strings, emoji),
-their work is bounded by the size of the first :data:`MAX_INPUT_LENGTH`
-characters, and their results are at most :data:`MAX_KEY_LENGTH` characters.
+whatever they are given (``None``, numbers, 10,000-character strings, emoji).
+A company key is at most :data:`MAX_KEY_LENGTH` characters; the other keys
+have their own, smaller bounds (30 characters for a tax id, 16 for a phone,
+253 for a domain, as DNS allows).
+
+Their work is bounded whatever the size of the input, before any regular
+expression or Unicode normalization runs: a company name is cut to its first
+:data:`MAX_INPUT_LENGTH` characters, while a tax id, an e-mail address or a
+phone number longer than :data:`MAX_TAX_ID_INPUT_LENGTH`,
+:data:`MAX_EMAIL_LENGTH` or :data:`MAX_PHONE_INPUT_LENGTH` characters (an
+integer with that many digits) is not one, and gives ``False`` at once. Every
+regular expression used here runs in linear time (no nested or overlapping
+repetition), and NFKC makes a text at most 18 times longer, so each key costs
+at most a small constant times these lengths.
 
 This module imports nothing from Odoo, so that it can be used (and tested)
 outside a server, e.g. by the benchmark data generator.
@@ -47,6 +58,25 @@ import unicodedata
 
 MAX_INPUT_LENGTH = 1000
 MAX_KEY_LENGTH = 200
+
+
+def _short_text(value, max_length):
+    """``value`` as a ``str`` of at most ``max_length`` characters, or ``None``.
+
+    A ``str`` longer than that, and an ``int`` whose decimal form would be, is
+    ``None`` before any work is done on it: the decimal form of a huge ``int``
+    costs quadratic time, and ``str()`` raises above 4,300 digits.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        if not -(10 ** (max_length - 1)) < value < 10 ** max_length:
+            return None
+        return "%d" % value
+    if isinstance(value, str) and len(value) <= max_length:
+        return value
+    return None
+
 
 # ---------------------------------------------------------------------------
 # Company names
@@ -91,6 +121,16 @@ LATIN_LEGAL_SUFFIXES = (
     "sdn bhd",
     "gmbh and co kg",
     "gmbh co kg",
+    "gmbh and co kgaa",
+    "gmbh co kgaa",
+    "ag and co kg",
+    "ag co kg",
+    "ag and co kgaa",
+    "ag co kgaa",
+    "se and co kg",
+    "se co kg",
+    "se and co kgaa",
+    "se co kgaa",
     "gmbh and co",
     "co kg",
     "co kgaa",
@@ -144,6 +184,12 @@ _CJK_SUFFIXES = sorted(set(CJK_LEGAL_SUFFIXES), key=len, reverse=True)
 _LATIN_SUFFIXES = sorted(
     {tuple(s.split()) for s in LATIN_LEGAL_SUFFIXES}, key=len, reverse=True
 )
+# The Latin suffixes by their last word, longest first: only those ending with
+# a name's last word are tried.
+_LATIN_SUFFIXES_BY_LAST = {}
+for _suffix in _LATIN_SUFFIXES:
+    _LATIN_SUFFIXES_BY_LAST.setdefault(_suffix[-1], []).append(_suffix)
+del _suffix
 
 # What a branch is called, at the end of a name.
 CJK_BRANCH_WORDS = (
@@ -194,6 +240,8 @@ LATIN_REGIONS = {
 }
 _CJK_BRACKET_LEGAL = {"有限合伙", "普通合伙", "特殊普通合伙", "个人独资", "個人獨資"}
 
+# All linear: a bracket pair holds no bracket, so each character is read from
+# one opening bracket at most; "&" is tried only right after a word character.
 _BRACKETS = re.compile(r"[(\[{（【〔［｛「『〈《]([^()\[\]{}（）【】〔〕［］｛｝「」『』〈〉《》]*)[)\]}）】〕］｝」』〉》]")
 _AMPERSAND = re.compile(r"(?<=\w)\s*[&+]\s*(?=\w)")
 _NON_WORD = re.compile(r"[\W_]+")
@@ -239,11 +287,21 @@ def _drop_brackets(text):
     return text
 
 
-def _strip_cjk_suffix(word):
-    for suffix in _CJK_SUFFIXES:
-        if word.endswith(suffix):
-            return word[: -len(suffix)], True
-    return word, False
+def _strip_cjk_suffixes(word):
+    """``word`` without the legal forms at its end, and whether there were any.
+
+    The end moves left without copying, so that "有限公司" repeated a thousand
+    times costs no more than reading it.
+    """
+    end = len(word)
+    while end:
+        for suffix in _CJK_SUFFIXES:
+            if word.endswith(suffix, 0, end):
+                end -= len(suffix)
+                break
+        else:
+            break
+    return word[:end], end < len(word)
 
 
 def _strip_cjk_branch(words):
@@ -279,21 +337,28 @@ def _strip_latin_branch(words):
 
 
 def _strip_suffixes(words):
-    """Remove legal forms from the end until none is left."""
-    changed = True
-    while changed and words:
-        changed = False
-        last, cut = _strip_cjk_suffix(words[-1])
+    """Remove legal forms from the end until none is left.
+
+    Linear in the number of words: each turn removes at least one word or
+    character from the end, in place, and tries only the suffixes that end
+    with the last word.
+    """
+    words = list(words)
+    while words:
+        last, cut = _strip_cjk_suffixes(words[-1])
         if cut:  # "腾讯科技 有限公司" loses its last word
-            words = words[:-1] + ([last] if last else [])
-            changed = True
+            if last:
+                words[-1] = last
+            else:
+                words.pop()
             continue
-        for suffix in _LATIN_SUFFIXES:
+        for suffix in _LATIN_SUFFIXES_BY_LAST.get(words[-1], ()):
             n = len(suffix)
             if len(words) >= n and tuple(words[-n:]) == suffix:
-                words = words[:-n]
-                changed = True
+                del words[-n:]
                 break
+        else:
+            break
     return words
 
 
@@ -378,6 +443,8 @@ VAT_COUNTRY_FORMATS = {
 _VAT_COUNTRY_RE = {cc: re.compile(fmt) for cc, fmt in VAT_COUNTRY_FORMATS.items()}
 MIN_TAX_ID_LENGTH = 5
 MAX_TAX_ID_LENGTH = 30
+# Longest raw tax id read, separators and country prefix included.
+MAX_TAX_ID_INPUT_LENGTH = 64
 
 
 def normalize_tax_id(vat):
@@ -387,11 +454,14 @@ def normalize_tax_id(vat):
     country prefix is dropped when the rest has that country's format
     (``"CN 91110000 802100433B"`` and ``"91110000802100433B"`` are one key).
     ``False`` for fewer than 5 characters, no digit at all, one repeated
-    character ("000000") or more than 30 characters.
+    character ("000000") or more than 30 characters, and for a value of more
+    than :data:`MAX_TAX_ID_INPUT_LENGTH` characters before any of them is
+    dropped.
     """
-    if isinstance(vat, bool) or not isinstance(vat, (str, int)):
+    text = _short_text(vat, MAX_TAX_ID_INPUT_LENGTH)
+    if text is None:
         return False
-    text = unicodedata.normalize("NFKC", str(vat)[:MAX_INPUT_LENGTH]).upper()
+    text = unicodedata.normalize("NFKC", text).upper()
     key = "".join(ch for ch in text if ch.isascii() and ch.isalnum())
     if len(key) > 2 and key[:2] in _VAT_COUNTRY_RE and _VAT_COUNTRY_RE[key[:2]].fullmatch(key[2:]):
         key = key[2:]
@@ -420,19 +490,32 @@ DEFAULT_FREE_MAIL_DOMAINS = frozenset({
     "mail.ru", "yandex.ru", "yandex.com", "naver.com", "hanmail.net",
 })
 _DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
+# RFC 5321: a path is at most 256 characters, its brackets included, so an
+# address is at most 254. A longer value, display name included, is refused.
+MAX_EMAIL_LENGTH = 254
+MAX_DOMAIN_LENGTH = 253
 _ANGLE_ADDRESS = re.compile(r"<([^<>]*)>")
 
 
 def _idna_domain(domain):
     """ASCII (punycode) form of a domain, or False."""
+    if len(domain) > MAX_INPUT_LENGTH:  # far too long, whatever NFKC would make of it
+        return False
     domain = unicodedata.normalize("NFKC", domain).strip().strip(".").lower()
     # NFKC turns the ideographic full stop into "。", which IDNA also reads as a dot.
     domain = domain.replace("。", ".").replace("．", ".").replace("｡", ".")
-    if not domain or len(domain) > 253:
+    if not domain or len(domain) > MAX_DOMAIN_LENGTH:
+        return False
+    # A label of symbols alone ("🙂", "¡") is not a name, although IDNA 2003
+    # would encode it.
+    if not all(any(ch.isalnum() for ch in label) for label in domain.split(".")):
         return False
     try:
         ascii_domain = domain.encode("idna").decode("ascii").lower()
     except (UnicodeError, ValueError):
+        return False
+    # Punycode makes a name longer: DNS limits the encoded one.
+    if len(ascii_domain) > MAX_DOMAIN_LENGTH:
         return False
     labels = ascii_domain.split(".")
     if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
@@ -447,12 +530,18 @@ def free_mail_domains(domains=None):
 
     ``domains`` is an iterable of domains or one string of domains separated by
     commas, semicolons, spaces or new lines (as typed in Settings); ``None``
-    gives :data:`DEFAULT_FREE_MAIL_DOMAINS`.
+    gives :data:`DEFAULT_FREE_MAIL_DOMAINS`, and so does anything else that is
+    not iterable (a number, ``False``). Values that are not strings are skipped.
     """
     if domains is None:
         return DEFAULT_FREE_MAIL_DOMAINS
     if isinstance(domains, str):
         domains = re.split(r"[\s,;]+", domains)
+    else:
+        try:
+            domains = iter(domains)
+        except TypeError:
+            return DEFAULT_FREE_MAIL_DOMAINS
     result = set()
     for domain in domains:
         if isinstance(domain, str):
@@ -469,11 +558,12 @@ def email_domain_key(email, free_domains=None):
     malformed address and for a free-mail domain or any of its sub-domains
     (``vip.qq.com``). ``free_domains`` replaces :data:`DEFAULT_FREE_MAIL_DOMAINS`
     (see :func:`free_mail_domains`); pass an already built ``frozenset`` from
-    that function when calling in a loop.
+    that function when calling in a loop. ``False`` as well for a value of
+    more than :data:`MAX_EMAIL_LENGTH` characters.
     """
-    if not isinstance(email, str) or not email:
+    if not isinstance(email, str) or not email or len(email) > MAX_EMAIL_LENGTH:
         return False
-    text = unicodedata.normalize("NFKC", email[:MAX_INPUT_LENGTH]).strip()
+    text = unicodedata.normalize("NFKC", email).strip()
     angle = _ANGLE_ADDRESS.search(text)
     if angle:
         text = angle.group(1).strip()
@@ -501,8 +591,12 @@ def email_domain_key(email, free_domains=None):
 DEFAULT_COUNTRY_CODE = "86"
 MIN_PHONE_DIGITS = 7
 MAX_PHONE_DIGITS = 15  # E.164
+# Longest raw phone read, formatting and extension included.
+MAX_PHONE_INPUT_LENGTH = 64
+# "(?<!\s)": a run of spaces is tried from its start only, which keeps the
+# search linear.
 _PHONE_EXTENSION = re.compile(
-    r"(?:\s*(?:ext\.?|extension|x|#|转|轉|分机|分機)\s*\d{1,6})$", re.IGNORECASE
+    r"(?<!\s)\s*(?:ext\.?|extension|x|#|转|轉|分机|分機)\s*\d{1,6}$", re.IGNORECASE
 )
 _PHONE_ALLOWED = re.compile(r"[\d\s().\-/+]*")
 
@@ -516,16 +610,20 @@ def normalize_phone(phone, country_code=DEFAULT_COUNTRY_CODE):
     ``"13800138000"``; ``"+86 10 8888 6666"`` and ``"010-88886666"`` give
     ``"1088886666"`` (the trunk ``0`` is dropped). A foreign number written
     internationally keeps ``+`` and its country code (``"+4930123456"``).
+    Digits of other scripts (``"١٣٨٠٠١٣٨٠٠٠"``) are read as ASCII digits.
     An extension (``ext. 12``, ``转 8001``) is ignored. ``False`` for letters,
-    fewer than 7 or more than 15 digits, or one repeated digit.
+    fewer than 7 or more than 15 digits, one repeated digit, or a value of more
+    than :data:`MAX_PHONE_INPUT_LENGTH` characters.
     """
-    if isinstance(phone, bool) or not isinstance(phone, (str, int)):
+    text = _short_text(phone, MAX_PHONE_INPUT_LENGTH)
+    if text is None:
         return False
-    text = unicodedata.normalize("NFKC", str(phone)[:100]).strip()
+    text = unicodedata.normalize("NFKC", text).strip()
     text = _PHONE_EXTENSION.sub("", text).strip()
     if not text or not _PHONE_ALLOWED.fullmatch(text):
         return False
-    digits = "".join(ch for ch in text if ch.isdigit())
+    # Only decimal digits are left (of any script, as \d allows): ASCII ones.
+    digits = "".join(str(unicodedata.decimal(ch)) for ch in text if ch.isdecimal())
     if text.startswith("+"):
         international = True
     elif digits.startswith("00"):

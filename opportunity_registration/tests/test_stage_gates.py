@@ -177,6 +177,8 @@ class TestStageGates(StageControlCase):
             gated.copy({"stage_id": self.stage_3.id})
         # skipping forbidden: a new opportunity starts in the first stage
         self.company.sudo().stage_gate_allow_skip = False
-        with self.assertRaisesRegex(UserError, "a new opportunity starts in S1 Understand"):
+        first = self.env["crm.stage"].search(
+            ["|", ("team_ids", "=", False), ("team_ids", "in", self.team.ids)], order="sequence, id", limit=1)
+        with self.assertRaisesRegex(UserError, "Stages cannot be skipped: a new opportunity starts in %s" % first.name):
             self._new_leads(1, stage=self.stage_2)
-        self._new_leads(1, stage=self.stage_1)
+        self.assertEqual(self._new_leads(1, stage=first).stage_id, first)
