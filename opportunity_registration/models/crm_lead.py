@@ -421,16 +421,36 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su:
-            for vals in vals_list:
+        for vals in vals_list:
+            self._check_amount_values(vals)
+            if not self.env.su:
                 self._check_protected_fields(vals)
         return super().create(vals_list)
+
+    def _check_amount_values(self, vals):
+        """Refuse a non-finite or absurd amount before the ORM rounds it (a NaN
+        would crash the write, a 1e308 would overflow every report)."""
+        for field in ("expected_revenue", "budget_amount_currency", "competitor_fee"):
+            value = vals.get(field)
+            if value in (None, False):
+                continue
+            try:
+                plausible = _plausible_amount(float(value))
+            except (TypeError, ValueError):
+                plausible = False
+            if not plausible:
+                raise ValidationError(self.env._(
+                    "%(field)s must be a number between -%(max)s and %(max)s.",
+                    field=self._fields[field]._description_string(self.env),
+                    max="{:,.0f}".format(MAX_AMOUNT),
+                ))
 
     def write(self, vals):
         """One write path for what registrations guard (the stage gates are in
         crm_lead_stage.py's write, which runs around this one): protected
         fields and the salesperson are checked first; after the write, active
         registrations follow their opportunity's outcome, customer and amount."""
+        self._check_amount_values(vals)
         if not self.env.su:
             self._check_protected_fields(vals)
             if "user_id" in vals:
@@ -462,6 +482,20 @@ class CrmLead(models.Model):
             ))
         if AMOUNT_FIELDS & vals.keys():
             self.sudo().registration_id._follow_amount()
+
+    def action_set_lost(self, **additional_values):
+        """The lock is released with the lost reason before the opportunity is
+        archived (crm archives first, then writes the reason)."""
+        registered = self.filtered(lambda lead: lead.registration_state in ACTIVE_STATES)
+        if registered:
+            registered.check_access("write")
+            reason = self.env["crm.lost.reason"].sudo().browse(
+                additional_values.get("lost_reason_id") or []
+            ).exists()
+            self.env["crm.lead.registration"]._end_with_leads(
+                self.browse(), registered, lost_reason=reason.name,
+            )
+        return super().action_set_lost(**additional_values)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_registered(self):

@@ -746,14 +746,14 @@ class CrmLeadRegistration(models.Model):
         return changed
 
     @api.model
-    def _end_with_leads(self, won_leads, lost_leads):
+    def _end_with_leads(self, won_leads, lost_leads, lost_reason=False):
         """A lost or archived opportunity releases its lock; a won one closes its
         registration as won, the customer staying with the winner for the
         days Settings give."""
         lost = lost_leads.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
         for reg in lost:
             lead = reg.lead_id
-            reason = lead.lost_reason_id.name or (
+            reason = lost_reason or lead.lost_reason_id.name or (
                 self.env._("Opportunity archived") if not lead.active
                 else self.env._("Opportunity lost")
             )
