@@ -7,6 +7,7 @@ from . import test_registration_ui
 from . import test_translations
 from . import test_concurrency
 from . import test_trust
+from . import test_rpc_surface
 # Stage control (issue 6)
 from . import test_stage_history
 from . import test_stage_gates
