@@ -1,3 +1,27 @@
+"""The registration document (报备单) and the invariants it keeps.
+
+What must hold for every caller, path, worker and server (README, "What always
+holds"); each has tests that try to break it (test_trust, test_role_matrix,
+test_rpc_surface):
+
+1. Approval: only a user resolved for the registration's band at submission
+   approves it (registration managers when the band resolves nobody), never
+   its owner; no user writes the engine's reviews of registrations (record
+   rules in security/), restart/request_validation are refused.
+2. The band follows the amount: a pending review is re-routed, an approved one
+   reviewed again on a raise (``_follow_amount``).
+3. One active registration per customer key and scope, on every path: submit,
+   re-keying (``_follow_identity``), partner rename and merge, opportunity
+   merge; advisory lock per key, fresh-snapshot check, unique indexes. Lock
+   history is never deleted.
+4. Every lock ends: pending, approved, neglected, lost, archived and won
+   registrations (``_cron_expire``, ``_end_with_leads``), warned beforehand.
+5. The server decides: the module's transitions require the superuser
+   (``_module_transition``); public methods accept plain ids and strings.
+6. Need to know: record rules in security/; conflict messages name the owner,
+   state and protection end only, in the user's companies.
+7. Bad input never crashes, stalls or half-writes.
+"""
 import logging
 from datetime import timedelta
 
