@@ -332,7 +332,16 @@ class CrmLead(models.Model):
                 continue
             owner = lead.user_id or self.env.user
             approvers = band._approvers(lead.team_id)._registration_available() - owner
-            if approvers:
+            second = band.second_approval != "none" and (
+                band._approvers(lead.team_id, step=2)._registration_available() - owner - approvers
+            )
+            if approvers and second:
+                lead.registration_approver_names = self.env._(
+                    "%(first)s, then %(second)s",
+                    first=", ".join(approvers.mapped("name")),
+                    second=", ".join(second.mapped("name")),
+                )
+            elif approvers:
                 lead.registration_approver_names = ", ".join(approvers.mapped("name"))
             else:
                 managers = Registration._registration_managers() - owner
@@ -343,16 +352,13 @@ class CrmLead(models.Model):
                 )
 
     @api.depends_context("uid")
-    @api.depends("registration_id.state", "registration_id.approver_ids")
+    @api.depends("registration_id.state", "registration_id.approver_ids",
+                 "registration_id.second_approver_ids", "registration_id.review_ids.status")
     def _compute_registration_can_review(self):
         user = self.env.user
         for lead in self:
             reg = lead.sudo().registration_id
-            lead.registration_can_review = (
-                reg.state == "submitted"
-                and user in reg.approver_ids
-                and user not in (reg.user_id | reg.submitted_by_id)
-            )
+            lead.registration_can_review = bool(reg) and reg._can_decide(user)
 
     @api.depends("won_status", "registration_ids.date_approved")
     def _compute_won_unregistered(self):

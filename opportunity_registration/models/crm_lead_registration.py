@@ -178,6 +178,12 @@ class CrmLeadRegistration(models.Model):
         help="Who may approve this registration: the approver of its band, plus the "
         "next band's approver once the review is escalated.",
     )
+    second_approver_ids = fields.Many2many(
+        "res.users", "crm_lead_registration_second_approver_rel", "registration_id", "user_id",
+        "Second-step Approvers", readonly=True, copy=False,
+        help="When the band has a second approval step: who decides once the "
+        "approvers above have approved.",
+    )
     date_review_requested = fields.Datetime("Review Requested On", readonly=True, copy=False)
     escalated = fields.Boolean("Escalated", readonly=True, copy=False)
 
@@ -395,8 +401,16 @@ class CrmLeadRegistration(models.Model):
                 - reg.user_id - reg.submitted_by_id
             if not approvers:
                 approvers = self._registration_managers() - reg.user_id - reg.submitted_by_id
+            second = self.env["res.users"]
+            if band.second_approval != "none":
+                second = band._approvers(reg.team_id, step=2)._registration_available() \
+                    - reg.user_id - reg.submitted_by_id - approvers
+                if not second:
+                    second = self._registration_managers() - reg.user_id \
+                        - reg.submitted_by_id - approvers
             reg.sudo().write({
                 "approver_ids": [(6, 0, approvers.ids)],
+                "second_approver_ids": [(6, 0, second.ids)],
                 "date_review_requested": fields.Datetime.now(),
             })
             if band.follow_up == "approver":
@@ -419,7 +433,7 @@ class CrmLeadRegistration(models.Model):
         """A to-do for each approver. The approval engine e-mails the approvers
         it asks, so the activity only e-mails those it does not (``notify``)."""
         for reg in self:
-            for user in users & reg.approver_ids:
+            for user in users & (reg.approver_ids | reg.second_approver_ids):
                 reg.lead_id.sudo().with_context(mail_activity_quick_update=not notify).activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=user.id,
@@ -551,8 +565,27 @@ class CrmLeadRegistration(models.Model):
                     number=reg.name, band=dict(BANDS)[band],
                 ))
 
+    def _decision_reviews(self):
+        """The open reviews that may be decided now: all of them, or, when the
+        band's steps go in order, those of the lowest step still open."""
+        self.ensure_one()
+        reviews = self.sudo().review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
+        if any(reviews.mapped("approve_sequence")):
+            reviews = reviews.filtered(lambda r: r.sequence == min(reviews.mapped("sequence")))
+        return reviews
+
+    def _can_decide(self, user):
+        """Whether ``user`` may approve or reject this pending registration now."""
+        self.ensure_one()
+        if self.state != "submitted" or user in (self.user_id | self.submitted_by_id):
+            return False
+        if self.sudo().review_ids:
+            return any(user in review.reviewer_ids for review in self._decision_reviews())
+        return user in (self.approver_ids or self._registration_managers())
+
     def _check_reviewer(self, tiers=False):
-        """Only the assigned approvers decide, never on their own registration."""
+        """Only the assigned approvers decide, in the band's order, never on
+        their own registration."""
         user = self.env.user
         for reg in self:
             if user in (reg.user_id | reg.submitted_by_id):
@@ -560,13 +593,17 @@ class CrmLeadRegistration(models.Model):
                     "You cannot approve or reject your own registration %(number)s.",
                     number=reg.name,
                 ))
-            reviews = (tiers or reg.review_ids).filtered(
-                lambda r: r.status in ("waiting", "pending")
-            )
-            if not any(user in review.reviewer_ids for review in reviews):
+            if not reg._can_decide(user):
+                waiting = reg._decision_reviews().reviewer_ids
+                if user in reg.sudo().second_approver_ids and waiting:
+                    raise AccessError(self.env._(
+                        "Registration %(number)s waits for %(users)s first: you decide "
+                        "at the next step.",
+                        number=reg.name, users=", ".join(waiting.mapped("name")),
+                    ))
                 raise AccessError(self.env._(
                     "You are not an approver of registration %(number)s (%(band)s band).",
-                    number=reg.name, band=dict(BANDS)[reg.band],
+                    number=reg.name, band=dict(BANDS).get(reg.band, "-"),
                 ))
 
     def _validate_tier(self, tiers=False):
@@ -577,12 +614,29 @@ class CrmLeadRegistration(models.Model):
         # Checked above: the engine may now notify and subscribe as superuser.
         result = super(CrmLeadRegistration, self.sudo())._validate_tier(tiers and tiers.sudo())
         self.invalidate_recordset(["validation_status"])
+        comment = (tiers or self.sudo().review_ids).filtered(
+            lambda r: r.done_by == self.env.user and r.comment
+        )[:1].comment
         if self.validation_status == "validated":
-            comment = (tiers or self.review_ids).filtered(
-                lambda r: r.done_by == self.env.user and r.comment
-            )[:1].comment
             self._set_approved(comment=comment)
+        else:
+            self._step_approved(comment)
         return result
+
+    def _step_approved(self, comment):
+        """A first step approved: the next step's approvers are asked."""
+        self.ensure_one()
+        next_approvers = self._decision_reviews().reviewer_ids
+        body = self.env._(
+            "Registration %(number)s approved by %(user)s; now waiting for %(next)s.",
+            number=self.name, user=self.env.user.name,
+            next=", ".join(next_approvers.mapped("name")) or "-",
+        )
+        if comment:
+            body = self.env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
+        self.lead_id.sudo()._message_log(body=body)
+        self._close_review_activities()
+        self._schedule_review_activities(next_approvers)
 
     def _rejected_tier(self, tiers=False):
         tiers = self._own_reviews(tiers)
@@ -675,6 +729,7 @@ class CrmLeadRegistration(models.Model):
                 "date_approved": False,
                 "approved_by_id": False,
                 "approver_ids": [(5, 0, 0)],
+                "second_approver_ids": [(5, 0, 0)],
                 "escalated": False,
                 "expiry_warned": False,
             })

@@ -55,6 +55,21 @@ class CrmLeadRegistrationBand(models.Model):
     )
     approver_user_id = fields.Many2one("res.users", "Approver")
     approver_group_id = fields.Many2one("res.groups", "Approver Group")
+    second_approval = fields.Selection(
+        [
+            ("none", "Nobody"),
+            ("team_leader", "Team Leader"),
+            ("deputy_manager", "Deputy Manager"),
+            ("branch_manager", "Branch Manager"),
+            ("user", "Specific User"),
+            ("group", "Any User of a Group"),
+        ],
+        "Then Approved By", required=True, default="none",
+        help="A second approval step, in order: once the first approver has approved, "
+        "this one decides (e.g. the team leader, then the branch manager).",
+    )
+    second_approver_user_id = fields.Many2one("res.users", "Second Approver")
+    second_approver_group_id = fields.Many2one("res.groups", "Second Approver Group")
     follow_up = fields.Selection(
         [("rep", "The Rep"), ("approver", "The Approver, Personally")],
         "Followed Up By", required=True, default="rep",
@@ -64,6 +79,9 @@ class CrmLeadRegistrationBand(models.Model):
     tier_definition_id = fields.Many2one(
         "tier.definition", "Tier Definition", readonly=True, ondelete="set null"
     )
+    second_tier_definition_id = fields.Many2one(
+        "tier.definition", "Second Tier Definition", readonly=True, ondelete="set null"
+    )
 
     _code_company_uniq = models.UniqueIndex(
         "(company_id, code)", "Each band exists once per company."
@@ -72,17 +90,27 @@ class CrmLeadRegistrationBand(models.Model):
         "CHECK (lower_bound >= 0)", "A band cannot start below zero."
     )
 
-    @api.constrains("approval", "approver_user_id", "approver_group_id")
+    @api.constrains("approval", "approver_user_id", "approver_group_id",
+                    "second_approval", "second_approver_user_id", "second_approver_group_id")
     def _check_approver(self):
         for band in self:
-            if band.approval == "user" and not band.approver_user_id:
+            for approval, user, group in (
+                (band.approval, band.approver_user_id, band.approver_group_id),
+                (band.second_approval, band.second_approver_user_id, band.second_approver_group_id),
+            ):
+                if approval == "user" and not user:
+                    raise ValidationError(self.env._(
+                        "Band %(band)s is approved by a specific user: choose the user.",
+                        band=band._label(),
+                    ))
+                if approval == "group" and not group:
+                    raise ValidationError(self.env._(
+                        "Band %(band)s is approved by a group: choose the group.",
+                        band=band._label(),
+                    ))
+            if band.approval == "automatic" and band.second_approval != "none":
                 raise ValidationError(self.env._(
-                    "Band %(band)s is approved by a specific user: choose the user.",
-                    band=band._label(),
-                ))
-            if band.approval == "group" and not band.approver_group_id:
-                raise ValidationError(self.env._(
-                    "Band %(band)s is approved by a group: choose the group.",
+                    "Band %(band)s is approved automatically: it has no second step.",
                     band=band._label(),
                 ))
 
@@ -159,31 +187,45 @@ class CrmLeadRegistrationBand(models.Model):
     # ------------------------------------------------------------
 
     def _sync_tier_definitions(self):
-        """Keep one tier definition per non-automatic band, matching it exactly."""
+        """Keep one tier definition per approval step of each band, matching it exactly.
+
+        The engine numbers a record's reviews from the highest definition
+        sequence down, and approves lower numbers first: the first step has
+        the higher definition sequence.
+        """
         Definition = self.env["tier.definition"].sudo()
         model = self.env["ir.model"]._get("crm.lead.registration")
-        approvers_field = self.env["ir.model.fields"]._get("crm.lead.registration", "approver_ids")
+        fields_by_step = {
+            step: self.env["ir.model.fields"]._get("crm.lead.registration", name)
+            for step, name in ((1, "approver_ids"), (2, "second_approver_ids"))
+        }
         for band in self.sudo():
-            vals = {
-                "name": self.env._("Registration approval: %(band)s band", band=band._label()),
-                "model_id": model.id,
-                "review_type": "field",
-                "reviewer_field_id": approvers_field.id,
-                "definition_type": "domain",
-                "definition_domain": repr([("band", "=", band.code), ("company_id", "=", band.company_id.id)]),
-                "company_id": band.company_id.id,
-                "sequence": 10 + BAND_ORDER.index(band.code),
-                "active": band.approval != "automatic",
-                "has_comment": True,
-                "notify_on_create": True,
-                "notify_on_accepted": True,
-                "notify_on_rejected": True,
-                "exclude_requester": True,
-            }
-            if band.tier_definition_id:
-                band.tier_definition_id.write(vals)
-            else:
-                band.tier_definition_id = Definition.create(vals)
+            two_steps = band.second_approval != "none"
+            for step, definition_field in ((1, "tier_definition_id"), (2, "second_tier_definition_id")):
+                vals = {
+                    "name": self.env._("Registration approval: %(band)s band", band=band._label())
+                    if step == 1 else
+                    self.env._("Registration approval: %(band)s band, second step", band=band._label()),
+                    "model_id": model.id,
+                    "review_type": "field",
+                    "reviewer_field_id": fields_by_step[step].id,
+                    "definition_type": "domain",
+                    "definition_domain": repr([("band", "=", band.code), ("company_id", "=", band.company_id.id)]),
+                    "company_id": band.company_id.id,
+                    "sequence": 20 * (1 + BAND_ORDER.index(band.code)) + (10 if step == 1 else 0),
+                    "active": band.approval != "automatic" and (step == 1 or two_steps),
+                    "approve_sequence": two_steps,
+                    "has_comment": True,
+                    "notify_on_create": step == 1,
+                    "notify_on_pending": step == 2,
+                    "notify_on_accepted": True,
+                    "notify_on_rejected": True,
+                    "exclude_requester": True,
+                }
+                if band[definition_field]:
+                    band[definition_field].write(vals)
+                elif vals["active"]:
+                    band[definition_field] = Definition.create(vals)
 
     @api.model
     @ormcache("company_id")
@@ -212,17 +254,20 @@ class CrmLeadRegistrationBand(models.Model):
         """The band record of ``amount``, without a search."""
         return self.sudo().browse(self._bound_for_amount(company, amount)[2])
 
-    def _approvers(self, team):
-        """Users who approve this band for a registration of ``team``."""
+    def _approvers(self, team, step=1):
+        """Users who approve this band's ``step`` (1 or 2) for a registration of ``team``."""
         self.ensure_one()
-        if self.approval == "user":
-            return self.approver_user_id
-        if self.approval == "group":
-            return self.approver_group_id.sudo().all_user_ids.filtered(
-                lambda u: u.active and not u.share
-            )
-        if self.approval in TEAM_ROLE_FIELDS:
-            return team[TEAM_ROLE_FIELDS[self.approval]]
+        if step == 1:
+            approval, user, group = self.approval, self.approver_user_id, self.approver_group_id
+        else:
+            approval = self.second_approval
+            user, group = self.second_approver_user_id, self.second_approver_group_id
+        if approval == "user":
+            return user
+        if approval == "group":
+            return group.sudo().all_user_ids.filtered(lambda u: u.active and not u.share)
+        if approval in TEAM_ROLE_FIELDS:
+            return team[TEAM_ROLE_FIELDS[approval]]
         return self.env["res.users"]
 
     def _next_band(self):

@@ -404,3 +404,27 @@ class TestTrust(RegistrationCase):
         lead = self._lead(phone="1" * 30000)
         with self.assertRaisesRegex(ValidationError, "not a valid phone number"):
             lead.with_user(self.rep).action_registration_submit()
+
+    def test_band_with_two_steps_is_approved_in_order(self):
+        major = self.env["crm.lead.registration.band"]._get_company_bands(self.company).filtered(
+            lambda b: b.code == "major")
+        major.write({"approval": "team_leader", "second_approval": "branch_manager"})
+        lead = self._lead(expected_revenue=500000)
+        self.assertEqual(lead.with_user(self.rep).registration_approver_names,
+                         "Leader Wang, then Branch Manager Sun")
+        lead.with_user(self.rep).action_registration_submit()
+        reg = lead.registration_id
+        self.assertEqual(reg.approver_ids, self.approver)
+        self.assertEqual(reg.second_approver_ids, self.branch)
+        self.assertEqual(len(reg.sudo().review_ids), 2)
+        with self.assertRaisesRegex(AccessError, "waits for Leader Wang first"):
+            lead.with_user(self.branch).action_registration_approve()
+        self.assertFalse(lead.with_user(self.branch).registration_can_review)
+        lead.with_user(self.approver).action_registration_approve(comment="Fits our roadmap")
+        self.assertEqual(reg.state, "submitted", "the second step is still to come")
+        self.assertTrue(any("now waiting for Branch Manager Sun" in b for b in self._messages(lead)))
+        self.assertFalse(lead.with_user(self.approver).registration_can_review)
+        self.assertTrue(lead.with_user(self.branch).registration_can_review)
+        lead.with_user(self.branch).action_registration_approve()
+        self.assertEqual(reg.state, "approved")
+        self.assertEqual(reg.approved_by_id, self.branch)
