@@ -518,6 +518,7 @@ class CrmLead(models.Model):
     def _merge_opportunity(self, user_id=False, team_id=False, auto_unlink=True, max_length=5):
         """Merging keeps every registration and its history on the surviving
         opportunity; two opportunities that both hold a registration are not merged."""
+        self.check_access("write")
         active = self.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
         if len(active) > 1:
             raise UserError(self.env._(

@@ -1246,7 +1246,7 @@ class CrmLeadRegistration(models.Model):
                 user=user.name,
             ))
         for reg in self:
-            if user and reg.company_id not in user.company_ids:
+            if user and reg.company_id not in user.sudo().company_ids:
                 raise UserError(self.env._(
                     "%(user)s does not work for %(company)s.",
                     user=user.name, company=reg.company_id.name,
