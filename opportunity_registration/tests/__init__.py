@@ -8,6 +8,8 @@ from . import test_translations
 from . import test_concurrency
 from . import test_trust
 from . import test_rpc_surface
+from . import test_role_matrix
+from . import test_submit_properties
 # Stage control (issue 6)
 from . import test_stage_history
 from . import test_stage_gates
