@@ -39,7 +39,8 @@ Company-name rules (see :func:`normalize_company_name` for the details):
 * punctuation, symbols (emoji included) and spaces removed;
 * a leading ``the`` dropped;
 * legal-form suffixes removed, repeatedly (``有限公司``, ``股份有限公司``,
-  ``集团``, ``Co., Ltd.``, ``Inc.``, ``GmbH & Co. KG``, ``S.A.R.L.``, ...);
+  ``集团``, ``Co., Ltd.``, ``Inc.``, ``GmbH & Co. KG``, ``AG & Co. KGaA``,
+  ``S.A.R.L.``, ...);
 * a branch belongs to its head company: ``XX有限公司北京分公司`` and
   ``XX北京分公司`` are ``XX``, as are ``XX Ltd. Shanghai Branch`` and
   ``XX Shanghai Branch``;
@@ -387,7 +388,7 @@ def normalize_company_name(name):
     words = _NON_WORD.sub(" ", text).split()
     if not words:
         return False
-    if words[0] == "the" and len(words) > 1:
+    if words[0] == "the":  # an article; a name that is only "the" gives nothing
         words = words[1:]
     words = _strip_latin_branch(words)
     if words:
@@ -506,19 +507,27 @@ def _idna_domain(domain):
     domain = domain.replace("。", ".").replace("．", ".").replace("｡", ".")
     if not domain or len(domain) > MAX_DOMAIN_LENGTH:
         return False
-    # A label of symbols alone ("🙂", "¡") is not a name, although IDNA 2003
-    # would encode it.
-    if not all(any(ch.isalnum() for ch in label) for label in domain.split(".")):
+    # What no domain is, checked before the costly IDNA codec (its punycode
+    # takes quadratic time in a label's length): fewer than two labels, a label
+    # longer than 63 characters (punycode only makes it longer), a space, or a
+    # label of symbols alone ("🙂", "¡"), which IDNA 2003 would still encode.
+    labels = domain.split(".")
+    if len(labels) < 2 or any(
+        not 0 < len(label) <= 63 or not any(ch.isalnum() for ch in label) for label in labels
+    ) or any(ch.isspace() for ch in domain):
         return False
-    try:
-        ascii_domain = domain.encode("idna").decode("ascii").lower()
-    except (UnicodeError, ValueError):
-        return False
-    # Punycode makes a name longer: DNS limits the encoded one.
-    if len(ascii_domain) > MAX_DOMAIN_LENGTH:
-        return False
-    labels = ascii_domain.split(".")
-    if len(labels) < 2 or not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
+    if domain.isascii():
+        ascii_domain = domain
+    else:
+        try:
+            ascii_domain = domain.encode("idna").decode("ascii").lower()
+        except (UnicodeError, ValueError):
+            return False
+        # Punycode makes a name longer: DNS limits the encoded one.
+        if len(ascii_domain) > MAX_DOMAIN_LENGTH:
+            return False
+        labels = ascii_domain.split(".")
+    if not all(_DOMAIN_LABEL.fullmatch(label) for label in labels):
         return False
     if labels[-1].isdigit():  # an IP address, not a domain
         return False
@@ -543,8 +552,10 @@ def free_mail_domains(domains=None):
         except TypeError:
             return DEFAULT_FREE_MAIL_DOMAINS
     result = set()
+    seen = set()
     for domain in domains:
-        if isinstance(domain, str):
+        if isinstance(domain, str) and domain not in seen:  # each spelling is read once
+            seen.add(domain)
             ascii_domain = _idna_domain(domain.lstrip("@"))
             if ascii_domain:
                 result.add(ascii_domain)

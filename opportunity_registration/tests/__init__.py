@@ -1,4 +1,5 @@
 from . import test_customer_identity
+from . import test_customer_identity_properties
 from . import test_registration_lifecycle
 from . import test_registration_approval
 from . import test_registration_install
