@@ -159,10 +159,56 @@ def prepare(admin, clients, run_id, amount):
     return partner_id, customer_name, users, lead_ids
 
 
-def client(index, url, db, login, lead_id, barrier, results, timeout, protocol):
-    """One salesperson: log in, wait for the others, submit."""
+def race(servers, users, lead_ids, args, calls=None):
+    """Release one client process per user at once, alternating servers; their outcomes."""
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Barrier(len(users))
+    results = ctx.Queue()
+    processes = []
+    for i, (user, lead_id) in enumerate(zip(users, lead_ids)):
+        server = servers[i % len(servers)]
+        process = ctx.Process(target=client, args=(
+            i, server.url(""), args.db, user["login"], lead_id, barrier, results, args.timeout,
+            args.protocol, calls and calls[i]))
+        process.start()
+        processes.append(process)
+    outcomes = []
+    end = time.monotonic() + args.timeout + 30
+    while len(outcomes) < len(users) and time.monotonic() < end:
+        try:
+            outcomes.append(results.get(timeout=max(0.1, end - time.monotonic())))
+        except Exception:  # noqa: BLE001 -- queue.Empty: timed out
+            break
+    for process in processes:
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
+    return outcomes
+
+
+def prepare_rekey(admin, users, run_id):
+    """Each salesperson holds an approved registration of a customer of their own."""
+    deadline = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
+    lead_ids = admin("crm.lead", "create", [{
+        "name": "Re-key deal %s-%02d" % (run_id, i),
+        "type": "opportunity",
+        "partner_name": "Rekey %s Customer %02d Ltd" % (run_id, i),
+        "user_id": user["id"],
+        "email_from": "buyer@rekey-%s-%02d.example.com" % (run_id, i),
+        "phone": "+86 138 %04d %04d" % (i, int(run_id[:4], 16) % 10000),
+        "expected_revenue": 5000,  # small band: approved automatically
+        "date_deadline": deadline,
+        "need_description": "A customer of its own, then all change to one e-mail domain",
+    } for i, user in enumerate(users)])
+    admin("crm.lead", "action_registration_submit", lead_ids)
+    return lead_ids
+
+
+def client(index, url, db, login, lead_id, barrier, results, timeout, protocol, call=None):
+    """One salesperson: log in, wait for the others, then make the call (submit by default)."""
+    method, args = call or ("action_registration_submit", [[lead_id]])
     if protocol == "jsonrpc":
-        return client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout)
+        return client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout, method, args)
     outcome = {"index": index, "login": login, "lead_id": lead_id, "url": url}
     try:
         transport = TimeoutTransport(timeout)
@@ -175,7 +221,7 @@ def client(index, url, db, login, lead_id, barrier, results, timeout, protocol):
         outcome["released"] = time.time()
         start = time.perf_counter()
         try:
-            models.execute_kw(db, uid, CLIENT_PASSWORD, "crm.lead", "action_registration_submit", [[lead_id]])
+            models.execute_kw(db, uid, CLIENT_PASSWORD, "crm.lead", method, args)
             outcome["kind"] = "ok"
         except xmlrpc.client.Fault as fault:
             outcome["kind"] = {FAULT_WARNING: "user_error", FAULT_ACCESS: "access_error",
@@ -201,7 +247,7 @@ JSON_KINDS = {
 }
 
 
-def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout):
+def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout, method, args):
     """The same over JSON-RPC with a web session, as the form's button calls it."""
     import requests
 
@@ -227,9 +273,8 @@ def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout):
         outcome["released"] = time.time()
         start = time.perf_counter()
         try:
-            answer = call(session, "/web/dataset/call_kw/crm.lead/action_registration_submit", {
-                "model": "crm.lead", "method": "action_registration_submit", "args": [[lead_id]],
-                "kwargs": {}})
+            answer = call(session, "/web/dataset/call_kw/crm.lead/%s" % method, {
+                "model": "crm.lead", "method": method, "args": args, "kwargs": {}})
             error = answer.get("error")
             if not error:
                 outcome["kind"] = "ok"
@@ -297,29 +342,9 @@ def main():
         say("preparing %d salespersons and opportunities of one customer (run %s)" % (args.clients, run_id))
         partner_id, customer_name, users, lead_ids = prepare(admin, args.clients, run_id, args.amount)
 
-        ctx = multiprocessing.get_context("fork")
-        barrier = ctx.Barrier(args.clients)
-        results = ctx.Queue()
-        processes = []
-        for i, (user, lead_id) in enumerate(zip(users, lead_ids)):
-            server = servers[i % len(servers)]
-            process = ctx.Process(target=client, args=(i, server.url(""), args.db, user["login"], lead_id,
-                                                       barrier, results, args.timeout, args.protocol))
-            process.start()
-            processes.append(process)
         say("%d clients released together against %s" % (
             args.clients, ", ".join("%s:%d" % (s.label, s.port) for s in servers)))
-        outcomes = []
-        end = time.monotonic() + args.timeout + 30
-        while len(outcomes) < args.clients and time.monotonic() < end:
-            try:
-                outcomes.append(results.get(timeout=max(0.1, end - time.monotonic())))
-            except Exception:  # noqa: BLE001 -- queue.Empty: timed out
-                break
-        for process in processes:
-            process.join(timeout=5)
-            if process.is_alive():
-                process.kill()
+        outcomes = race(servers, users, lead_ids, args)
         if len(outcomes) < args.clients:
             failures.append("%d clients did not answer within %d s" % (args.clients - len(outcomes),
                                                                         args.timeout + 30))
@@ -382,6 +407,24 @@ def main():
                 arbitration = "refused"
                 failures.append("arbitration giving the customer to lead %d failed: %s"
                                 % (challenger, fault.faultString.strip().splitlines()[-1][:300]))
+        # Re-keying races too: every salesperson holds a customer of their own,
+        # then all change their opportunity's e-mail to one new company domain
+        # at once. The same serialized check decides: exactly one keeps it.
+        rekey_leads = prepare_rekey(admin, users, run_id)
+        domain = "rekey-target-%s.example.com" % run_id
+        rekey = race(servers, users, rekey_leads, args, calls=[
+            ("write", [[lead_id], {"email_from": "boss%02d@%s" % (i, domain)}])
+            for i, lead_id in enumerate(rekey_leads)])
+        rekey_kinds = collections.Counter(o["kind"] for o in rekey)
+        rekey_holders = admin("crm.lead.registration", "search_count",
+                              [("domain_key", "=", domain), ("state", "in", ["submitted", "approved"])])
+        if rekey_kinds.get("ok") != 1 or rekey_holders != 1:
+            failures.append("re-key race: %s, %d registrations hold %s (expected 1 and 1)"
+                            % (dict(rekey_kinds), rekey_holders, domain))
+        for o in rekey:
+            if o["kind"] not in ("ok", "user_error"):
+                failures.append("re-key client %d: %s: %s" % (o["index"], o["kind"],
+                                                             (o.get("message") or "")[-600:]))
         durations = sorted(o["seconds"] for o in outcomes if "seconds" in o)
         released = [o["released"] for o in outcomes if "released" in o]
         server_errors = {s.label: s.errors() for s in servers}
@@ -399,6 +442,8 @@ def main():
             "opportunities still there: %d of %d" % (present, args.clients),
             "refusals in the lock history: %d of %d" % (logged, len(refusals)),
             "arbitration over RPC (release + submit in one transaction): %s" % arbitration,
+            "re-key race (all change their e-mail to one domain at once): %s, %d holder(s)" % (
+                dict(rekey_kinds), rekey_holders),
             "protocol: %s; calls released within %.0f ms of each other" % (
                 args.protocol, 1000 * (max(released) - min(released)) if released else 0),
             "call durations: min %.2f s, median %.2f s, max %.2f s" % (

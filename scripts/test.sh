@@ -14,7 +14,8 @@ odoo -d "$DB" -i "$MODULE" --stop-after-init --log-level=warn --log-handler=py.w
 
 cd "$ROOT"
 # Concurrency: two Odoo servers (one with 4 workers) and 50 client processes
-# submit the same customer at once over JSON-RPC. It commits data, so it runs
+# submit the same customer at once over JSON-RPC, then all re-key their own
+# registrations to one customer at once. It commits data, so it runs
 # on a copy of the fresh database.
 CONC_DB="${DB}_concurrency"
 dropdb -h 127.0.0.1 --if-exists "$CONC_DB"
