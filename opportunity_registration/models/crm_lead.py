@@ -428,14 +428,23 @@ class CrmLead(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:
-            self._check_amount_values(vals)
+            self._check_input_values(vals)
             if not self.env.su:
                 self._check_protected_fields(vals)
         return super().create(vals_list)
 
-    def _check_amount_values(self, vals):
-        """Refuse a non-finite or absurd amount before the ORM rounds it (a NaN
-        would crash the write, a 1e308 would overflow every report)."""
+    def _check_input_values(self, vals):
+        """Refuse what would crash the write itself: a non-finite or absurd
+        amount (the ORM rounds it; a 1e308 overflows every report), and contact
+        details too long for any index."""
+        for field, limit in (("email_from", MAX_EMAIL_LENGTH + 66), ("phone", 2 * MAX_PHONE_LENGTH),
+                             ("partner_name", 2 * MAX_NAME_LENGTH)):
+            value = vals.get(field)
+            if isinstance(value, str) and len(value) > limit:
+                raise ValidationError(self.env._(
+                    "%(field)s is at most %(limit)s characters long.",
+                    field=self._fields[field]._description_string(self.env), limit=limit,
+                ))
         for field in ("expected_revenue", "budget_amount_currency", "competitor_fee"):
             value = vals.get(field)
             if value in (None, False):
@@ -456,7 +465,7 @@ class CrmLead(models.Model):
         crm_lead_stage.py's write, which runs around this one): protected
         fields and the salesperson are checked first; after the write, active
         registrations follow their opportunity's outcome, customer and amount."""
-        self._check_amount_values(vals)
+        self._check_input_values(vals)
         if not self.env.su:
             self._check_protected_fields(vals)
             if "user_id" in vals:

@@ -30,11 +30,15 @@ from markupsafe import Markup, escape
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError
+from odoo.fields import Domain
 from odoo.tools import SQL, float_compare, ormcache
 
 _logger = logging.getLogger(__name__)
 
 ACTIVE_STATES = ("submitted", "approved")
+REVIEW_ACTIVITY_TYPE = "opportunity_registration.mail_activity_type_registration_review"
+# States of an opportunity in the public pool (公海), readable by every rep.
+POOL_STATES = ("released", "expired")
 # Keys that identify a customer, each unique among active registrations.
 KEY_FIELDS = ("customer_key", "vat_key", "domain_key", "phone_key")
 # What a registration's lock depends on besides its keys: a change of any of
@@ -411,7 +415,9 @@ class CrmLeadRegistration(models.Model):
             reg.sudo().write({
                 "approver_ids": [(6, 0, approvers.ids)],
                 "second_approver_ids": [(6, 0, second.ids)],
-                "date_review_requested": fields.Datetime.now(),
+                # a re-routed review keeps its age: raising the amount again and
+                # again never keeps a customer pending for ever
+                "date_review_requested": reg.date_review_requested or reg._review_requested_since(),
             })
             if band.follow_up == "approver":
                 reg.lead_id.sudo().message_subscribe(partner_ids=approvers.partner_id.ids)
@@ -421,6 +427,28 @@ class CrmLeadRegistration(models.Model):
         to_review._schedule_review_activities(to_review.approver_ids)
         # approved ones were mirrored by _set_approved
         to_review.lead_id._sync_registration()
+
+    def _review_requested_since(self):
+        """When this customer started waiting for a decision: a pending
+        registration its owner withdrew (or let expire undecided) and submitted
+        again keeps its age, so that no customer stays pending for ever."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        keys = [Domain(field, "=", self[field]) for field in KEY_FIELDS if self[field]]
+        if not keys:
+            return now
+        earlier = self.sudo().search(
+            Domain("id", "!=", self.id)
+            & Domain("user_id", "=", self.user_id.id)
+            & Domain("company_id", "=", self.company_id.id)
+            & Domain("state", "in", ("withdrawn", "expired"))
+            & Domain("date_approved", "=", False)
+            & Domain("date_review_requested", "!=", False)
+            & Domain("date_closed", ">=", now - timedelta(days=self.company_id.registration_pending_days))
+            & Domain.OR(keys),
+            order="date_review_requested", limit=1,
+        )
+        return min(earlier.date_review_requested, now) if earlier else now
 
     @api.model
     def _registration_managers(self):
@@ -435,7 +463,7 @@ class CrmLeadRegistration(models.Model):
         for reg in self:
             for user in users & (reg.approver_ids | reg.second_approver_ids):
                 reg.lead_id.sudo().with_context(mail_activity_quick_update=not notify).activity_schedule(
-                    "mail.mail_activity_data_todo",
+                    REVIEW_ACTIVITY_TYPE,
                     user_id=user.id,
                     summary=self.env._("Review registration %(number)s", number=reg.name),
                     note=self.env._(
@@ -506,11 +534,10 @@ class CrmLeadRegistration(models.Model):
         return stale
 
     def _close_review_activities(self):
-        summaries = [self.env._("Review registration %(number)s", number=reg.name) for reg in self]
         activities = self.env["mail.activity"].sudo().search([
             ("res_model", "=", "crm.lead"),
             ("res_id", "in", self.lead_id.ids),
-            ("summary", "in", summaries),
+            ("activity_type_id", "=", self.env.ref(REVIEW_ACTIVITY_TYPE).id),
         ])
         activities.action_feedback(feedback=self.env._("Registration decided."))
 
@@ -730,6 +757,7 @@ class CrmLeadRegistration(models.Model):
                 "approved_by_id": False,
                 "approver_ids": [(5, 0, 0)],
                 "second_approver_ids": [(5, 0, 0)],
+                "date_review_requested": reg.state == "submitted" and reg.date_review_requested,
                 "escalated": False,
                 "expiry_warned": False,
             })
@@ -763,14 +791,17 @@ class CrmLeadRegistration(models.Model):
         review_again._restart_review()
 
     @api.model
-    def _follow_identity(self, leads, new_customer_allowed):
+    def _follow_identity(self, leads, new_customer_allowed, owner_only=False):
         """Re-key the active registrations of ``leads`` after their customer changed.
 
         The new keys go through the same serialized check as a submission: a
-        customer someone else holds is refused, naming the holder. Changing the
-        customer of an approved registration is a new registration, unless
-        ``new_customer_allowed`` (a registration manager's arbitration, a
-        partner merge).
+        customer someone else holds is refused, naming the holder. Changing
+        which customer an active registration holds -- another account, company,
+        name or tax ID -- would free the old one while its holder keeps the
+        new: only ``new_customer_allowed`` callers (a registration manager's
+        arbitration, a partner merge) do it. With ``owner_only`` (a change made
+        on the shared customer account), the contact details of a registered
+        customer change only through the registration's owner.
         """
         regs = leads.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
         changes = {}
@@ -783,18 +814,23 @@ class CrmLeadRegistration(models.Model):
         if not changes:
             return self.browse()
         for reg, (old, vals) in changes.items():
-            other_customer = old["company_id"] != vals["company_id"] or (
-                old["partner_id"] != vals["partner_id"]
-                if old["partner_id"] or vals["partner_id"]
-                else old["customer_key"] != vals["customer_key"]
+            other_customer = any(
+                old[field] and old[field] != vals[field]
+                for field in ("company_id", "partner_id", "customer_key", "name_key", "vat_key")
             )
-            if reg.state == "approved" and other_customer and not new_customer_allowed:
+            if other_customer and not new_customer_allowed:
                 raise UserError(self.env._(
                     "%(name)s is registered for %(customer)s (%(number)s): its customer "
                     "cannot change. Release the registration and submit the opportunity "
                     "again, or ask a registration manager to move it to the other "
                     "customer account.",
                     name=reg.lead_id.name, customer=reg.customer_name, number=reg.name,
+                ))
+            if owner_only and not new_customer_allowed and reg.user_id != self.env.user:
+                raise UserError(self.env._(
+                    "%(customer)s is registered by %(owner)s (%(number)s): its contact "
+                    "details change through %(owner)s or a registration manager.",
+                    customer=reg.customer_name, owner=reg.user_id.name, number=reg.name,
                 ))
         changed = self.browse([reg.id for reg in changes]).sudo()
         vals_list = [vals for _old, vals in changes.values()]
@@ -884,8 +920,13 @@ class CrmLeadRegistration(models.Model):
         bodies = {}
         for reg in self:
             body = message % {"number": reg.name, "user": self.env.user.name}
-            if reason:
+            if reason and state not in POOL_STATES:
                 body = self.env._("%(message)s Reason: %(reason)s", message=body, reason=reason)
+            elif reason:
+                # every rep reads a pool opportunity's chatter: the reason stays
+                # on the registration, for its owner and the managers
+                body = self.env._("%(message)s The reason is kept on the registration.",
+                                  message=body)
             bodies[reg.lead_id.id] = body
         self.lead_id._message_log_batch(bodies=bodies)
 
@@ -943,7 +984,7 @@ class CrmLeadRegistration(models.Model):
             return False
         if not isinstance(text, str):
             raise UserError(self.env._("A reason or comment must be text."))
-        text = text.strip()
+        text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
         if len(text) > limit:
             raise UserError(self.env._(
                 "A reason or comment is at most %(limit)s characters long.", limit=limit
@@ -1282,10 +1323,10 @@ class CrmLeadRegistration(models.Model):
             record = value
         else:
             try:
-                record_id = int(value)
-            except (TypeError, ValueError):
+                record_id = 0 if isinstance(value, (bool, float)) else int(value)
+            except (TypeError, ValueError, OverflowError):
                 record_id = 0
-            if isinstance(value, (bool, float)) or record_id <= 0:
+            if record_id <= 0 or record_id > 2**31 - 1:
                 raise UserError(self.env._(
                     "%(value)s is not the id of a %(model)s record.", value=value, model=model
                 ))

@@ -249,11 +249,32 @@ _NON_WORD = re.compile(r"[\W_]+")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
+# Cyrillic and Greek letters drawn like Latin ones: in a name that also has
+# Latin letters they are read as Latin ("Аcme" with a Cyrillic А is "acme").
+_LATIN_LOOKALIKES = str.maketrans({
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
+})
+_LATIN_LETTER = re.compile(r"[a-z]")
+_WORD = re.compile(r"\w+")
+
+
+def _latin_lookalikes(match):
+    """A word mixing Latin letters with Latin-looking ones is a Latin word."""
+    word = match.group()
+    return word.translate(_LATIN_LOOKALIKES) if _LATIN_LETTER.search(word) else word
+
+
 def _fold(text):
-    """NFKC, case folding, and accents dropped on Latin letters."""
+    """NFKC, case folding, accents dropped on Latin letters, and Latin-looking
+    Cyrillic or Greek letters read as Latin in a word that has Latin letters."""
     text = unicodedata.normalize("NFKC", text).casefold()
     if text.isascii():
         return text
+    if _LATIN_LETTER.search(text):
+        text = _WORD.sub(_latin_lookalikes, text)
     out = []
     for char in text:
         if "\u00c0" <= char <= "\u024f":

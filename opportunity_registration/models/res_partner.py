@@ -2,10 +2,9 @@ from odoo import models
 
 from .crm_lead_registration import ACTIVE_STATES
 
-# What identifies a customer account. Its e-mail and phone are contact details
-# that every opportunity of the partner shares: a registration keeps the ones
-# of its own opportunity, re-checked when that opportunity changes them.
-PARTNER_IDENTITY_FIELDS = {"name", "is_company", "parent_id", "vat"}
+# What identifies a customer account (name, kind, company, tax ID) and its
+# contact details, which every opportunity of the partner shares.
+PARTNER_IDENTITY_FIELDS = {"name", "is_company", "parent_id", "vat", "email", "phone"}
 
 
 class ResPartner(models.Model):
@@ -28,12 +27,14 @@ class ResPartner(models.Model):
             ("partner_id.commercial_partner_id", "in", self.commercial_partner_id.ids),
         ])
         if leads:
-            # a renamed account is checked; moving a contact to another company
-            # changes the customer, which only a registration manager may do
+            # renaming a registered account, changing its tax ID or moving a
+            # contact to another company changes which customer is held: a
+            # registration manager's decision; its contact details change
+            # through the registration's owner; all of it through the check
             self.env["crm.lead.registration"]._follow_identity(
                 leads, self.env.su or self.env.user.has_group(
                     "opportunity_registration.group_registration_manager"
-                ),
+                ), owner_only=True,
             )
 
 

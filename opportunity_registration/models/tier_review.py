@@ -1,10 +1,20 @@
-from odoo import models
+from odoo import api, models
+from odoo.exceptions import UserError
 
 REGISTRATION_MODEL = "crm.lead.registration"
 
 
 class TierReview(models.Model):
     _inherit = "tier.review"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """Reviews point at a document of a model that exists."""
+        for vals in vals_list:
+            model = vals.get("model")
+            if model and (not isinstance(model, str) or model not in self.env):
+                raise UserError(self.env._("%(model)s is not a document model.", model=model))
+        return super().create(vals_list)
 
     def _update_review_status(self):
         """Promoting a registration's next review is the engine's bookkeeping,

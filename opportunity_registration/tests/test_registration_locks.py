@@ -14,7 +14,7 @@ from .common import RegistrationCase
 # history: automatic approval (small band), and a review (ordinary band:
 # tier review, approver's activity and notification).
 QUERIES_SUBMIT_SMALL = 20
-QUERIES_SUBMIT_REVIEW = 60
+QUERIES_SUBMIT_REVIEW = 62
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")
@@ -38,8 +38,17 @@ class TestRegistrationLocks(RegistrationCase):
         self.customer.vat = "91330100MA27XK5X1U"
         self._approved()
         other = self.env["res.partner"].create({"name": "Cloud Atlas", "is_company": True})
+        # a rival's opportunity of the held account, with other contact details,
+        # would rewrite the holder's customer record: refused, naming the holder
+        with self.assertRaisesRegex(UserError, "Rep Zhang"), self.env.cr.savepoint():
+            self._lead(user=self.rep2, name="rewrite", email_from="x@unrelated.example.org")
+        self.env.invalidate_all()
+        contact = self.env["res.partner"].create({
+            "name": "Ms Zhou", "parent_id": self.customer.id,
+            "email": "zhou@unrelated-contact.example.org", "phone": "+86 21 5555 0001",
+        })
         cases = {
-            "same partner": {"partner_id": self.customer.id},
+            "same partner": {"partner_id": contact.id, "email_from": contact.email, "phone": contact.phone},
             "same name, other spelling": {"partner_id": False, "partner_name": "杭州云图科技股份有限公司"},
             "same tax id": {"partner_id": self.env["res.partner"].create({
                 "name": "Yuntu HZ", "is_company": True, "vat": "91330100-MA27XK5X1U"}).id},
@@ -324,7 +333,10 @@ class TestRegistrationLocks(RegistrationCase):
         self.assertEqual(holder.registration_state, "released")
         self.assertIn(challenger.registration_state, ("submitted", "approved"))
         self.assertEqual(challenger.registration_id.user_id, self.rep2)
-        self.assertTrue(any("Rep Li met them first" in b for b in self._messages(holder)))
+        self.assertIn("Rep Li met them first", holder.registration_id.close_reason)
+        self.assertFalse(any("Rep Li met them first" in b for b in self._messages(holder)),
+                         "the released opportunity is in the public pool: the reason is not")
+        self.assertTrue(any("Rep Li met them first" in b for b in self._messages(challenger)))
 
     def test_arbitration_transfers_owner_or_account(self):
         holder = self._approved()

@@ -12,6 +12,7 @@ from odoo.tests import Form, tagged
 
 from odoo.addons.mail.tests.common import mail_new_test_user
 
+from ..models.customer_identity import normalize_phone
 from .common import RegistrationCase
 
 
@@ -203,23 +204,55 @@ class TestTrust(RegistrationCase):
         self.assertIn("rekeyed", reg.event_ids.mapped("event"))
         self.assertEqual(held.registration_state, "approved")
 
-    def test_pending_registration_follows_its_customer_through_the_check(self):
+    def test_pending_registration_keeps_its_customer(self):
+        """A pending registration holds its customer too: renaming it would free
+        the name while the rep keeps the lock under another."""
         self._approved()
         pending = self._submitted(30000, user=self.rep2, partner_id=False, partner_name="Pending Co")
-        with self.assertRaisesRegex(UserError, "Rep Zhang"):
-            pending.with_user(self.rep2).write({"partner_name": "杭州云图科技"})
-        pending.with_user(self.rep2).write({"partner_name": "Pending Holdings Co"})
+        self._refused(UserError, "cannot change",
+                      pending.with_user(self.rep2).write, {"partner_name": "Pending Holdings Co"})
+        self._refused(UserError, "Rep Zhang",
+                      pending.with_user(self.manager).write, {"partner_name": "杭州云图科技"})
+        pending.with_user(self.manager).write({"partner_name": "Pending Holdings Co"})
         self.assertEqual(pending.registration_id.customer_key, "pendingholdings")
+        # contact details go through the same check, for the rep too
+        self._refused(UserError, "Rep Zhang",
+                      pending.with_user(self.rep2).write, {"phone": "+86 571 8888 6666"})
+        pending.with_user(self.rep2).write({"phone": "+86 21 6666 1234"})
+        self.assertEqual(pending.registration_id.phone_key, normalize_phone("+86 21 6666 1234"))
 
     def test_renaming_a_partner_cannot_make_a_second_holder(self):
-        self._approved()
+        held = self._approved()
         other = self.env["res.partner"].create({"name": "Blue Sky Ltd", "is_company": True})
         self._approved(user=self.rep2, partner_id=other.id)
-        with self.assertRaisesRegex(UserError, "Rep Zhang"):
-            other.with_user(self.rep2).name = "杭州云图科技有限公司"
-        other.with_user(self.rep2).name = "Blue Sky Holdings Ltd"
+        # renaming a held customer frees its name: not for a rep, the holder included
+        self._refused(UserError, "cannot change", setattr, self.customer.with_user(self.rep2),
+                      "name", "Renamed Yuntu")
+        self._refused(UserError, "cannot change", setattr, self.customer.with_user(self.rep),
+                      "name", "Renamed Yuntu")
+        self.assertEqual(held.registration_id.customer_key, "杭州云图科技")
+        # a registration manager renames, through the conflict check
+        self._refused(UserError, "Rep Zhang", setattr, other.with_user(self.manager),
+                      "name", "杭州云图科技有限公司")
+        other.with_user(self.manager).name = "Blue Sky Holdings Ltd"
         reg = self.env["crm.lead.registration"].search([("partner_id", "=", other.id)])
         self.assertEqual(reg.customer_key, "blueskyholdings", "the lock follows the rename")
+
+    def test_partner_contact_details_are_checked(self):
+        """The e-mail or phone of a customer account flows into every opportunity
+        of that account: the change goes through the check."""
+        self._approved()
+        other = self.env["res.partner"].create({"name": "Blue Sky Ltd", "is_company": True,
+                                                "email": "info@bluesky.example.com"})
+        mine = self._approved(user=self.rep2, partner_id=other.id, email_from=False)
+        self.assertEqual(mine.registration_id.domain_key, "bluesky.example.com")
+        self._refused(UserError, "Rep Zhang", setattr, other.with_user(self.rep2),
+                      "email", "ceo@yuntu.example.com")
+        # another rep cannot change a registered customer's details
+        self._refused(UserError, "change through Rep Li", setattr, other.with_user(self.rep),
+                      "email", "sales@bluesky-group.example.com")
+        other.with_user(self.rep2).email = "sales@bluesky-group.example.com"
+        self.assertEqual(mine.registration_id.domain_key, "bluesky-group.example.com")
 
     def test_merging_partners_cannot_make_a_second_holder(self):
         self._approved()
@@ -400,10 +433,78 @@ class TestTrust(RegistrationCase):
                 lead.write({"expected_revenue": amount})
         self.assertEqual(lead.registration_band, "ordinary", "still readable")
 
-    def test_oversized_phone_is_refused_fast(self):
-        lead = self._lead(phone="1" * 30000)
+    def test_oversized_contact_details_are_refused(self):
+        with self.assertRaisesRegex(ValidationError, "at most"):
+            self._lead(phone="1" * 30000)
+        with self.assertRaisesRegex(ValidationError, "at most"):
+            self._lead(email_from="a" * 300000 + "@example.com")
+        lead = self._lead(phone="1" * 100)
         with self.assertRaisesRegex(ValidationError, "not a valid phone number"):
             lead.with_user(self.rep).action_registration_submit()
+
+    def test_hostile_arguments_get_clear_errors(self):
+        lead = self._approved()
+        reg = lead.registration_id.with_user(self.manager)
+        for bad in (float("inf"), float("-inf"), float("nan"), 2**80, "1e9", [1], {"id": 1}):
+            with self.assertRaises(UserError, msg=repr(bad)):
+                reg.action_transfer(user=bad, reason="x")
+        # control characters in a reason are dropped, not stored
+        pending = self._submitted(30000, partner_id=False, partner_name="Nul Co")
+        pending.with_user(self.approver).action_registration_approve(comment="ok\x00 fine")
+        self.assertEqual(pending.registration_id.sudo().review_ids.comment, "ok fine")
+        with self.assertRaisesRegex(UserError, "not a document model"):
+            self.env["tier.review"].with_user(self.rep).create({
+                "model": "crm.lead.registration ", "res_id": pending.registration_id.id,
+            })
+
+    def test_release_reason_stays_off_the_public_pool(self):
+        lead = self._approved()
+        lead.with_user(self.rep).action_registration_release(reason="Customer owes us 30k")
+        self.assertEqual(lead.registration_state, "released")
+        self.assertFalse(any("owes" in body for body in self._messages(lead)),
+                         "every rep reads a pool opportunity's chatter")
+        self.assertEqual(lead.registration_id.close_reason, "Customer owes us 30k")
+
+    def test_rep_cannot_clear_the_approvers_to_do(self):
+        lead = self._submitted(30000)
+        todo = lead.activity_ids.filtered(lambda a: a.user_id == self.approver)
+        self.assertEqual(todo.activity_type_id,
+                         self.env.ref("opportunity_registration.mail_activity_type_registration_review"))
+        with self.assertRaises(AccessError):
+            todo.with_user(self.rep).unlink()
+        with self.assertRaises(AccessError):
+            todo.with_user(self.rep).action_feedback(feedback="done")
+        self.assertTrue(todo.exists())
+
+    def test_withdraw_and_resubmit_keeps_the_pending_age(self):
+        self.company.registration_pending_days = 10
+        lead = self._submitted(30000)
+        first = lead.registration_id
+        self._age(lead, date_review_requested=fields.Datetime.now() - timedelta(days=9))
+        lead.with_user(self.rep).action_registration_withdraw()
+        lead.with_user(self.rep).action_registration_submit()
+        second = lead.registration_id
+        self.assertNotEqual(first, second)
+        self.assertEqual(second.date_review_requested, first.date_review_requested)
+        self.env["crm.lead.registration"]._cron_expire()
+        self.assertEqual(second.state, "submitted")
+        self._age(lead, date_review_requested=fields.Datetime.now() - timedelta(days=11))
+        self.env["crm.lead.registration"]._cron_expire()
+        self.assertEqual(second.state, "expired")
+        # raising the amount re-routes the review, it does not restart the clock
+        again = self._submitted(30000, partner_id=False, partner_name="Clock Co")
+        requested = again.registration_id.date_review_requested
+        again.with_user(self.rep).expected_revenue = 80000
+        self.assertEqual(again.registration_id.date_review_requested, requested)
+
+    def test_lookalike_letters_are_one_customer(self):
+        acme = self.env["res.partner"].create({"name": "Acme Robotics Ltd", "is_company": True})
+        self._approved(partner_id=acme.id, email_from="buyer@acme-robotics.example.com")
+        homoglyph = self._lead(user=self.rep2, partner_id=False,
+                               partner_name="\u0410cme Robotics Ltd")  # Cyrillic А
+        with self.assertRaisesRegex(UserError, "Rep Zhang"):
+            homoglyph.with_user(self.rep2).action_registration_submit()
+
 
     def test_band_with_two_steps_is_approved_in_order(self):
         major = self.env["crm.lead.registration.band"]._get_company_bands(self.company).filtered(

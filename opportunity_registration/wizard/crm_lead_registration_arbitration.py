@@ -68,6 +68,11 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
                 raise UserError(self.env._("Open the challenger's opportunity to give it the customer."))
             holder.action_release(reason=self.env._("Arbitration: %(reason)s", reason=self.reason))
             self.lead_id.sudo().with_user(self.lead_id.user_id or self.env.user).action_registration_submit()
+            self.lead_id.sudo()._message_log(body=self.env._(
+                "Arbitration by %(user)s: the customer goes to this opportunity (%(previous)s "
+                "held it). Reason: %(reason)s",
+                user=self.env.user.name, previous=holder.user_id.name, reason=self.reason,
+            ))
         else:
             self.env["crm.lead.registration.event"]._log(
                 holder, "transferred",
