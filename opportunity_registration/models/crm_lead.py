@@ -733,7 +733,14 @@ class CrmLead(models.Model):
         if not self.env.user.has_group("opportunity_registration.group_registration_user"):
             raise UserError(self.env._("Only registration users can submit registrations."))
         self.check_access("write")
+        is_manager = self.env.user.has_group("opportunity_registration.group_registration_manager")
         for lead in self:
+            if lead.user_id and lead.user_id != self.env.user and not is_manager:
+                raise UserError(self.env._(
+                    "%(name)s is %(owner)s's opportunity: only %(owner)s or a registration "
+                    "manager submits its registration.",
+                    name=lead.name, owner=lead.user_id.name,
+                ))
             if lead.type != "opportunity":
                 raise UserError(self.env._(
                     "%(name)s is a lead: convert it to an opportunity before registering it.",
@@ -760,8 +767,8 @@ class CrmLead(models.Model):
                 "%(amount)s).",
                 number=reg.name,
                 user=self.env.user.name,
-                band=dict(BANDS)[reg.band],
-                amount=reg.amount,
+                band=reg._band_label(reg.band),
+                amount=reg._format_amount(reg.amount),
             ))
         return True
 
@@ -888,13 +895,16 @@ class CrmLead(models.Model):
     def action_open_registration_reason(self):
         """Ask for a reason before withdrawing, releasing or rejecting."""
         self.ensure_one()
+        action = self.env.context.get("registration_action")
+        titles = dict(self.env["crm.lead.registration.reason"]._fields["action"]._description_selection(self.env))
         return {
             "type": "ir.actions.act_window",
+            "name": titles.get(action) or self.env._("Registration"),
             "res_model": "crm.lead.registration.reason",
             "view_mode": "form",
             "target": "new",
             "context": {
                 "default_lead_id": self.id,
-                "default_action": self.env.context.get("registration_action"),
+                "default_action": action,
             },
         }

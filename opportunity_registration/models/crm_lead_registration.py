@@ -31,12 +31,13 @@ from markupsafe import Markup, escape
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError
 from odoo.fields import Domain
-from odoo.tools import SQL, float_compare, ormcache
+from odoo.tools import SQL, float_compare, format_amount, ormcache
 
 _logger = logging.getLogger(__name__)
 
 ACTIVE_STATES = ("submitted", "approved")
 REVIEW_ACTIVITY_TYPE = "opportunity_registration.mail_activity_type_registration_review"
+FOLLOW_UP_ACTIVITY_TYPE = "opportunity_registration.mail_activity_type_registration_follow_up"
 # States of an opportunity in the public pool (公海), readable by every rep.
 POOL_STATES = ("released", "expired")
 # Keys that identify a customer, each unique among active registrations.
@@ -347,7 +348,7 @@ class CrmLeadRegistration(models.Model):
             if user not in approvers:
                 raise AccessError(self.env._(
                     "You are not an approver of registration %(number)s (%(band)s band).",
-                    number=reg.name, band=dict(BANDS).get(reg.band, "-"),
+                    number=reg.name, band=self._band_label(reg.band),
                 ))
 
     def _protection_days(self):
@@ -378,7 +379,7 @@ class CrmLeadRegistration(models.Model):
                     "Registration %(number)s submitted by %(user)s and approved "
                     "automatically (small band, %(amount)s); the customer is protected "
                     "until %(date)s.",
-                    number=reg.name, user=reg.submitted_by_id.name, amount=reg.amount,
+                    number=reg.name, user=reg.submitted_by_id.name, amount=reg._format_amount(reg.amount),
                     date=reg.protection_end_date,
                 )
             else:
@@ -391,7 +392,9 @@ class CrmLeadRegistration(models.Model):
                     body = self.env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
             reg.lead_id._message_log(body=body)
         if not automatic:
-            self._close_review_activities()
+            self._close_review_activities(
+                self.env._("Approved by %(user)s.", user=self.env.user.name)
+            )
 
     def _start_review(self):
         """Approve what its band approves automatically; ask the approvers for the rest."""
@@ -469,7 +472,7 @@ class CrmLeadRegistration(models.Model):
                     note=self.env._(
                         "%(owner)s registered %(customer)s for %(amount)s (%(band)s band).",
                         owner=reg.user_id.name, customer=reg.customer_name,
-                        amount=reg.amount, band=dict(BANDS)[reg.band],
+                        amount=reg._format_amount(reg.amount), band=self._band_label(reg.band),
                     ),
                 )
 
@@ -485,7 +488,7 @@ class CrmLeadRegistration(models.Model):
         for reg in self:
             user = users and users[reg] or reg._follow_up_user()
             reg.lead_id.sudo().activity_schedule(
-                "mail.mail_activity_data_todo",
+                FOLLOW_UP_ACTIVITY_TYPE,
                 date_deadline=fields.Date.context_today(reg) + timedelta(days=7),
                 user_id=user.id,
                 summary=self.env._("Weekly follow-up of %(number)s", number=reg.name),
@@ -516,13 +519,12 @@ class CrmLeadRegistration(models.Model):
                 ["res_id"],
             )
         }
-        summaries = [self.env._("Weekly follow-up of %(number)s", number=r.name) for r in approved]
         reminded = {
             res_id for res_id, in self.env["mail.activity"].sudo()._read_group(
                 [
                     ("res_model", "=", "crm.lead"),
                     ("res_id", "in", approved.lead_id.ids),
-                    ("summary", "in", summaries),
+                    ("activity_type_id", "=", self.env.ref(FOLLOW_UP_ACTIVITY_TYPE).id),
                 ],
                 ["res_id"],
             )
@@ -533,13 +535,21 @@ class CrmLeadRegistration(models.Model):
         stale._schedule_follow_up()
         return stale
 
-    def _close_review_activities(self):
-        activities = self.env["mail.activity"].sudo().search([
+    def _close_review_activities(self, feedback=False):
+        """Mark the approvers' to-dos done with ``feedback`` (a decision), or
+        cancel them (nothing left to decide, or another approver decides)."""
+        activities = self._registration_activities(REVIEW_ACTIVITY_TYPE)
+        if feedback:
+            activities.action_feedback(feedback=feedback)
+        else:
+            activities.unlink()
+
+    def _registration_activities(self, activity_type):
+        return self.env["mail.activity"].sudo().search([
             ("res_model", "=", "crm.lead"),
             ("res_id", "in", self.lead_id.ids),
-            ("activity_type_id", "=", self.env.ref(REVIEW_ACTIVITY_TYPE).id),
+            ("activity_type_id", "=", self.env.ref(activity_type).id),
         ])
-        activities.action_feedback(feedback=self.env._("Registration decided."))
 
     # ------------------------------------------------------------
     # TIER VALIDATION
@@ -589,7 +599,7 @@ class CrmLeadRegistration(models.Model):
                     "The amount of %(number)s changed since it was submitted (now in "
                     "the %(band)s band): reload the opportunity, its review was sent "
                     "to the approvers of that band.",
-                    number=reg.name, band=dict(BANDS)[band],
+                    number=reg.name, band=self._band_label(band),
                 ))
 
     def _decision_reviews(self):
@@ -630,7 +640,7 @@ class CrmLeadRegistration(models.Model):
                     ))
                 raise AccessError(self.env._(
                     "You are not an approver of registration %(number)s (%(band)s band).",
-                    number=reg.name, band=dict(BANDS).get(reg.band, "-"),
+                    number=reg.name, band=self._band_label(reg.band),
                 ))
 
     def _validate_tier(self, tiers=False):
@@ -662,7 +672,7 @@ class CrmLeadRegistration(models.Model):
         if comment:
             body = self.env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
         self.lead_id.sudo()._message_log(body=body)
-        self._close_review_activities()
+        self._close_review_activities(self.env._("Approved by %(user)s.", user=self.env.user.name))
         self._schedule_review_activities(next_approvers)
 
     def _rejected_tier(self, tiers=False):
@@ -737,14 +747,15 @@ class CrmLeadRegistration(models.Model):
                 body = self.env._(
                     "Registration %(number)s goes back to review: the amount rose to "
                     "%(amount)s (%(band)s band). The customer stays locked meanwhile.",
-                    number=reg.name, amount=lead._registration_amount(), band=dict(BANDS)[band],
+                    number=reg.name, amount=reg._format_amount(lead._registration_amount()),
+                    band=self._band_label(band),
                 )
             else:
                 body = self.env._(
                     "Registration %(number)s is now reviewed in the %(band)s band: its "
                     "amount changed from %(old)s to %(amount)s.",
-                    number=reg.name, band=dict(BANDS)[band], old=reg.amount,
-                    amount=lead._registration_amount(),
+                    number=reg.name, band=self._band_label(band), old=reg._format_amount(reg.amount),
+                    amount=reg._format_amount(lead._registration_amount()),
                 )
             lead._message_log(body=body)
             reg._close_review_activities()
@@ -784,7 +795,8 @@ class CrmLeadRegistration(models.Model):
                 lead._message_log(body=self.env._(
                     "Registered amount of %(number)s changed from %(old)s to %(new)s "
                     "(%(band)s band).",
-                    number=reg.name, old=reg.amount, new=amount, band=dict(BANDS)[band],
+                    number=reg.name, old=reg._format_amount(reg.amount),
+                    new=reg._format_amount(amount), band=self._band_label(band),
                 ))
                 reg.with_context(skip_validation_check=True).write({"amount": amount, "band": band})
                 self.env["crm.lead.registration.event"]._log(reg, "amount_changed")
@@ -916,7 +928,11 @@ class CrmLeadRegistration(models.Model):
         })
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, state, note=reason)
-        self._close_review_activities()
+        self._close_review_activities(
+            state == "rejected" and self.env._("Rejected by %(user)s.", user=self.env.user.name)
+        )
+        # nothing left to follow up once the registration has ended
+        self._registration_activities(FOLLOW_UP_ACTIVITY_TYPE).unlink()
         bodies = {}
         for reg in self:
             body = message % {"number": reg.name, "user": self.env.user.name}
@@ -976,6 +992,15 @@ class CrmLeadRegistration(models.Model):
             self.sudo().review_ids.filtered(
                 lambda r: r.status in ("waiting", "pending") and self.env.user in r.reviewer_ids
             ).comment = comment
+
+    @api.model
+    def _band_label(self, code):
+        """A band's name in the user's language."""
+        return dict(self._fields["band"]._description_selection(self.env)).get(code, "-")
+
+    def _format_amount(self, amount):
+        """An amount as people read it: in the company currency, with its symbol."""
+        return format_amount(self.env, amount or 0.0, self.currency_id or self.env.company.currency_id)
 
     @api.model
     def _clean_text(self, text, limit=2000):

@@ -13,7 +13,7 @@ from .common import RegistrationCase
 # Queries of one submission, whatever the database size and the customer's
 # history: automatic approval (small band), and a review (ordinary band:
 # tier review, approver's activity and notification).
-QUERIES_SUBMIT_SMALL = 20
+QUERIES_SUBMIT_SMALL = 21
 QUERIES_SUBMIT_REVIEW = 62
 
 

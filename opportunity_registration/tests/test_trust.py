@@ -529,3 +529,30 @@ class TestTrust(RegistrationCase):
         lead.with_user(self.branch).action_registration_approve()
         self.assertEqual(reg.state, "approved")
         self.assertEqual(reg.approved_by_id, self.branch)
+
+    def test_only_the_salesperson_or_a_manager_submits(self):
+        """A rejection stands until the rep resubmits: an approver cannot
+        resubmit the rep's opportunity in the rep's name."""
+        lead = self._submitted(30000)
+        lead.with_user(self.approver).action_registration_reject(reason="Budget not confirmed")
+        with self.assertRaisesRegex(UserError, "only Rep Zhang or a registration manager"):
+            lead.with_user(self.approver).action_registration_submit()
+        lead.with_user(self.rep).action_registration_submit()
+        self.assertEqual(lead.registration_id.submitted_by_id, self.rep)
+
+    def test_ended_registration_leaves_no_follow_up_to_do(self):
+        follow_up = self.env.ref("opportunity_registration.mail_activity_type_registration_follow_up")
+        lead = self._approved()
+        self.assertTrue(lead.activity_ids.filtered(lambda a: a.activity_type_id == follow_up))
+        lead.with_user(self.rep).action_set_won()
+        self.assertFalse(lead.activity_ids.filtered(lambda a: a.activity_type_id == follow_up))
+
+    def test_messages_show_amounts_and_bands_as_people_read_them(self):
+        lead = self._submitted(35000)
+        body = next(b for b in self._messages(lead) if "submitted by" in b)
+        self.assertIn("35,000.00", body)
+        self.assertNotIn("35000.0", body)
+        lead.with_user(self.rep).expected_revenue = 80000
+        moved = next(b for b in self._messages(lead) if "is now reviewed in" in b)
+        self.assertIn("Important band", moved)
+        self.assertIn("80,000.00", moved)

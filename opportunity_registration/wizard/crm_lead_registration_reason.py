@@ -10,9 +10,9 @@ class CrmLeadRegistrationReason(models.TransientModel):
     lead_id = fields.Many2one("crm.lead", "Opportunity", required=True, readonly=True)
     action = fields.Selection(
         [
-            ("withdraw", "Withdraw"),
-            ("release", "Release"),
-            ("reject", "Reject"),
+            ("withdraw", "Withdraw Registration"),
+            ("release", "Release Customer"),
+            ("reject", "Reject Registration"),
             ("request_extension", "Request Extension"),
         ],
         required=True, readonly=True,
