@@ -1,0 +1,468 @@
+import logging
+from datetime import timedelta
+
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
+from odoo.tools import float_compare
+
+from .crm_lead_registration import (
+    ACTIVE_STATES, BANDS, KEY_FIELDS, REVIEW_ACTIVITY_TYPE,
+)
+
+_logger = logging.getLogger(__name__)
+
+
+class CrmLeadRegistration(models.Model):
+    """Approval: the glue to the tier-validation engine, who decides in
+    which band and order, and the review following the amount.
+    """
+
+    _inherit = "crm.lead.registration"
+
+    def _check_state_conditions(self, vals):
+        """The approval the module writes is the engine's own outcome (or an
+        automatic band): it is not validated a second time."""
+        if self._module_transition():
+            return False
+        return super()._check_state_conditions(vals)
+
+    def _tier_validation_check_write_allowed(self, vals):
+        """The module's own transitions (checked by its actions) skip the engine's
+        field-by-field write checks, which cost two queries per record."""
+        if self._module_transition():
+            return None
+        return super()._tier_validation_check_write_allowed(vals)
+
+    def _check_can_review(self):
+        """Without reviews, the approvers resolved for the band at submission
+        decide (registration managers when the band resolved nobody), never the
+        owner."""
+        user = self.env.user
+        for reg in self.sudo():
+            if user in (reg.user_id | reg.submitted_by_id):
+                raise AccessError(self.env._(
+                    "You cannot approve or reject your own registration %(number)s.",
+                    number=reg.name,
+                ))
+            approvers = reg.approver_ids or self._registration_managers()
+            if user not in approvers:
+                raise AccessError(self.env._(
+                    "You are not an approver of registration %(number)s (%(band)s band).",
+                    number=reg.name, band=self._band_label(reg.band),
+                ))
+
+    def _set_approved(self, automatic=False, comment=False):
+        # The engine caches need_validation; reviews created since make it stale.
+        self.invalidate_recordset(["need_validation", "validation_status"])
+        now = fields.Datetime.now()
+        for reg in self:
+            # the outcome of the approval itself (or of an automatic band)
+            reg.sudo().with_context(skip_validation_check=True).write({
+                "state": "approved",
+                "date_approved": now,
+                "approved_by_id": not automatic and self.env.user.id,
+                "last_follow_up_date": fields.Date.context_today(reg),
+                "expiry_warned": False,
+                "protection_end_date": fields.Date.context_today(reg) + timedelta(
+                    days=reg._protection_days()
+                ),
+            })
+        self.lead_id._sync_registration()
+        self.env["crm.lead.registration.event"]._log(self, "granted")
+        self._schedule_follow_up()
+        for reg in self:
+            if automatic:
+                body = self.env._(
+                    "Registration %(number)s submitted by %(user)s and approved "
+                    "automatically (small band, %(amount)s); the customer is protected "
+                    "until %(date)s.",
+                    number=reg.name, user=reg.submitted_by_id.name, amount=reg._format_amount(reg.amount),
+                    date=reg.protection_end_date,
+                )
+            else:
+                body = self.env._(
+                    "Registration %(number)s approved by %(user)s; the customer is "
+                    "protected until %(date)s.",
+                    number=reg.name, user=self.env.user.name, date=reg.protection_end_date,
+                )
+                if comment:
+                    body = self.env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
+            reg.lead_id._message_log(body=body)
+        if not automatic:
+            self._close_review_activities(
+                self.env._("Approved by %(user)s.", user=self.env.user.name)
+            )
+
+    def _start_review(self):
+        """Approve what its band approves automatically; ask the approvers for the rest."""
+        bands = {reg: reg.company_id._registration_band_record(reg.amount) for reg in self}
+        automatic = self.filtered(lambda r: bands[r].approval == "automatic")
+        automatic._set_approved(automatic=True)
+        to_review = self - automatic
+        for reg in to_review:
+            band = bands[reg]
+            approvers = band._approvers(reg.team_id)._registration_available() \
+                - reg.user_id - reg.submitted_by_id
+            if not approvers:
+                approvers = self._registration_managers() - reg.user_id - reg.submitted_by_id
+            second = self.env["res.users"]
+            if band.second_approval != "none":
+                second = band._approvers(reg.team_id, step=2)._registration_available() \
+                    - reg.user_id - reg.submitted_by_id - approvers
+                if not second:
+                    second = self._registration_managers() - reg.user_id \
+                        - reg.submitted_by_id - approvers
+            reg.sudo().write({
+                "approver_ids": [(6, 0, approvers.ids)],
+                "second_approver_ids": [(6, 0, second.ids)],
+                # a re-routed review keeps its age: raising the amount again and
+                # again never keeps a customer pending for ever
+                "date_review_requested": reg.date_review_requested or reg._review_requested_since(),
+            })
+            if band.follow_up == "approver":
+                reg.lead_id.sudo().message_subscribe(partner_ids=approvers.partner_id.ids)
+        to_review.invalidate_recordset(["need_validation"])
+        to_review.sudo().request_validation()
+        to_review.invalidate_recordset(["need_validation", "validation_status"])
+        to_review._schedule_review_activities(to_review.approver_ids)
+        # approved ones were mirrored by _set_approved
+        to_review.lead_id._sync_registration()
+
+    def _review_requested_since(self):
+        """When this customer started waiting for a decision: a pending
+        registration its owner withdrew (or let expire undecided) and submitted
+        again keeps its age, so that no customer stays pending for ever."""
+        self.ensure_one()
+        now = fields.Datetime.now()
+        keys = [Domain(field, "=", self[field]) for field in KEY_FIELDS if self[field]]
+        if not keys:
+            return now
+        earlier = self.sudo().search(
+            Domain("id", "!=", self.id)
+            & Domain("user_id", "=", self.user_id.id)
+            & Domain("company_id", "=", self.company_id.id)
+            & Domain("state", "in", ("withdrawn", "expired"))
+            & Domain("date_approved", "=", False)
+            & Domain("date_review_requested", "!=", False)
+            & Domain("date_closed", ">=", now - timedelta(days=self.company_id.registration_pending_days))
+            & Domain.OR(keys),
+            order="date_review_requested", limit=1,
+        )
+        return min(earlier.date_review_requested, now) if earlier else now
+
+    def _schedule_review_activities(self, users, notify=False):
+        """A to-do for each approver. The approval engine e-mails the approvers
+        it asks, so the activity only e-mails those it does not (``notify``)."""
+        for reg in self:
+            for user in users & (reg.approver_ids | reg.second_approver_ids):
+                reg.lead_id.sudo().with_context(mail_activity_quick_update=not notify).activity_schedule(
+                    REVIEW_ACTIVITY_TYPE,
+                    user_id=user.id,
+                    summary=self.env._("Review registration %(number)s", number=reg.name),
+                    note=self.env._(
+                        "%(owner)s registered %(customer)s for %(amount)s (%(band)s band).",
+                        owner=reg.user_id.name, customer=reg.customer_name,
+                        amount=reg._format_amount(reg.amount), band=self._band_label(reg.band),
+                    ),
+                )
+
+    def _close_review_activities(self, feedback=False):
+        """Mark the approvers' to-dos done with ``feedback`` (a decision), or
+        cancel them (nothing left to decide, or another approver decides)."""
+        activities = self._registration_activities(REVIEW_ACTIVITY_TYPE)
+        if feedback:
+            activities.action_feedback(feedback=feedback)
+        else:
+            activities.unlink()
+
+    def request_validation(self):
+        """Reviews are requested by the module when a registration is submitted,
+        for the band of its amount; nobody asks for them by hand."""
+        if not self.env.su:
+            raise AccessError(self.env._(
+                "Reviews of registrations are requested when a registration is "
+                "submitted: submit the opportunity instead."
+            ))
+        return super().request_validation()
+
+    def restart_validation(self):
+        """Resetting reviews would let anyone re-route a registration's approval."""
+        if not self.env.su:
+            raise AccessError(self.env._(
+                "The review of a registration cannot be restarted: withdraw the "
+                "registration and submit it again."
+            ))
+        return super().restart_validation()
+
+    def validate_tier(self):
+        self.ensure_one()
+        self._check_transition("approve")
+        self._check_reviewer()
+        return super().validate_tier()
+
+    def reject_tier(self):
+        self.ensure_one()
+        self._check_transition("reject")
+        self._check_reviewer()
+        return super().reject_tier()
+
+    def _own_reviews(self, tiers):
+        """Only this registration's reviews count, whatever a caller passed."""
+        return (tiers or self.env["tier.review"]) & self.sudo().review_ids or False
+
+    def _check_amount_unchanged(self):
+        """Refuse to decide on an amount that is no longer the opportunity's."""
+        for reg in self:
+            band = reg.lead_id.sudo().registration_band
+            if band != reg.band:
+                raise UserError(self.env._(
+                    "The amount of %(number)s changed since it was submitted (now in "
+                    "the %(band)s band): reload the opportunity, its review was sent "
+                    "to the approvers of that band.",
+                    number=reg.name, band=self._band_label(band),
+                ))
+
+    def _decision_reviews(self):
+        """The open reviews that may be decided now: all of them, or, when the
+        band's steps go in order, those of the lowest step still open."""
+        self.ensure_one()
+        reviews = self.sudo().review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
+        if any(reviews.mapped("approve_sequence")):
+            reviews = reviews.filtered(lambda r: r.sequence == min(reviews.mapped("sequence")))
+        return reviews
+
+    def _can_decide(self, user):
+        """Whether ``user`` may approve or reject this pending registration now."""
+        self.ensure_one()
+        if self.state != "submitted" or user in (self.user_id | self.submitted_by_id):
+            return False
+        if self.sudo().review_ids:
+            return any(user in review.reviewer_ids for review in self._decision_reviews())
+        return user in (self.approver_ids or self._registration_managers())
+
+    def _check_reviewer(self, tiers=False):
+        """Only the assigned approvers decide, in the band's order, never on
+        their own registration."""
+        user = self.env.user
+        for reg in self:
+            if user in (reg.user_id | reg.submitted_by_id):
+                raise AccessError(self.env._(
+                    "You cannot approve or reject your own registration %(number)s.",
+                    number=reg.name,
+                ))
+            if not reg._can_decide(user):
+                waiting = reg._decision_reviews().reviewer_ids
+                if user in reg.sudo().second_approver_ids and waiting:
+                    raise AccessError(self.env._(
+                        "Registration %(number)s waits for %(users)s first: you decide "
+                        "at the next step.",
+                        number=reg.name, users=", ".join(waiting.mapped("name")),
+                    ))
+                raise AccessError(self.env._(
+                    "You are not an approver of registration %(number)s (%(band)s band).",
+                    number=reg.name, band=self._band_label(reg.band),
+                ))
+
+    def _validate_tier(self, tiers=False):
+        tiers = self._own_reviews(tiers)
+        self._check_transition("approve")
+        self._check_reviewer(tiers)
+        self._check_amount_unchanged()
+        # Checked above: the engine may now notify and subscribe as superuser.
+        result = super(CrmLeadRegistration, self.sudo())._validate_tier(tiers and tiers.sudo())
+        self.invalidate_recordset(["validation_status"])
+        comment = (tiers or self.sudo().review_ids).filtered(
+            lambda r: r.done_by == self.env.user and r.comment
+        )[:1].comment
+        if self.validation_status == "validated":
+            self._set_approved(comment=comment)
+        else:
+            self._step_approved(comment)
+        return result
+
+    def _step_approved(self, comment):
+        """A first step approved: the next step's approvers are asked."""
+        self.ensure_one()
+        next_approvers = self._decision_reviews().reviewer_ids
+        body = self.env._(
+            "Registration %(number)s approved by %(user)s; now waiting for %(next)s.",
+            number=self.name, user=self.env.user.name,
+            next=", ".join(next_approvers.mapped("name")) or "-",
+        )
+        if comment:
+            body = self.env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
+        self.lead_id.sudo()._message_log(body=body)
+        self._close_review_activities(self.env._("Approved by %(user)s.", user=self.env.user.name))
+        self._schedule_review_activities(next_approvers)
+
+    def _rejected_tier(self, tiers=False):
+        tiers = self._own_reviews(tiers)
+        self._check_transition("reject")
+        self._check_reviewer(tiers)
+        result = super(CrmLeadRegistration, self.sudo())._rejected_tier(tiers and tiers.sudo())
+        comment = (tiers or self.review_ids).filtered(
+            lambda r: r.status == "rejected" and r.comment
+        )[:1].comment
+        self._close("rejected", comment, self.env._(
+            "Registration %(number)s rejected by %(user)s."
+        ))
+        return result
+
+    @api.model
+    def _cron_escalate(self):
+        """Hand reviews pending too long to the next band's approvers as well."""
+        escalated = self.browse()
+        for company in self.env["res.company"].sudo().search([]):
+            limit = self._working_days_ago(company.registration_escalation_days)
+            pending = self.sudo().search([
+                ("company_id", "=", company.id),
+                ("state", "=", "submitted"),
+                ("escalated", "=", False),
+                ("date_review_requested", "<", limit),
+            ])
+            for reg in pending:
+                band = company._registration_band_record(reg.amount)
+                extra = band._next_band()._approvers(reg.team_id)._registration_available() \
+                    - reg.approver_ids - reg.user_id - reg.submitted_by_id
+                if not extra:
+                    extra = self._registration_managers() - reg.approver_ids \
+                        - reg.user_id - reg.submitted_by_id
+                reg.with_context(skip_validation_check=True).write({
+                    "approver_ids": [(4, user.id) for user in extra],
+                    "escalated": True,
+                })
+                reviews = reg.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
+                self.env.add_to_compute(reviews._fields["reviewer_ids"], reviews)
+                reg._schedule_review_activities(extra, notify=True)
+                reg.lead_id._message_log(body=self.env._(
+                    "Registration %(number)s waited more than %(days)s working days for "
+                    "review: escalated to %(users)s.",
+                    number=reg.name, days=company.registration_escalation_days,
+                    users=", ".join(extra.mapped("name")) or "-",
+                ))
+                escalated |= reg
+        return escalated
+
+    @api.model
+    def _working_days_ago(self, days):
+        moment = fields.Datetime.now()
+        while days > 0:
+            moment -= timedelta(days=1)
+            if moment.weekday() < 5:
+                days -= 1
+        return moment
+
+    def _restart_review(self):
+        """Review again at the band of the opportunity's current amount.
+
+        An approved registration whose amount entered a higher band goes back
+        to review (the customer stays locked meanwhile, until its protection
+        end); a pending one is re-routed to the new band's approvers, and the
+        previous approvers can no longer decide.
+        """
+        for reg in self.sudo():
+            lead = reg.lead_id
+            band = lead.registration_band
+            if reg.state == "approved":
+                body = self.env._(
+                    "Registration %(number)s goes back to review: the amount rose to "
+                    "%(amount)s (%(band)s band). The customer stays locked meanwhile.",
+                    number=reg.name, amount=reg._format_amount(lead._registration_amount()),
+                    band=self._band_label(band),
+                )
+            else:
+                body = self.env._(
+                    "Registration %(number)s is now reviewed in the %(band)s band: its "
+                    "amount changed from %(old)s to %(amount)s.",
+                    number=reg.name, band=self._band_label(band), old=reg._format_amount(reg.amount),
+                    amount=reg._format_amount(lead._registration_amount()),
+                )
+            lead._message_log(body=body)
+            reg._close_review_activities()
+            reg.review_ids.unlink()
+            reg.with_context(skip_check_state_condition=True, skip_validation_check=True).write({
+                "state": "submitted",
+                "amount": lead._registration_amount(),
+                "band": band,
+                "date_approved": False,
+                "approved_by_id": False,
+                "approver_ids": [(5, 0, 0)],
+                "second_approver_ids": [(5, 0, 0)],
+                "date_review_requested": reg.state == "submitted" and reg.date_review_requested,
+                "escalated": False,
+                "expiry_warned": False,
+            })
+        self.env["crm.lead.registration.event"]._log(self, "amount_changed")
+        self.sudo()._start_review()
+
+    def _follow_amount(self):
+        """Keep active registrations on the amount of their opportunity.
+
+        The band decides who approves: a pending registration whose band
+        changed is re-routed, an approved one whose band rose is reviewed
+        again; any other change of amount is recorded, never left silent.
+        """
+        order = [code for code, _label in BANDS]
+        review_again = self.browse()
+        for reg in self.sudo().filtered(lambda r: r.state in ACTIVE_STATES):
+            lead = reg.lead_id
+            amount, band = lead._registration_amount(), lead.registration_band
+            if band != reg.band and (
+                reg.state == "submitted" or order.index(band) > order.index(reg.band)
+            ):
+                review_again |= reg
+            elif float_compare(amount, reg.amount, precision_rounding=reg.currency_id.rounding):
+                lead._message_log(body=self.env._(
+                    "Registered amount of %(number)s changed from %(old)s to %(new)s "
+                    "(%(band)s band).",
+                    number=reg.name, old=reg._format_amount(reg.amount),
+                    new=reg._format_amount(amount), band=self._band_label(band),
+                ))
+                reg.with_context(skip_validation_check=True).write({"amount": amount, "band": band})
+                self.env["crm.lead.registration.event"]._log(reg, "amount_changed")
+        review_again._restart_review()
+
+    def action_approve(self, comment=False):
+        """Approve a pending registration through the tier-validation engine.
+
+        A registration without reviews is approved only by the approvers
+        resolved for its band when it was submitted.
+        """
+        self._check_transition("approve")
+        comment = self._clean_text(comment)
+        for reg in self:
+            if reg.sudo().review_ids:
+                reg._check_reviewer()
+                reg._check_amount_unchanged()
+                reg._write_review_comment(comment)
+                reg._validate_tier()
+            else:
+                reg._check_can_review()
+                reg._check_amount_unchanged()
+                reg._set_approved(comment=comment)
+        return True
+
+    def action_reject(self, reason=False):
+        self._check_transition("reject")
+        reason = self._clean_text(reason)
+        if not reason:
+            raise UserError(self.env._("Say why the registration is rejected."))
+        for reg in self:
+            if reg.sudo().review_ids:
+                reg._check_reviewer()
+                reg._write_review_comment(reason)
+                reg._rejected_tier()
+            else:
+                reg._check_can_review()
+                reg._close("rejected", reason, self.env._(
+                    "Registration %(number)s rejected by %(user)s."
+                ))
+        return True
+
+    def _write_review_comment(self, comment):
+        if comment:
+            self.sudo().review_ids.filtered(
+                lambda r: r.status in ("waiting", "pending") and self.env.user in r.reviewer_ids
+            ).comment = comment
