@@ -431,7 +431,9 @@ class CrmLead(models.Model):
             self._check_input_values(vals)
             if not self.env.su:
                 self._check_protected_fields(vals)
-        return super().create(vals_list)
+        leads = super().create(vals_list)
+        leads._stage_after_create()
+        return leads
 
     def _check_input_values(self, vals):
         """Refuse what would crash the write itself: a non-finite or absurd
@@ -461,21 +463,29 @@ class CrmLead(models.Model):
                 ))
 
     def write(self, vals):
-        """One write path for what registrations guard (the stage gates are in
-        crm_lead_stage.py's write, which runs around this one): protected
-        fields and the salesperson are checked first; after the write, active
-        registrations follow their opportunity's outcome, customer and amount."""
+        """The module's one write path for opportunities, in this order:
+
+        1. input that would crash the write, fields only the registration
+           actions change, and the salesperson of a locked customer;
+        2. stage gates and the stage's probability (crm_lead_stage.py);
+        3. the write itself;
+        4. the stage history (crm_lead_stage.py);
+        5. active registrations follow their opportunity's outcome, customer
+           and amount (crm_lead_registration_*.py).
+        """
         self._check_input_values(vals)
         if not self.env.su:
             self._check_protected_fields(vals)
             if "user_id" in vals:
                 self._check_takeover(vals["user_id"])
+        vals, stage_before = self._stage_before_write(vals)
         watched = (IDENTITY_FIELDS | AMOUNT_FIELDS | OUTCOME_FIELDS) & vals.keys()
         registered = self.filtered(
             lambda lead: lead.registration_state in ACTIVE_STATES
         ) if watched else self.browse()
         before = {lead.id: (lead.active, lead.won_status) for lead in registered}
         result = super().write(vals)
+        self._stage_after_write(stage_before)
         if registered:
             registered._registration_follow_write(vals, before)
         return result

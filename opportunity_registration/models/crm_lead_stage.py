@@ -108,19 +108,25 @@ class CrmLead(models.Model):
     # ORM
     # ------------------------------------------------------------
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        leads = super().create(vals_list)
-        leads._check_stage_gates_on_create()
-        moved = leads.filtered("stage_id")
+    def _stage_after_create(self):
+        """New opportunities pass the gates of the stages before theirs and
+        start their stage history (called by crm.lead.create, crm_lead.py)."""
+        self._check_stage_gates_on_create()
+        moved = self.filtered("stage_id")
         if moved:
             self.env["crm.lead.stage.history"].sudo()._log_stage_changes(moved, {})
-        return leads
 
-    def write(self, vals):
+    def _stage_before_write(self, vals):
+        """Stage gates and the stage's probability, before a write (called by
+        crm.lead.write, crm_lead.py).
+
+        Returns the values to write, and what ``_stage_after_write`` needs to
+        record the stage history (``None`` when no stage or status field is
+        written). What the gate checks may be saved together with the move
+        (criteria ticked, then the stage clicked): it is saved first.
+        """
         if not WATCHED_FIELDS.intersection(vals):
-            return super().write(vals)
-
+            return vals, None
         override_reason = self.env.context.get(OVERRIDE_CONTEXT_KEY)
         watch_stage = bool(STAGE_TRIGGER_FIELDS.intersection(vals))
         old_stages = {lead.id: lead.stage_id for lead in self} if watch_stage else {}
@@ -130,8 +136,6 @@ class CrmLead(models.Model):
             new_stage = self.env["crm.stage"].browse(vals["stage_id"] or [])
             moving = self.filtered(lambda lead: lead.stage_id != new_stage)
             if moving and new_stage:
-                # what the gate checks may be saved together with the move
-                # (criteria ticked then stage clicked): save it first
                 gate_fields = {"stage_criterion_done_ids"} | set(
                     moving.stage_id.sudo().gate_field_ids.mapped("name")
                 )
@@ -148,23 +152,27 @@ class CrmLead(models.Model):
                     vals = dict(vals, probability=new_stage.win_probability)
         if "probability" in vals:
             self._check_probability_lock(vals)
+        return vals, (override_reason, old_stages if watch_stage else None,
+                      old_status if watch_status else None)
 
-        result = super().write(vals)
-
+    def _stage_after_write(self, before):
+        """Record the stage history of what ``_stage_before_write`` saw move."""
+        if before is None:
+            return
+        override_reason, old_stages, old_status = before
         History = self.env["crm.lead.stage.history"].sudo()
-        if watch_stage:
+        if old_stages is not None:
             changed = self.filtered(lambda lead: lead.stage_id != old_stages[lead.id])
             if changed:
                 if override_reason and not self.env.user.has_group("sales_team.group_sale_manager"):
                     override_reason = None  # nothing was overridden (no unmet gate)
                 History._log_stage_changes(changed, old_stages, override_reason=override_reason)
-        if watch_status:
+        if old_status is not None:
             status_changed = self.filtered(
                 lambda lead: (lead.won_status, lead.active) != old_status[lead.id]
             )
             if status_changed:
                 History._sync_lead_status(status_changed)
-        return result
 
     # ------------------------------------------------------------
     # PROBABILITY SOURCE
