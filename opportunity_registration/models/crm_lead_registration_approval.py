@@ -97,7 +97,8 @@ class CrmLeadRegistration(models.Model):
 
     def _start_review(self):
         """Approve what its band approves automatically; ask the approvers for the rest."""
-        bands = {reg: reg.company_id._registration_band_record(reg.amount) for reg in self}
+        Band = self.env["crm.lead.registration.band"]
+        bands = {reg: Band._record_for_amount(reg.company_id, reg.amount) for reg in self}
         automatic = self.filtered(lambda r: bands[r].approval == "automatic")
         automatic._set_approved(automatic=True)
         to_review = self - automatic
@@ -313,6 +314,7 @@ class CrmLeadRegistration(models.Model):
     @api.model
     def _cron_escalate(self):
         """Hand reviews pending too long to the next band's approvers as well."""
+        Band = self.env["crm.lead.registration.band"]
         escalated = self.browse()
         for company in self.env["res.company"].sudo().search([]):
             limit = self._working_days_ago(company.registration_escalation_days)
@@ -323,7 +325,7 @@ class CrmLeadRegistration(models.Model):
                 ("date_review_requested", "<", limit),
             ])
             for reg in pending:
-                band = company._registration_band_record(reg.amount)
+                band = Band._record_for_amount(company, reg.amount)
                 extra = band._next_band()._approvers(reg.team_id)._registration_available() \
                     - reg.approver_ids - reg.user_id - reg.submitted_by_id
                 if not extra:

@@ -246,7 +246,10 @@ class CrmLeadRegistrationBand(models.Model):
 
     @api.model
     def _code_for_amount(self, company, amount):
-        """Band code of ``amount`` (company currency); lower bounds are inclusive."""
+        """Band code of ``amount`` (company currency); lower bounds are inclusive.
+
+        The band of an amount has two readings: its code (for the form, from
+        the cache, without a query) and its record (``_record_for_amount``)."""
         return self._bound_for_amount(company, amount)[1]
 
     @api.model

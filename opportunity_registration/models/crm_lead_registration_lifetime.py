@@ -27,7 +27,7 @@ class CrmLeadRegistration(models.Model):
     def _follow_up_user(self):
         """Who must post the weekly update: the rep, or the approver personally (SPEC §3)."""
         self.ensure_one()
-        band = self.company_id._registration_band_record(self.amount)
+        band = self.env["crm.lead.registration.band"]._record_for_amount(self.company_id, self.amount)
         if band.follow_up == "approver" and self.approved_by_id:
             return self.approved_by_id
         return self.user_id

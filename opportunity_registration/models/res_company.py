@@ -136,12 +136,3 @@ class ResCompany(models.Model):
         self.ensure_one()
         text = self.registration_free_mail_domains or ""
         return {d.strip().lower() for d in text.replace(",", "\n").splitlines() if d.strip()}
-
-    def _registration_band(self, amount):
-        """Band code of an amount in company currency; lower bounds are inclusive."""
-        self.ensure_one()
-        return self.env["crm.lead.registration.band"]._code_for_amount(self, amount)
-
-    def _registration_band_record(self, amount):
-        self.ensure_one()
-        return self.env["crm.lead.registration.band"]._record_for_amount(self, amount)

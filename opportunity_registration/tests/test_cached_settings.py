@@ -22,7 +22,7 @@ class TestCachedSettings(RegistrationCase):
         bands = self.env["crm.lead.registration.band"]._get_company_bands(self.company)
         bands.filtered(lambda b: b.code == "important").lower_bound = 25000
         self.assertEqual(self._form(expected_revenue=30000).registration_band, "important")
-        self.assertEqual(self.company._registration_band(24999.99), "ordinary")
+        self.assertEqual(self.env["crm.lead.registration.band"]._code_for_amount(self.company, 24999.99), "ordinary")
 
     def test_free_mail_domains_change_reaches_the_check(self):
         holder = self._lead(partner_id=self.customer.id, email_from="ceo@yuntu.example.com")

@@ -310,9 +310,10 @@ class TestRegistrationLifecycle(RegistrationCase):
 
     def test_band_boundaries_are_inclusive(self):
         company = self.company
-        self.assertEqual(company._registration_band(19999.99), "small")
-        self.assertEqual(company._registration_band(20000), "ordinary")
-        self.assertEqual(company._registration_band(49999.99), "ordinary")
-        self.assertEqual(company._registration_band(50000), "important")
-        self.assertEqual(company._registration_band(199999.99), "important")
-        self.assertEqual(company._registration_band(200000), "major")
+        Band = self.env["crm.lead.registration.band"]
+        self.assertEqual(Band._code_for_amount(company, 19999.99), "small")
+        self.assertEqual(Band._code_for_amount(company, 20000), "ordinary")
+        self.assertEqual(Band._code_for_amount(company, 49999.99), "ordinary")
+        self.assertEqual(Band._code_for_amount(company, 50000), "important")
+        self.assertEqual(Band._code_for_amount(company, 199999.99), "important")
+        self.assertEqual(Band._code_for_amount(company, 200000), "major")
