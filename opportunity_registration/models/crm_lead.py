@@ -768,6 +768,11 @@ class CrmLead(models.Model):
                 ))
         self._check_registration_complete()
         self._check_registration_limits()
+        # an unassigned opportunity becomes its submitter's: the registration's
+        # owner and the opportunity's salesperson are one person
+        unassigned = self.filtered(lambda lead: not lead.user_id)
+        if unassigned:
+            unassigned.sudo().user_id = self.env.user
         registrations = self.env["crm.lead.registration"]._create_from_leads(self)
         # automatic approvals log one line saying both (see _set_approved)
         registrations._start_review()  # mirrors the registrations on their leads

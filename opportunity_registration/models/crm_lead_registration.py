@@ -176,6 +176,12 @@ class CrmLeadRegistration(models.Model):
     )
     submitted_by_id = fields.Many2one("res.users", "Submitted By", readonly=True)
     date_approved = fields.Datetime("Approved On", readonly=True, copy=False)
+    approved_band = fields.Selection(
+        BANDS, "Approved Band", readonly=True, copy=False,
+        help="The band this registration was last approved in: while it is reviewed "
+        "again after an amount raise, an amount back within that band restores the "
+        "approval as it was (same approval date and protection end).",
+    )
     approved_by_id = fields.Many2one("res.users", "Approved By", readonly=True)
     date_closed = fields.Datetime(
         "Closed On", readonly=True, copy=False,

@@ -61,6 +61,7 @@ class CrmLeadRegistration(models.Model):
             # the outcome of the approval itself (or of an automatic band)
             reg.sudo().with_context(skip_validation_check=True).write({
                 "state": "approved",
+                "approved_band": reg.band,
                 "date_approved": now,
                 "approved_by_id": not automatic and self.env.user.id,
                 "last_follow_up_date": fields.Date.context_today(reg),
@@ -100,7 +101,10 @@ class CrmLeadRegistration(models.Model):
         Band = self.env["crm.lead.registration.band"]
         bands = {reg: Band._record_for_amount(reg.company_id, reg.amount) for reg in self}
         automatic = self.filtered(lambda r: bands[r].approval == "automatic")
-        automatic._set_approved(automatic=True)
+        # back within the band it was approved in: the approval it had, not a new one
+        restored = automatic.filtered("approved_band")
+        restored._restore_approval()
+        (automatic - restored)._set_approved(automatic=True)
         to_review = self - automatic
         for reg in to_review:
             band = bands[reg]
@@ -388,8 +392,6 @@ class CrmLeadRegistration(models.Model):
                 "state": "submitted",
                 "amount": lead._registration_amount(),
                 "band": band,
-                "date_approved": False,
-                "approved_by_id": False,
                 "approver_ids": [(5, 0, 0)],
                 "second_approver_ids": [(5, 0, 0)],
                 "date_review_requested": reg.state == "submitted" and reg.date_review_requested,
@@ -399,6 +401,26 @@ class CrmLeadRegistration(models.Model):
         self.env["crm.lead.registration.event"]._log(self, "amount_changed")
         self.sudo()._start_review()
 
+    def _restore_approval(self):
+        """A registration reviewed again after an amount raise whose amount came
+        back within its approved band is approved as it was: same approval date,
+        approver and protection end, so that raising and lowering the amount
+        never renews a lock."""
+        for reg in self.sudo():
+            reg._close_review_activities()
+            reg.review_ids.unlink()
+            reg.with_context(skip_validation_check=True).write({
+                "state": "approved", "approver_ids": [(5, 0, 0)],
+                "second_approver_ids": [(5, 0, 0)], "date_review_requested": False,
+            })
+            reg.lead_id._message_log(body=self.env._(
+                "Registration %(number)s is back within its approved %(band)s band: its "
+                "approval stands, protected until %(date)s.",
+                number=reg.name, band=self._band_label(reg.approved_band),
+                date=reg.protection_end_date,
+            ))
+        self.lead_id._sync_registration()
+
     def _follow_amount(self):
         """Keep active registrations on the amount of their opportunity.
 
@@ -407,11 +429,16 @@ class CrmLeadRegistration(models.Model):
         again; any other change of amount is recorded, never left silent.
         """
         order = [code for code, _label in BANDS]
-        review_again = self.browse()
+        review_again = back_in_band = self.browse()
         for reg in self.sudo().filtered(lambda r: r.state in ACTIVE_STATES):
             lead = reg.lead_id
             amount, band = lead._registration_amount(), lead.registration_band
-            if band != reg.band and (
+            if reg.state == "submitted" and reg.approved_band and (
+                order.index(band) <= order.index(reg.approved_band)
+            ):
+                back_in_band |= reg
+                reg.with_context(skip_validation_check=True).write({"amount": amount, "band": band})
+            elif band != reg.band and (
                 reg.state == "submitted" or order.index(band) > order.index(reg.band)
             ):
                 review_again |= reg
@@ -424,6 +451,7 @@ class CrmLeadRegistration(models.Model):
                 ))
                 reg.with_context(skip_validation_check=True).write({"amount": amount, "band": band})
                 self.env["crm.lead.registration.event"]._log(reg, "amount_changed")
+        back_in_band._restore_approval()
         review_again._restart_review()
 
     def action_approve(self, comment=False):

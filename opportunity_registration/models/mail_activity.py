@@ -16,6 +16,12 @@ class MailActivity(models.Model):
             self.env["crm.lead.registration"]._renew_from_follow_up(list(lead_ids), "activity")
         return result
 
+    def write(self, vals):
+        """Nobody but its approver reschedules, reassigns, re-types or archives
+        an approver's review to-do."""
+        self._check_registration_review_owner()
+        return super().write(vals)
+
     @api.ondelete(at_uninstall=False)
     def _unlink_except_registration_review(self):
         self._check_registration_review_owner()

@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import SUPERUSER_ID, models
 
 from .crm_lead_registration import ACTIVE_STATES
 
@@ -31,8 +31,10 @@ class ResPartner(models.Model):
             # contact to another company changes which customer is held: a
             # registration manager's decision; its contact details change
             # through the registration's owner; all of it through the check
+            # judged on the real user: Odoo copies a company's tax ID to its
+            # contacts as superuser, which must not make it a manager's change
             self.env["crm.lead.registration"]._follow_identity(
-                leads, self.env.su or self.env.user.has_group(
+                leads, self.env.uid == SUPERUSER_ID or self.env.user.has_group(
                     "opportunity_registration.group_registration_manager"
                 ), owner_only=True,
             )

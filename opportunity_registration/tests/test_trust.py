@@ -556,3 +556,53 @@ class TestTrust(RegistrationCase):
         moved = next(b for b in self._messages(lead) if "is now reviewed in" in b)
         self.assertIn("Important band", moved)
         self.assertIn("80,000.00", moved)
+
+    def test_raising_then_lowering_the_amount_never_renews_a_lock(self):
+        lead = self._approved()
+        reg = lead.registration_id
+        self._age(lead, date_approved=fields.Datetime.now() - timedelta(days=60),
+                  protection_end_date=self.today + timedelta(days=30))
+        approved_on, end = reg.date_approved, reg.protection_end_date
+        lead.with_user(self.rep).expected_revenue = 80000
+        self.assertEqual(reg.state, "submitted")
+        lead.with_user(self.rep).expected_revenue = 5000
+        self.assertEqual(reg.state, "approved", "back within the band it was approved in")
+        self.assertEqual(reg.date_approved, approved_on)
+        self.assertEqual(reg.protection_end_date, end)
+        self.assertFalse(reg.sudo().review_ids.filtered(lambda r: r.status == "pending"))
+        # an ordinary approval stands when the amount comes back from the important band
+        other = self._submitted(30000, partner_id=False, partner_name="Band Back Co")
+        other.with_user(self.approver).action_registration_approve()
+        first_approval = other.registration_id.date_approved
+        other.with_user(self.rep).expected_revenue = 80000
+        other.with_user(self.rep).expected_revenue = 40000
+        self.assertEqual(other.registration_state, "approved")
+        self.assertEqual(other.registration_id.date_approved, first_approval)
+
+    def test_rep_cannot_rewrite_the_approvers_to_do(self):
+        lead = self._submitted(30000)
+        todo = lead.activity_ids.filtered(lambda a: a.user_id == self.approver)
+        for vals in ({"user_id": self.rep.id}, {"date_deadline": self.today + timedelta(days=300)},
+                     {"activity_type_id": self.env.ref("mail.mail_activity_data_todo").id},
+                     {"active": False}):
+            with self.assertRaises(AccessError, msg=vals):
+                todo.with_user(self.rep).write(vals)
+        todo.with_user(self.approver).write({"date_deadline": self.today + timedelta(days=1)})
+
+    def test_tax_id_copied_to_contacts_still_needs_a_manager(self):
+        """Odoo copies a company's tax ID to its contacts as superuser: that is
+        not a manager's decision."""
+        self.customer.vat = "91330100MA27XK5X1U"
+        self.env["res.partner"].create({"name": "Ms Zhou", "parent_id": self.customer.id})
+        held = self._approved()
+        self.assertEqual(held.registration_id.vat_key, "91330100MA27XK5X1U")
+        self._refused(UserError, "cannot change", setattr, self.customer.with_user(self.rep2),
+                      "vat", "91330100MA27XK5X2V")
+        self.assertEqual(held.registration_id.vat_key, "91330100MA27XK5X1U")
+
+    def test_unassigned_opportunity_becomes_the_submitters(self):
+        lead = self._lead(user=self.rep)
+        lead.sudo().user_id = False
+        lead.with_user(self.rep2).action_registration_submit()
+        self.assertEqual(lead.user_id, self.rep2)
+        self.assertEqual(lead.registration_id.user_id, self.rep2)
