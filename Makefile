@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both install what is missing.
-.PHONY: setup run test bench clean-db
+.PHONY: setup run test lint bench clean-db
 
 setup:
 	bash scripts/setup.sh
@@ -9,6 +9,9 @@ run:
 
 test:
 	bash scripts/test.sh
+
+lint:
+	bash scripts/lint.sh
 
 bench:
 	bash benchmarks/run.sh

@@ -15,7 +15,6 @@ MODULE = "opportunity_registration"
 BENCH_DB = "opportunity_registration_bench"
 
 
-
 def load_identity():
     """The module's pure customer_identity helpers, imported without Odoo."""
     import importlib.util

@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import BENCH_DB, ROOT, environment, load_config, say  # noqa: E402
+from _common import BENCH_DB, ROOT, environment, load_config, say
 
 RESULTS = os.path.join(ROOT, "benchmarks", "RESULTS.md")
 
@@ -113,7 +113,7 @@ def measure_side_by_side(env, runs, operations, rollback=False, keep_setup_cache
     so that the machine's noise falls on all of them alike."""
     results = [([], []) for _op in operations]
     for i in range(runs + 1):
-        for (operation, setup), (times, queries) in zip(operations, results):
+        for (operation, setup), (times, queries) in zip(operations, results, strict=True):
             elapsed, count = _run_once(env, operation, setup, rollback, keep_setup_cache)
             if i:  # the first run warms up
                 times.append(elapsed)
@@ -144,18 +144,28 @@ def pick_cases(env):
     large_partner, large_n = cr.fetchone()
 
     def case_values(partner_id):
-        cr.execute("""
+        cr.execute(
+            """
             SELECT l.partner_name, l.email_from, l.phone FROM crm_lead l
              WHERE l.partner_id = %s AND l.email_from NOT LIKE '%%@qq.com' ORDER BY l.id DESC LIMIT 1
-        """, [partner_id])
+        """,
+            [partner_id],
+        )
         name, email, phone = cr.fetchone()
         return {"partner_id": partner_id, "partner_name": name, "email_from": email, "phone": phone}
 
     return {
         "typical": (typical_n, case_values(typical_partner)),
         "largest": (large_n, case_values(large_partner)),
-        "none": (0, {"partner_id": False, "partner_name": "Zyxqor Unheard Holdings 2049 Co., Ltd.",
-                     "email_from": "ceo@zyxqor-unheard-2049.example", "phone": "+86 139 0000 4711"}),
+        "none": (
+            0,
+            {
+                "partner_id": False,
+                "partner_name": "Zyxqor Unheard Holdings 2049 Co., Ltd.",
+                "email_from": "ceo@zyxqor-unheard-2049.example",
+                "phone": "+86 139 0000 4711",
+            },
+        ),
     }, median
 
 
@@ -179,44 +189,68 @@ def measure_form_onchange(env, Lead, values, runs, notes):
     stock_spec = form_spec(Lead, module_fields=False)
     full_spec = form_spec(Lead, module_fields=True)
     added = sorted(set(full_spec) - set(stock_spec))
-    vals = {"type": "opportunity", "name": "Benchmark opportunity", "partner_id": values["partner_id"]}
+    vals = {
+        "type": "opportunity",
+        "name": "Benchmark opportunity",
+        "partner_id": values["partner_id"],
+    }
     Form = Lead
     try:
         with env.cr.savepoint():
             Lead.onchange(dict(vals), ["partner_id"], full_spec)
-    except Exception as error:  # noqa: BLE001 -- reported
+    except Exception as error:
         Form = Lead.with_context(active_test=False)
         if "registration_conflict_ids" in full_spec:
             full_spec["registration_conflict_ids"] = {"fields": {}}
-        notes.append("**Bug found (form)**: the opportunity form's onchange raises `%s` for a salesperson who "
-                     "picks a customer registered by another rep: the form shows `registration_conflict_ids` "
-                     "with `widget=\"many2many_tags\"`, so the web client reads the `display_name` of the "
-                     "other rep's opportunity, which the record rules hide. The form figures were measured "
-                     "with that field's ids only and `active_test=False`." % type(error).__name__)
+        notes.append(
+            "**Bug found (form)**: the opportunity form's onchange raises `%s` for a salesperson who "
+            "picks a customer registered by another rep: the form shows `registration_conflict_ids` "
+            'with `widget="many2many_tags"`, so the web client reads the `display_name` of the '
+            "other rep's opportunity, which the record rules hide. The form figures were measured "
+            "with that field's ids only and `active_test=False`." % type(error).__name__
+        )
         say("BUG: " + notes[-1])
-    stock, full = measure_side_by_side(env, runs, [
-        (lambda _ctx: Form.onchange(dict(vals), ["partner_id"], stock_spec), None),
-        (lambda _ctx: Form.onchange(dict(vals), ["partner_id"], full_spec), None),
-    ])
-    say("form onchange: stock fields %.1f ms / %d q, with the module's fields %.1f ms / %d q (%s)" % (
-        stock["median"], stock["queries"], full["median"], full["queries"], ", ".join(added)))
-    return [("form onchange when the customer is picked, typical customer (`onchange()` with the form's "
-             "fields, relational ones with `display_name`; the module adds %d fields)" % len(added),
-             full, "stock + module form fields", stock, "stock form fields")]
+    stock, full = measure_side_by_side(
+        env,
+        runs,
+        [
+            (lambda _ctx: Form.onchange(dict(vals), ["partner_id"], stock_spec), None),
+            (lambda _ctx: Form.onchange(dict(vals), ["partner_id"], full_spec), None),
+        ],
+    )
+    say(
+        "form onchange: stock fields %.1f ms / %d q, with the module's fields %.1f ms / %d q (%s)"
+        % (stock["median"], stock["queries"], full["median"], full["queries"], ", ".join(added))
+    )
+    return [
+        (
+            "form onchange when the customer is picked, typical customer (`onchange()` with the form's "
+            "fields, relational ones with `display_name`; the module adds %d fields)" % len(added),
+            full,
+            "stock + module form fields",
+            stock,
+            "stock form fields",
+        )
+    ]
 
 
 def salesperson(env, exclude_partner_ids=()):
     """A salesperson who owns no opportunity of the benchmark's customers."""
     cr = env.cr
-    cr.execute("""
+    cr.execute(
+        """
         SELECT u.id FROM res_users u
          WHERE u.login LIKE 'rep%%@bench.example.com' AND u.active
            AND NOT EXISTS (SELECT 1 FROM crm_lead l WHERE l.user_id = u.id AND l.partner_id = ANY(%s))
          ORDER BY u.id LIMIT 1
-    """, [list(exclude_partner_ids)])
+    """,
+        [list(exclude_partner_ids)],
+    )
     row = cr.fetchone()
     if not row:  # small data sets: every rep has an opportunity of the largest account
-        cr.execute("SELECT id FROM res_users WHERE login LIKE 'rep%%@bench.example.com' ORDER BY id DESC LIMIT 1")
+        cr.execute(
+            "SELECT id FROM res_users WHERE login LIKE 'rep%%@bench.example.com' ORDER BY id DESC LIMIT 1"
+        )
         row = cr.fetchone()
     return env["res.users"].browse(row[0])
 
@@ -253,7 +287,9 @@ def machine():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--db", default=BENCH_DB)
-    parser.add_argument("--runs", type=int, default=200, help="measured runs per case (after 1 warm-up)")
+    parser.add_argument(
+        "--runs", type=int, default=200, help="measured runs per case (after 1 warm-up)"
+    )
     parser.add_argument("--submit-runs", type=int, default=60)
     parser.add_argument("--output", default=RESULTS)
     args = parser.parse_args()
@@ -269,19 +305,34 @@ def main():
                              count(*) FILTER (WHERE won_status = 'pending'),
                              count(DISTINCT partner_id), count(DISTINCT customer_key) FROM crm_lead""")
         leads, won, lost, pending, partners, keys = cr.fetchone()
-        cr.execute("SELECT count(*) FILTER (WHERE state IN ('submitted', 'approved')), count(*) "
-                   "FROM crm_lead_registration")
+        cr.execute(
+            "SELECT count(*) FILTER (WHERE state IN ('submitted', 'approved')), count(*) "
+            "FROM crm_lead_registration"
+        )
         active_regs, all_regs = cr.fetchone()
         cr.execute("SELECT count(*) FROM res_users WHERE login LIKE 'rep%%@bench.example.com'")
         reps = cr.fetchone()[0]
         cr.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
         db_size = cr.fetchone()[0]
-        install = env["ir.config_parameter"].sudo().get_param("opportunity_registration.bench_install_seconds")
-        breakdown = json.loads(env["ir.config_parameter"].sudo().get_param(
-            "opportunity_registration.bench_install_breakdown") or "[]")
+        install = (
+            env["ir.config_parameter"]
+            .sudo()
+            .get_param("opportunity_registration.bench_install_seconds")
+        )
+        breakdown = json.loads(
+            env["ir.config_parameter"]
+            .sudo()
+            .get_param("opportunity_registration.bench_install_breakdown")
+            or "[]"
+        )
         cases, median_per_company = pick_cases(env)
-        user = salesperson(env, [values["partner_id"] for _n, values in cases.values() if values["partner_id"]])
-        say("salesperson %s; cases: %s" % (user.login, {k: (n, v["partner_name"]) for k, (n, v) in cases.items()}))
+        user = salesperson(
+            env, [values["partner_id"] for _n, values in cases.values() if values["partner_id"]]
+        )
+        say(
+            "salesperson %s; cases: %s"
+            % (user.login, {k: (n, v["partner_name"]) for k, (n, v) in cases.items()})
+        )
         Lead = env["crm.lead"].with_user(user).with_context(tracking_disable=False)
 
         notes = []
@@ -289,8 +340,14 @@ def main():
         for case, (n_leads, values) in cases.items():
             # What the form holds when the rep picks the customer: its defaults
             # (salesperson, team, company) and the customer.
-            vals = dict(values, type="opportunity", name="Benchmark opportunity", user_id=user.id,
-                        team_id=team.id, company_id=user.company_id.id)
+            vals = dict(
+                values,
+                type="opportunity",
+                name="Benchmark opportunity",
+                user_id=user.id,
+                team_id=team.id,
+                company_id=user.company_id.id,
+            )
 
             def loaded(vals=vals):
                 """The new opportunity with its customer read, as the form's onchange has it."""
@@ -306,27 +363,60 @@ def main():
                 return lead.registration_conflict_message
 
             stock_check, module_check = measure_side_by_side(
-                env, args.runs, [(stock, loaded), (module, loaded)], keep_setup_cache=True)
-            stock_cold, module_cold = measure_side_by_side(env, args.runs, [
-                (lambda _ctx, vals=vals: stock(Lead.new(vals)), None),
-                (lambda _ctx, vals=vals: module(Lead.new(vals)), None),
-            ])
+                env, args.runs, [(stock, loaded), (module, loaded)], keep_setup_cache=True
+            )
+            stock_cold, module_cold = measure_side_by_side(
+                env,
+                args.runs,
+                [
+                    (lambda _ctx, vals=vals: stock(Lead.new(vals)), None),
+                    (lambda _ctx, vals=vals: module(Lead.new(vals)), None),
+                ],
+            )
             lead = Lead.new(vals)
             found_stock = len(lead.duplicate_lead_ids) - 1  # the record itself is included
             message = lead.registration_conflict_message
             found_module = len(message.splitlines()) if message else 0
-            label = {"typical": "typical customer", "largest": "largest account", "none": "no match"}[case]
-            rows.append(("conflict check, %s (%s opportunities)" % (label, n_leads),
-                         module_check, "`registration_conflict_message` (%d conflict found)" % found_module,
-                         stock_check, "`duplicate_lead_ids` (%d duplicates)" % found_stock))
-            rows.append(("cold: new opportunity + customer read + check, %s" % label,
-                         module_cold, "same, from `new()`", stock_cold, "same, from `new()`"))
-            say("%s: check module %.2f ms / %d q, stock %.2f ms / %d q; cold module %.2f ms, stock %.2f ms" % (
-                label, module_check["median"], module_check["queries"], stock_check["median"],
-                stock_check["queries"], module_cold["median"], stock_cold["median"]))
+            label = {
+                "typical": "typical customer",
+                "largest": "largest account",
+                "none": "no match",
+            }[case]
+            rows.append(
+                (
+                    "conflict check, %s (%s opportunities)" % (label, n_leads),
+                    module_check,
+                    "`registration_conflict_message` (%d conflict found)" % found_module,
+                    stock_check,
+                    "`duplicate_lead_ids` (%d duplicates)" % found_stock,
+                )
+            )
+            rows.append(
+                (
+                    "cold: new opportunity + customer read + check, %s" % label,
+                    module_cold,
+                    "same, from `new()`",
+                    stock_cold,
+                    "same, from `new()`",
+                )
+            )
+            say(
+                "%s: check module %.2f ms / %d q, stock %.2f ms / %d q; cold module %.2f ms, stock %.2f ms"
+                % (
+                    label,
+                    module_check["median"],
+                    module_check["queries"],
+                    stock_check["median"],
+                    stock_check["queries"],
+                    module_cold["median"],
+                    stock_cold["median"],
+                )
+            )
             if case == "typical":
-                notes.append("Conflict found for the typical customer, as the rep reads it: `%s`"
-                             % (message or "").replace("|", "\\|"))
+                notes.append(
+                    "Conflict found for the typical customer, as the rep reads it: `%s`"
+                    % (message or "").replace("|", "\\|")
+                )
 
         # Form responsiveness: the opportunity form's onchange when the customer is picked,
         # with the fields of the form as installed (stock + module) and with stock's only.
@@ -341,15 +431,19 @@ def main():
             counter[0] += 1
             tag = "%d-%d" % (os.getpid(), counter[0])
             return {
-                "type": "opportunity", "name": "Benchmark deal %s" % tag, "user_id": user.id,
+                "type": "opportunity",
+                "name": "Benchmark deal %s" % tag,
+                "user_id": user.id,
                 "partner_name": "Qorvand Benchmark %s Technologies Co., Ltd." % tag,
-                "contact_name": "Li Lei", "email_from": "li.lei@qorvand-%s.example.com" % tag,
+                "contact_name": "Li Lei",
+                "email_from": "li.lei@qorvand-%s.example.com" % tag,
                 "phone": "+86 139 %04d %04d" % (counter[0] % 10000, os.getpid() % 10000),
                 "country_id": partner_country,
                 "expected_revenue": 12000.0,
                 "date_deadline": datetime.date.today() + datetime.timedelta(days=60),
                 "need_description": "ERP rollout for 200 users",
-                "key_person_identified": True, "key_person_name": "Li Lei (CIO)",
+                "key_person_identified": True,
+                "key_person_name": "Li Lei (CIO)",
             }
 
         def do_create(_ctx):
@@ -362,11 +456,18 @@ def main():
             lead.action_registration_submit()
 
         create_result, submit_result = measure_side_by_side(
-            env, args.submit_runs, [(do_create, None), (do_submit, setup_submit)], rollback=True)
+            env, args.submit_runs, [(do_create, None), (do_submit, setup_submit)], rollback=True
+        )
         # and one that is refused (the typical customer is registered by someone else)
-        typical_vals = dict(cases["typical"][1], type="opportunity", name="Refused deal", user_id=user.id,
-                            expected_revenue=12000.0, need_description="ERP",
-                            date_deadline=datetime.date.today() + datetime.timedelta(days=60))
+        typical_vals = dict(
+            cases["typical"][1],
+            type="opportunity",
+            name="Refused deal",
+            user_id=user.id,
+            expected_revenue=12000.0,
+            need_description="ERP",
+            date_deadline=datetime.date.today() + datetime.timedelta(days=60),
+        )
 
         def setup_refused():
             return Lead.create(dict(typical_vals))
@@ -378,27 +479,56 @@ def main():
                 with env.cr.savepoint():
                     lead.action_registration_submit()
                 refusals.append("accepted!")
-            except Exception as error:  # noqa: BLE001 -- the message is reported
+            except Exception as error:
                 refusals.append("%s: %s" % (type(error).__name__, error))
 
-        refused_result = measure(env, args.submit_runs, do_refused, setup=setup_refused, rollback=True)
-        rows.append(("submit, unregistered customer, small band (ORM, as salesperson)", submit_result,
-                     "`action_registration_submit()`", create_result, "`crm.lead.create()`"))
-        rows.append(("submit refused: customer registered by another rep", refused_result,
-                     "`action_registration_submit()` raising", create_result, "`crm.lead.create()`"))
-        say("submit %.1f ms / %d q; refused %.1f ms / %d q; stock create %.1f ms / %d q" % (
-            submit_result["median"], submit_result["queries"], refused_result["median"],
-            refused_result["queries"], create_result["median"], create_result["queries"]))
+        refused_result = measure(
+            env, args.submit_runs, do_refused, setup=setup_refused, rollback=True
+        )
+        rows.append(
+            (
+                "submit, unregistered customer, small band (ORM, as salesperson)",
+                submit_result,
+                "`action_registration_submit()`",
+                create_result,
+                "`crm.lead.create()`",
+            )
+        )
+        rows.append(
+            (
+                "submit refused: customer registered by another rep",
+                refused_result,
+                "`action_registration_submit()` raising",
+                create_result,
+                "`crm.lead.create()`",
+            )
+        )
+        say(
+            "submit %.1f ms / %d q; refused %.1f ms / %d q; stock create %.1f ms / %d q"
+            % (
+                submit_result["median"],
+                submit_result["queries"],
+                refused_result["median"],
+                refused_result["queries"],
+                create_result["median"],
+                create_result["queries"],
+            )
+        )
 
         # The floor: one b-tree lookup on a normalized key, through a bare cursor.
-        cr.execute("SELECT customer_key FROM crm_lead_registration WHERE state = 'approved' "
-                   "ORDER BY id LIMIT 200")
+        cr.execute(
+            "SELECT customer_key FROM crm_lead_registration WHERE state = 'approved' "
+            "ORDER BY id LIMIT 200"
+        )
         sample = [r[0] for r in cr.fetchall()]
         lookups = []
         for key in sample:
             start = time.perf_counter()
-            cr.execute("SELECT id FROM crm_lead_registration WHERE company_id = 1 AND customer_key = %s "
-                       "AND state IN ('submitted', 'approved')", [key])
+            cr.execute(
+                "SELECT id FROM crm_lead_registration WHERE company_id = 1 AND customer_key = %s "
+                "AND state IN ('submitted', 'approved')",
+                [key],
+            )
             cr.fetchall()
             lookups.append((time.perf_counter() - start) * 1000)
         floor = statistics.median(lookups)
@@ -406,10 +536,32 @@ def main():
         login = user.login
 
     info = machine()
-    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    write_results(args, rows, info, now, pg_version, leads, won, lost, pending, partners, keys, active_regs,
-                  all_regs, reps, db_size, install, median_per_company, cases, floor, refusal_message, login,
-                  notes, breakdown)
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    write_results(
+        args,
+        rows,
+        info,
+        now,
+        pg_version,
+        leads,
+        won,
+        lost,
+        pending,
+        partners,
+        keys,
+        active_regs,
+        all_regs,
+        reps,
+        db_size,
+        install,
+        median_per_company,
+        cases,
+        floor,
+        refusal_message,
+        login,
+        notes,
+        breakdown,
+    )
     say("wrote %s" % args.output)
 
 
@@ -421,43 +573,75 @@ def targets(rows, install):
     def check(text, measured, ok):
         out.append("| %s | %s | %s |" % (text, measured, "yes" if ok else "**no**"))
 
-    for case in ("conflict check, typical customer", "conflict check, largest account",
-                 "conflict check, no match"):
+    for case in (
+        "conflict check, typical customer",
+        "conflict check, largest account",
+        "conflict check, no match",
+    ):
         if case in by_label:
             module, stock = by_label[case]
-            check("%s: median ≤ 1.5 ms, p99 ≤ 3 ms" % case, "%.2f / %.2f ms" % (module["median"], module["p99"]),
-                  module["median"] <= 1.5 and module["p99"] <= 3)
-    for case, factor in (("conflict check, typical customer", 3), ("conflict check, largest account", 10)):
+            check(
+                "%s: median ≤ 1.5 ms, p99 ≤ 3 ms" % case,
+                "%.2f / %.2f ms" % (module["median"], module["p99"]),
+                module["median"] <= 1.5 and module["p99"] <= 3,
+            )
+    for case, factor in (
+        ("conflict check, typical customer", 3),
+        ("conflict check, largest account", 10),
+    ):
         if case in by_label:
             module, stock = by_label[case]
             ratio = stock["median"] / module["median"] if module["median"] else 0
-            check("%s: ≥ %d× faster than stock duplicate detection" % (case, factor), "%.1f×" % ratio,
-                  ratio >= factor)
+            check(
+                "%s: ≥ %d× faster than stock duplicate detection" % (case, factor),
+                "%.1f×" % ratio,
+                ratio >= factor,
+            )
     form = [v for k, v in by_label.items() if k.startswith("form onchange")]
     if form:
         module, stock = form[0]
-        check("form onchange: the module adds ≤ 5 ms and ≤ 5 queries over stock",
-              "+%.1f ms, +%d queries" % (module["median"] - stock["median"], module["queries"] - stock["queries"]),
-              module["median"] - stock["median"] <= 5 and module["queries"] - stock["queries"] <= 5)
+        check(
+            "form onchange: the module adds ≤ 5 ms and ≤ 5 queries over stock",
+            "+%.1f ms, +%d queries"
+            % (module["median"] - stock["median"], module["queries"] - stock["queries"]),
+            module["median"] - stock["median"] <= 5 and module["queries"] - stock["queries"] <= 5,
+        )
     submit = by_label.get("submit, unregistered customer, small band")
     if submit:
         module, stock = submit
-        check("submit median ≤ stock `create` median (same run)", "%.1f ms vs %.1f ms"
-              % (module["median"], stock["median"]), module["median"] <= stock["median"])
-        check("submit: constant query count", "%d–%d queries over the runs" % (module["queries"],
-              module["max_queries"]), module["max_queries"] - module["queries"] <= 2)
+        check(
+            "submit median ≤ stock `create` median (same run)",
+            "%.1f ms vs %.1f ms" % (module["median"], stock["median"]),
+            module["median"] <= stock["median"],
+        )
+        check(
+            "submit: constant query count",
+            "%d–%d queries over the runs" % (module["queries"], module["max_queries"]),
+            module["max_queries"] - module["queries"] <= 2,
+        )
     if install:
         check("install on the 1M database ≤ 120 s", "%s s" % install, float(install) <= 120)
     cold = [(k, v) for k, v in by_label.items() if k.startswith("cold: ")]
     if cold:
-        out += ["", "For reference (not a target: these also read the customer's record, the same fetch "
-                "for stock and module), the cold rows against the same limits:", "",
-                "| cold row | module median / p99 | within 1.5 / 3 ms | stock / module |", "|---|---|---|---|"]
+        out += [
+            "",
+            "For reference (not a target: these also read the customer's record, the same fetch "
+            "for stock and module), the cold rows against the same limits:",
+            "",
+            "| cold row | module median / p99 | within 1.5 / 3 ms | stock / module |",
+            "|---|---|---|---|",
+        ]
         for label, (module, stock) in cold:
-            out.append("| %s | %.2f / %.2f ms | %s | %.1f× |" % (
-                label[len("cold: "):], module["median"], module["p99"],
-                "yes" if module["median"] <= 1.5 and module["p99"] <= 3 else "no",
-                stock["median"] / module["median"] if module["median"] else 0))
+            out.append(
+                "| %s | %.2f / %.2f ms | %s | %.1f× |"
+                % (
+                    label[len("cold: ") :],
+                    module["median"],
+                    module["p99"],
+                    "yes" if module["median"] <= 1.5 and module["p99"] <= 3 else "no",
+                    stock["median"] / module["median"] if module["median"] else 0,
+                )
+            )
     return out
 
 
@@ -465,8 +649,31 @@ def fmt(result):
     return "%.2f" % result["median"], "%.2f" % result["p99"], "%d" % result["queries"]
 
 
-def write_results(args, rows, info, now, pg_version, leads, won, lost, pending, partners, keys, active_regs,
-                  all_regs, reps, db_size, install, median_per_company, cases, floor, refusal, login, notes, breakdown):
+def write_results(
+    args,
+    rows,
+    info,
+    now,
+    pg_version,
+    leads,
+    won,
+    lost,
+    pending,
+    partners,
+    keys,
+    active_regs,
+    all_regs,
+    reps,
+    db_size,
+    install,
+    median_per_company,
+    cases,
+    floor,
+    refusal,
+    login,
+    notes,
+    breakdown,
+):
     lines = [
         "# Benchmark results: opportunity_registration vs stock Odoo 19",
         "",
@@ -487,8 +694,7 @@ def write_results(args, rows, info, now, pg_version, leads, won, lost, pending, 
         "| PostgreSQL | %s (default settings) |" % pg_version,
         "| OS / Python | %s / %s |" % (info["os"], info["python"]),
         "| code | commit `%s` |" % info["commit"],
-        "| load average at the end | %s |"
-        % " ".join(info["load"]),
+        "| load average at the end | %s |" % " ".join(info["load"]),
         "",
         "## Dataset (`benchmarks/generate.py`, set-based SQL)",
         "",
@@ -496,8 +702,20 @@ def write_results(args, rows, info, now, pg_version, leads, won, lost, pending, 
         "opportunities per company, largest %s) and %s distinct customer keys (the other keys are "
         "prospects known only by the company name on their opportunity); %s salespersons in 50 teams; "
         "%s registrations, %s of them active (submitted or approved). Database size %s."
-        % (f"{leads:,}", f"{won:,}", f"{lost:,}", f"{pending:,}", f"{partners:,}", median_per_company,
-           f"{cases['largest'][0]:,}", f"{keys:,}", reps, f"{all_regs:,}", f"{active_regs:,}", db_size),
+        % (
+            f"{leads:,}",
+            f"{won:,}",
+            f"{lost:,}",
+            f"{pending:,}",
+            f"{partners:,}",
+            median_per_company,
+            f"{cases['largest'][0]:,}",
+            f"{keys:,}",
+            reps,
+            f"{all_regs:,}",
+            f"{active_regs:,}",
+            db_size,
+        ),
         "",
         "## Conflict check and submit (milliseconds; median and p99 of %d runs, %d for submit/create)"
         % (args.runs, args.submit_runs),
@@ -507,41 +725,65 @@ def write_results(args, rows, info, now, pg_version, leads, won, lost, pending, 
     ]
     for label, module, module_what, stock, stock_what in rows:
         m, s = fmt(module), fmt(stock)
-        lines.append("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f× |" % (
-            label, module_what, m[0], m[1], m[2], stock_what, s[0], s[1], s[2],
-            stock["median"] / module["median"] if module["median"] else 0))
+        lines.append(
+            "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f× |"
+            % (
+                label,
+                module_what,
+                m[0],
+                m[1],
+                m[2],
+                stock_what,
+                s[0],
+                s[1],
+                s[2],
+                stock["median"] / module["median"] if module["median"] else 0,
+            )
+        )
     lines += targets(rows, install)
-    lines += [
-        "",
-        "Run as salesperson `%s` (owns none of the measured customers' opportunities). **Conflict check** "
-        "rows: the new opportunity as the form holds it when the rep picks the customer (salesperson, team, "
-        "company, customer, contact name, e-mail, phone; the customer's record already read by the form's "
-        "onchange), then the first read of the field: `registration_conflict_message` (what a rep sees) "
-        "for the module, `duplicate_lead_ids` for stock; the ratio targets apply to these rows. **Cold** rows: "
-        "the same from `env['crm.lead'].new(values)` with an empty ORM cache, so the customer's record is "
-        "read too (the same fetch for both). Stock figures in "
-        "BASELINE.md (ORM-built database, cold path): "
-        "4.6 ms typical, 29.9 ms largest account, 3.3 ms no match; create 55 ms / 81 queries."
-        % login,
-        "",
-    ] + sum(([note, ""] for note in notes), []) + [
-        "Message of a refused submit: `%s`" % refusal.replace("\n", " ").replace("|", "\\|")[:400],
-        "",
-        "The floor: one b-tree lookup of an active registration by (company, customer key) through a bare "
-        "cursor: %.3f ms median over 200 keys." % floor,
-        "",
-        "## Install on the populated database",
-        "",
-        "`odoo -i opportunity_registration --stop-after-init` on the database once it held every "
-        "opportunity (stock `crm` installed, module not yet): **%s s** (target ≤ 120 s). Measured by "
-        "`generate.py`, which installs the module after the bulk insert; stock has no equivalent step."
-        % (install or "not measured"),
-        "",
-    ]
+    lines += (
+        [
+            "",
+            "Run as salesperson `%s` (owns none of the measured customers' opportunities). **Conflict check** "
+            "rows: the new opportunity as the form holds it when the rep picks the customer (salesperson, team, "
+            "company, customer, contact name, e-mail, phone; the customer's record already read by the form's "
+            "onchange), then the first read of the field: `registration_conflict_message` (what a rep sees) "
+            "for the module, `duplicate_lead_ids` for stock; the ratio targets apply to these rows. **Cold** rows: "
+            "the same from `env['crm.lead'].new(values)` with an empty ORM cache, so the customer's record is "
+            "read too (the same fetch for both). Stock figures in "
+            "BASELINE.md (ORM-built database, cold path): "
+            "4.6 ms typical, 29.9 ms largest account, 3.3 ms no match; create 55 ms / 81 queries."
+            % login,
+            "",
+        ]
+        + sum(([note, ""] for note in notes), [])
+        + [
+            "Message of a refused submit: `%s`"
+            % refusal.replace("\n", " ").replace("|", "\\|")[:400],
+            "",
+            "The floor: one b-tree lookup of an active registration by (company, customer key) through a bare "
+            "cursor: %.3f ms median over 200 keys." % floor,
+            "",
+            "## Install on the populated database",
+            "",
+            "`odoo -i opportunity_registration --stop-after-init` on the database once it held every "
+            "opportunity (stock `crm` installed, module not yet): **%s s** (target ≤ 120 s). Measured by "
+            "`generate.py`, which installs the module after the bulk insert; stock has no equivalent step."
+            % (install or "not measured"),
+            "",
+        ]
+    )
     if breakdown:
-        lines += ["Where the install spent its time (statements sampled every second in `pg_stat_activity`):",
-                  "", "| seconds | statement |", "|---:|---|"]
-        lines += ["| ~%.0f | `%s` |" % (seconds, statement.replace("|", "\\|")) for seconds, statement in breakdown]
+        lines += [
+            "Where the install spent its time (statements sampled every second in `pg_stat_activity`):",
+            "",
+            "| seconds | statement |",
+            "|---:|---|",
+        ]
+        lines += [
+            "| ~%.0f | `%s` |" % (seconds, statement.replace("|", "\\|"))
+            for seconds, statement in breakdown
+        ]
         lines.append("")
     with open(args.output, "w") as results:
         results.write("\n".join(lines))

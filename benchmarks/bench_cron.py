@@ -33,7 +33,9 @@ def measure(db, due):
         ("expire neglected locks", "last_follow_up_date", -60, "_cron_expire"),
     ]:
         with environment(db, commit=False) as env:
-            env.cr.execute("SELECT count(*) FROM crm_lead_registration WHERE state IN ('submitted', 'approved')")
+            env.cr.execute(
+                "SELECT count(*) FROM crm_lead_registration WHERE state IN ('submitted', 'approved')"
+            )
             (active,) = env.cr.fetchone()
             env.cr.execute("SELECT count(*) FROM crm_lead")
             (leads,) = env.cr.fetchone()
@@ -46,7 +48,10 @@ def measure(db, due):
             env.flush_all()
             elapsed = time.perf_counter() - start
             queries = [env.cr.sql_log_count - before]
-            say("%s: %d of %d due, %.2f s, %d queries" % (label, len(done), made_due, elapsed, queries[0]))
+            say(
+                "%s: %d of %d due, %.2f s, %d queries"
+                % (label, len(done), made_due, elapsed, queries[0])
+            )
             rows.append((label, leads, active, len(done), elapsed, queries[0]))
     return rows
 
@@ -54,14 +59,19 @@ def measure(db, due):
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", default=BENCH_DB)
-    parser.add_argument("--due", type=int, default=2000,
-                        help="locks made due for each sweep (a busy day at 100,000 locks)")
+    parser.add_argument(
+        "--due",
+        type=int,
+        default=2000,
+        help="locks made due for each sweep (a busy day at 100,000 locks)",
+    )
     parser.add_argument("--output")
     args = parser.parse_args()
     rows = measure(args.db, args.due)
     lines = [
         "",
-        "## Cron sweeps (`benchmarks/bench_cron.py`, %s)" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "## Cron sweeps (`benchmarks/bench_cron.py`, %s)"
+        % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "",
         "Each sweep in a rolled-back transaction; stock Odoo has no equivalent job.",
         "",
@@ -69,8 +79,10 @@ def main():
         "|---|---:|---:|---:|---:|---:|---|",
     ]
     for label, leads, active, done, elapsed, queries in rows:
-        lines.append("| %s | %d | %d | %d | %.2f | %d | %s |" % (
-            label, leads, active, done, elapsed, queries, "yes" if elapsed <= 10 else "**no**"))
+        lines.append(
+            "| %s | %d | %d | %d | %.2f | %d | %s |"
+            % (label, leads, active, done, elapsed, queries, "yes" if elapsed <= 10 else "**no**")
+        )
     report(lines, args.output)
 
 

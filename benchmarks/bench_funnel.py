@@ -70,7 +70,9 @@ def main():
     with environment(args.db, commit=False) as env:
         manager = env.ref("base.user_admin")
         History = env["crm.lead.stage.history"].with_user(manager)
-        env.cr.execute("SELECT team_id FROM crm_lead GROUP BY team_id ORDER BY count(*) DESC LIMIT 1")
+        env.cr.execute(
+            "SELECT team_id FROM crm_lead GROUP BY team_id ORDER BY count(*) DESC LIMIT 1"
+        )
         (team_id,) = env.cr.fetchone()
         env.cr.execute("SELECT count(*) FROM crm_lead")
         (leads,) = env.cr.fetchone()
@@ -78,8 +80,13 @@ def main():
         (team_leads,) = env.cr.fetchone()
         cases = [
             ("whole company", lambda: History.invalidate_model() or History._get_funnel(), 1000),
-            ("one team (%d opportunities)" % team_leads,
-             lambda: History.invalidate_model() or History._get_funnel([("team_id", "=", team_id)]), 200),
+            (
+                "one team (%d opportunities)" % team_leads,
+                lambda: (
+                    History.invalidate_model() or History._get_funnel([("team_id", "=", team_id)])
+                ),
+                200,
+            ),
         ]
         rows = []
         for label, function, target in cases:
@@ -89,7 +96,8 @@ def main():
         funnel = History._get_funnel()
     lines = [
         "",
-        "## Funnel metrics (`benchmarks/bench_funnel.py`, %s)" % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "## Funnel metrics (`benchmarks/bench_funnel.py`, %s)"
+        % time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "",
         "%d opportunities, %d stage stays; as the administrator (record rules applied); "
         "1 warm-up + %d runs. Stock Odoo has no stage funnel." % (leads, stays, args.runs),
@@ -98,12 +106,16 @@ def main():
         "|---|---:|---:|---:|---|",
     ]
     for label, median, worst, target in rows:
-        lines.append("| %s | %.0f | %.0f | ≤ %d ms | %s |" % (
-            label, median, worst, target, "yes" if median <= target else "**no**"))
+        lines.append(
+            "| %s | %.0f | %.0f | ≤ %d ms | %s |"
+            % (label, median, worst, target, "yes" if median <= target else "**no**")
+        )
     lines += ["", "Funnel of the whole company (entered, pass rate to next stage):", ""]
     for row in funnel:
-        lines.append("- stage %s: %d entered, %.1f %% of the previous stage" % (
-            row["stage_id"], row["entered"], row["conversion_rate"]))
+        lines.append(
+            "- stage %s: %d entered, %.1f %% of the previous stage"
+            % (row["stage_id"], row["entered"], row["conversion_rate"])
+        )
     report(lines, args.output)
 
 

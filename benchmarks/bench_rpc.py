@@ -31,8 +31,8 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import BENCH_DB, report, say  # noqa: E402
-from concurrency import CLIENT_PASSWORD, Admin, HttpError, Server, free_port  # noqa: E402
+from _common import BENCH_DB, report, say
+from concurrency import CLIENT_PASSWORD, Admin, HttpError, Server, free_port
 
 
 class Client:
@@ -43,12 +43,17 @@ class Client:
 
         self.url = url
         self.session = requests.Session()
-        answer = self._post("/web/session/authenticate", {"db": db, "login": login, "password": CLIENT_PASSWORD})
+        answer = self._post(
+            "/web/session/authenticate", {"db": db, "login": login, "password": CLIENT_PASSWORD}
+        )
         self.uid = answer["uid"]
 
     def _post(self, path, params):
-        response = self.session.post(self.url + path, json={"jsonrpc": "2.0", "method": "call", "params": params},
-                                     timeout=120)
+        response = self.session.post(
+            self.url + path,
+            json={"jsonrpc": "2.0", "method": "call", "params": params},
+            timeout=120,
+        )
         if response.status_code != 200:
             raise HttpError("HTTP %s %s" % (response.status_code, response.text[:300]))
         answer = response.json()
@@ -58,19 +63,25 @@ class Client:
         return answer["result"]
 
     def call(self, model, method, *args):
-        return self._post("/web/dataset/call_kw/%s/%s" % (model, method),
-                          {"model": model, "method": method, "args": list(args), "kwargs": {}})
+        return self._post(
+            "/web/dataset/call_kw/%s/%s" % (model, method),
+            {"model": model, "method": method, "args": list(args), "kwargs": {}},
+        )
 
 
 def lead_vals(uid, tag):
     return {
-        "type": "opportunity", "name": "RPC deal %s" % tag, "user_id": uid,
-        "partner_name": "Rpcbench %s Technologies Co., Ltd." % tag, "contact_name": "Wang Fang",
+        "type": "opportunity",
+        "name": "RPC deal %s" % tag,
+        "user_id": uid,
+        "partner_name": "Rpcbench %s Technologies Co., Ltd." % tag,
+        "contact_name": "Wang Fang",
         "email_from": "wang.fang@rpcbench-%s.example.com" % tag,
         "phone": "+86 138 %08d" % (zlib.crc32(tag.encode()) % 100000000),
         "expected_revenue": 12000.0,
         "date_deadline": (datetime.date.today() + datetime.timedelta(days=60)).isoformat(),
-        "need_description": "CRM rollout for 80 users", "key_person_identified": True,
+        "need_description": "CRM rollout for 80 users",
+        "key_person_identified": True,
         "key_person_name": "Wang Fang (COO)",
     }
 
@@ -98,7 +109,7 @@ def worker(url, db, login, run, index, count, what, barrier, results):
             tag = "%s-%s-%d-%d" % (run, what, index, i)
             (timed_create if what == "create" else timed_submit)(client, tag)
         results.put(("ok", time.time()))
-    except Exception as error:  # noqa: BLE001 -- reported
+    except Exception as error:
         results.put(("error", "%s: %s" % (type(error).__name__, error)))
 
 
@@ -106,8 +117,10 @@ def throughput(url, db, logins, run, count, what):
     ctx = multiprocessing.get_context("fork")
     barrier = ctx.Barrier(len(logins) + 1)
     results = ctx.Queue()
-    processes = [ctx.Process(target=worker, args=(url, db, login, run, i, count, what, barrier, results))
-                 for i, login in enumerate(logins)]
+    processes = [
+        ctx.Process(target=worker, args=(url, db, login, run, i, count, what, barrier, results))
+        for i, login in enumerate(logins)
+    ]
     for process in processes:
         process.start()
     barrier.wait(timeout=120)
@@ -132,19 +145,34 @@ def main():
     parser.add_argument("--output")
     args = parser.parse_args()
     run = uuid.uuid4().hex[:6]
-    server = Server(args.db, free_port(), args.workers, tempfile.mkdtemp(prefix="opreg-rpc-"), "rpc")
+    server = Server(
+        args.db, free_port(), args.workers, tempfile.mkdtemp(prefix="opreg-rpc-"), "rpc"
+    )
     try:
         server.wait_ready(time.monotonic() + 180)
         admin = Admin(server, args.db)
         salesman = admin.ref("sales_team.group_sale_salesman")
-        user_ids = admin("res.users", "create", [{
-            "name": "RPC Rep %s-%02d" % (run, i), "login": "rpc-%s-%02d@bench.example.com" % (run, i),
-            "password": CLIENT_PASSWORD, "group_ids": [(6, 0, [salesman])],
-        } for i in range(args.clients)], context={"no_reset_password": True})
+        user_ids = admin(
+            "res.users",
+            "create",
+            [
+                {
+                    "name": "RPC Rep %s-%02d" % (run, i),
+                    "login": "rpc-%s-%02d@bench.example.com" % (run, i),
+                    "password": CLIENT_PASSWORD,
+                    "group_ids": [(6, 0, [salesman])],
+                }
+                for i in range(args.clients)
+            ],
+            context={"no_reset_password": True},
+        )
         logins = [u["login"] for u in admin("res.users", "read", user_ids, ["login"])]
         url = server.url("")
 
-        say("latency: %d stock creates and %d submits, alternately, one client" % (args.calls, args.calls))
+        say(
+            "latency: %d stock creates and %d submits, alternately, one client"
+            % (args.calls, args.calls)
+        )
         client = Client(url, args.db, logins[0])
         for i in range(3):  # warm-up of every worker's caches
             timed_create(client, "%s-warm-c%d" % (run, i))
@@ -155,8 +183,12 @@ def main():
             submits.append(timed_submit(client, "%s-ls-%d" % (run, i)) * 1000)
 
         say("throughput: %d clients x %d calls" % (args.clients, args.per_client))
-        create_rate, create_seconds = throughput(url, args.db, logins, run, args.per_client, "create")
-        submit_rate, submit_seconds = throughput(url, args.db, logins, run, args.per_client, "submit")
+        create_rate, create_seconds = throughput(
+            url, args.db, logins, run, args.per_client, "create"
+        )
+        submit_rate, submit_seconds = throughput(
+            url, args.db, logins, run, args.per_client, "submit"
+        )
         errors = server.errors()
     finally:
         server.stop()
@@ -180,14 +212,20 @@ def main():
         "| stock `crm.lead.create` | %.1f | %.1f |" % (create_median, p(creates, 0.9)),
         "| module `action_registration_submit` | %.1f | %.1f |" % (submit_median, p(submits, 0.9)),
         "",
-        "| throughput (%d clients at once, %d calls each) | calls/s | seconds |" % (args.clients, args.per_client),
+        "| throughput (%d clients at once, %d calls each) | calls/s | seconds |"
+        % (args.clients, args.per_client),
         "|---|---:|---:|",
         "| stock `crm.lead.create` | %.1f | %.1f |" % (create_rate, create_seconds),
         "| module: `create` then `action_registration_submit` (a pair counts as one) | %.1f | %.1f |"
         % (submit_rate, submit_seconds),
         "",
         "Target: submit median ≤ stock `create` median over RPC: %.1f ms vs %.1f ms, %s. Server log errors: %d."
-        % (submit_median, create_median, "met" if submit_median <= create_median else "**not met**", len(errors)),
+        % (
+            submit_median,
+            create_median,
+            "met" if submit_median <= create_median else "**not met**",
+            len(errors),
+        ),
         "",
     ]
     report(lines, args.output)

@@ -43,7 +43,7 @@ import xmlrpc.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import odoo_command, say  # noqa: E402
+from _common import odoo_command, say
 
 HOST = "127.0.0.1"
 ADMIN_LOGIN = os.environ.get("OPREG_ADMIN_LOGIN", "admin")
@@ -67,12 +67,26 @@ class Server:
         self.port = port
         self.label = label
         self.log = os.path.join(logdir, "odoo-%s.log" % label)
-        args = ["-d", db, "--db-filter=^%s$" % db, "--http-interface=%s" % HOST,
-                "--http-port=%d" % port, "--gevent-port=%d" % free_port(),
-                "--workers=%d" % workers, "--max-cron-threads=0", "--log-level=warn",
-                "--logfile=%s" % self.log, "--limit-time-real=120", "--limit-time-cpu=60"]
-        self.process = subprocess.Popen(odoo_command(*args), stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        args = [
+            "-d",
+            db,
+            "--db-filter=^%s$" % db,
+            "--http-interface=%s" % HOST,
+            "--http-port=%d" % port,
+            "--gevent-port=%d" % free_port(),
+            "--workers=%d" % workers,
+            "--max-cron-threads=0",
+            "--log-level=warn",
+            "--logfile=%s" % self.log,
+            "--limit-time-real=120",
+            "--limit-time-cpu=60",
+        ]
+        self.process = subprocess.Popen(
+            odoo_command(*args),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
 
     def url(self, path):
         return "http://%s:%d%s" % (HOST, self.port, path)
@@ -80,8 +94,10 @@ class Server:
     def wait_ready(self, deadline):
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError("Odoo server %s exited (code %s): see %s"
-                                   % (self.label, self.process.returncode, self.log))
+                raise RuntimeError(
+                    "Odoo server %s exited (code %s): see %s"
+                    % (self.label, self.process.returncode, self.log)
+                )
             try:
                 xmlrpc.client.ServerProxy(self.url("/xmlrpc/2/common")).version()
                 return
@@ -114,18 +130,25 @@ class Admin:
     def __init__(self, server, db):
         self.db = db
         self.uid = xmlrpc.client.ServerProxy(server.url("/xmlrpc/2/common")).authenticate(
-            db, ADMIN_LOGIN, ADMIN_PASSWORD, {})
+            db, ADMIN_LOGIN, ADMIN_PASSWORD, {}
+        )
         if not self.uid:
             raise RuntimeError("cannot log in as %s on %s" % (ADMIN_LOGIN, db))
         self.models = xmlrpc.client.ServerProxy(server.url("/xmlrpc/2/object"), allow_none=True)
 
     def __call__(self, model, method, *args, **kwargs):
-        return self.models.execute_kw(self.db, self.uid, ADMIN_PASSWORD, model, method, list(args), kwargs)
+        return self.models.execute_kw(
+            self.db, self.uid, ADMIN_PASSWORD, model, method, list(args), kwargs
+        )
 
     def ref(self, xmlid):
         module, name = xmlid.split(".")
-        rows = self("ir.model.data", "search_read", [("module", "=", module), ("name", "=", name)],
-                    fields=["res_id"])
+        rows = self(
+            "ir.model.data",
+            "search_read",
+            [("module", "=", module), ("name", "=", name)],
+            fields=["res_id"],
+        )
         return rows[0]["res_id"]
 
 
@@ -134,27 +157,42 @@ def prepare(admin, clients, run_id, amount):
     salesman = admin.ref("sales_team.group_sale_salesman")
     customer_name = "Concurrency %s Technologies Co., Ltd." % run_id
     partner_id = admin("res.partner", "create", {"name": customer_name, "is_company": True})
-    user_ids = admin("res.users", "create", [{
-        "name": "Conc Rep %s-%02d" % (run_id, i),
-        "login": "conc-%s-%02d@bench.example.com" % (run_id, i),
-        "password": CLIENT_PASSWORD,
-        "group_ids": [(6, 0, [salesman])],
-    } for i in range(clients)], context={"no_reset_password": True})
+    user_ids = admin(
+        "res.users",
+        "create",
+        [
+            {
+                "name": "Conc Rep %s-%02d" % (run_id, i),
+                "login": "conc-%s-%02d@bench.example.com" % (run_id, i),
+                "password": CLIENT_PASSWORD,
+                "group_ids": [(6, 0, [salesman])],
+            }
+            for i in range(clients)
+        ],
+        context={"no_reset_password": True},
+    )
     deadline = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
-    lead_ids = admin("crm.lead", "create", [{
-        "name": "Concurrency deal %s-%02d" % (run_id, i),
-        "type": "opportunity",
-        "partner_id": partner_id,
-        "partner_name": customer_name,
-        "user_id": user_id,
-        "email_from": "buyer%02d@concurrency-%s.example.com" % (i, run_id),
-        "phone": "+86 139 %04d %04d" % (i, int(run_id[:4], 16) % 10000),
-        "expected_revenue": amount,
-        "date_deadline": deadline,
-        "need_description": "Same customer, submitted by %d reps at once" % clients,
-        "key_person_identified": True,
-        "key_person_name": "Buyer",
-    } for i, user_id in enumerate(user_ids)])
+    lead_ids = admin(
+        "crm.lead",
+        "create",
+        [
+            {
+                "name": "Concurrency deal %s-%02d" % (run_id, i),
+                "type": "opportunity",
+                "partner_id": partner_id,
+                "partner_name": customer_name,
+                "user_id": user_id,
+                "email_from": "buyer%02d@concurrency-%s.example.com" % (i, run_id),
+                "phone": "+86 139 %04d %04d" % (i, int(run_id[:4], 16) % 10000),
+                "expected_revenue": amount,
+                "date_deadline": deadline,
+                "need_description": "Same customer, submitted by %d reps at once" % clients,
+                "key_person_identified": True,
+                "key_person_name": "Buyer",
+            }
+            for i, user_id in enumerate(user_ids)
+        ],
+    )
     users = admin("res.users", "read", user_ids, ["login", "name"])
     return partner_id, customer_name, users, lead_ids
 
@@ -165,11 +203,23 @@ def race(servers, users, lead_ids, args, calls=None):
     barrier = ctx.Barrier(len(users))
     results = ctx.Queue()
     processes = []
-    for i, (user, lead_id) in enumerate(zip(users, lead_ids)):
+    for i, (user, lead_id) in enumerate(zip(users, lead_ids, strict=True)):
         server = servers[i % len(servers)]
-        process = ctx.Process(target=client, args=(
-            i, server.url(""), args.db, user["login"], lead_id, barrier, results, args.timeout,
-            args.protocol, calls and calls[i]))
+        process = ctx.Process(
+            target=client,
+            args=(
+                i,
+                server.url(""),
+                args.db,
+                user["login"],
+                lead_id,
+                barrier,
+                results,
+                args.timeout,
+                args.protocol,
+                calls and calls[i],
+            ),
+        )
         process.start()
         processes.append(process)
     outcomes = []
@@ -177,7 +227,7 @@ def race(servers, users, lead_ids, args, calls=None):
     while len(outcomes) < len(users) and time.monotonic() < end:
         try:
             outcomes.append(results.get(timeout=max(0.1, end - time.monotonic())))
-        except Exception:  # noqa: BLE001 -- queue.Empty: timed out
+        except Exception:
             break
     for process in processes:
         process.join(timeout=5)
@@ -189,17 +239,24 @@ def race(servers, users, lead_ids, args, calls=None):
 def prepare_rekey(admin, users, run_id):
     """Each salesperson holds an approved registration of a customer of their own."""
     deadline = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
-    lead_ids = admin("crm.lead", "create", [{
-        "name": "Re-key deal %s-%02d" % (run_id, i),
-        "type": "opportunity",
-        "partner_name": "Rekey %s Customer %02d Ltd" % (run_id, i),
-        "user_id": user["id"],
-        "email_from": "buyer@rekey-%s-%02d.example.com" % (run_id, i),
-        "phone": "+86 138 %04d %04d" % (i, int(run_id[:4], 16) % 10000),
-        "expected_revenue": 5000,  # small band: approved automatically
-        "date_deadline": deadline,
-        "need_description": "A customer of its own, then all change to one e-mail domain",
-    } for i, user in enumerate(users)])
+    lead_ids = admin(
+        "crm.lead",
+        "create",
+        [
+            {
+                "name": "Re-key deal %s-%02d" % (run_id, i),
+                "type": "opportunity",
+                "partner_name": "Rekey %s Customer %02d Ltd" % (run_id, i),
+                "user_id": user["id"],
+                "email_from": "buyer@rekey-%s-%02d.example.com" % (run_id, i),
+                "phone": "+86 138 %04d %04d" % (i, int(run_id[:4], 16) % 10000),
+                "expected_revenue": 5000,  # small band: approved automatically
+                "date_deadline": deadline,
+                "need_description": "A customer of its own, then all change to one e-mail domain",
+            }
+            for i, user in enumerate(users)
+        ],
+    )
     admin("crm.lead", "action_registration_submit", lead_ids)
     return lead_ids
 
@@ -208,15 +265,20 @@ def client(index, url, db, login, lead_id, barrier, results, timeout, protocol, 
     """One salesperson: log in, wait for the others, then make the call (submit by default)."""
     method, args = call or ("action_registration_submit", [[lead_id]])
     if protocol == "jsonrpc":
-        return client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout, method, args)
+        return client_jsonrpc(
+            index, url, db, login, lead_id, barrier, results, timeout, method, args
+        )
     outcome = {"index": index, "login": login, "lead_id": lead_id, "url": url}
     try:
         transport = TimeoutTransport(timeout)
         uid = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/common", transport=transport).authenticate(
-            db, login, CLIENT_PASSWORD, {})
+            db, login, CLIENT_PASSWORD, {}
+        )
         if not uid:
             raise RuntimeError("login refused for %s" % login)
-        models = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/object", transport=transport, allow_none=True)
+        models = xmlrpc.client.ServerProxy(
+            url + "/xmlrpc/2/object", transport=transport, allow_none=True
+        )
         barrier.wait(timeout=timeout)
         outcome["released"] = time.time()
         start = time.perf_counter()
@@ -224,15 +286,18 @@ def client(index, url, db, login, lead_id, barrier, results, timeout, protocol, 
             models.execute_kw(db, uid, CLIENT_PASSWORD, "crm.lead", method, args)
             outcome["kind"] = "ok"
         except xmlrpc.client.Fault as fault:
-            outcome["kind"] = {FAULT_WARNING: "user_error", FAULT_ACCESS: "access_error",
-                               FAULT_APPLICATION: "application_error"}.get(fault.faultCode, "fault")
+            outcome["kind"] = {
+                FAULT_WARNING: "user_error",
+                FAULT_ACCESS: "access_error",
+                FAULT_APPLICATION: "application_error",
+            }.get(fault.faultCode, "fault")
             outcome["code"] = fault.faultCode
             outcome["message"] = fault.faultString
         except xmlrpc.client.ProtocolError as error:
             outcome["kind"] = "http_error"
             outcome["message"] = "HTTP %s %s" % (error.errcode, error.errmsg)
         outcome["seconds"] = time.perf_counter() - start
-    except Exception as error:  # noqa: BLE001 -- reported as a failure
+    except Exception as error:
         outcome["kind"] = "client_error"
         outcome["message"] = "%s: %s" % (type(error).__name__, error)
     results.put(outcome)
@@ -254,27 +319,39 @@ def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout, me
     outcome = {"index": index, "login": login, "lead_id": lead_id, "url": url}
 
     def call(session, path, params):
-        response = session.post(url + path, json={"jsonrpc": "2.0", "method": "call", "id": index,
-                                                  "params": params}, timeout=timeout)
+        response = session.post(
+            url + path,
+            json={"jsonrpc": "2.0", "method": "call", "id": index, "params": params},
+            timeout=timeout,
+        )
         if response.status_code != 200:
             raise HttpError("HTTP %s %s" % (response.status_code, response.text[:300]))
         return response.json()
 
     try:
         session = requests.Session()
-        answer = call(session, "/web/session/authenticate", {"db": db, "login": login,
-                                                               "password": CLIENT_PASSWORD})
+        answer = call(
+            session,
+            "/web/session/authenticate",
+            {"db": db, "login": login, "password": CLIENT_PASSWORD},
+        )
         if answer.get("error") or not (answer.get("result") or {}).get("uid"):
             raise RuntimeError("login refused for %s: %s" % (login, answer.get("error")))
         # warm the session and the worker before the race
-        call(session, "/web/dataset/call_kw/crm.lead/read", {
-            "model": "crm.lead", "method": "read", "args": [[lead_id], ["name"]], "kwargs": {}})
+        call(
+            session,
+            "/web/dataset/call_kw/crm.lead/read",
+            {"model": "crm.lead", "method": "read", "args": [[lead_id], ["name"]], "kwargs": {}},
+        )
         barrier.wait(timeout=timeout)
         outcome["released"] = time.time()
         start = time.perf_counter()
         try:
-            answer = call(session, "/web/dataset/call_kw/crm.lead/%s" % method, {
-                "model": "crm.lead", "method": method, "args": args, "kwargs": {}})
+            answer = call(
+                session,
+                "/web/dataset/call_kw/crm.lead/%s" % method,
+                {"model": "crm.lead", "method": method, "args": args, "kwargs": {}},
+            )
             error = answer.get("error")
             if not error:
                 outcome["kind"] = "ok"
@@ -284,13 +361,16 @@ def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout, me
                 outcome["code"] = data.get("name")
                 outcome["message"] = data.get("message") or error.get("message")
                 if outcome["kind"] == "application_error":
-                    outcome["message"] = "%s: %s\n%s" % (data.get("name"), data.get("message"),
-                                                         (data.get("debug") or "")[-1500:])
+                    outcome["message"] = "%s: %s\n%s" % (
+                        data.get("name"),
+                        data.get("message"),
+                        (data.get("debug") or "")[-1500:],
+                    )
         except HttpError as error:
             outcome["kind"] = "http_error"
             outcome["message"] = str(error)
         outcome["seconds"] = time.perf_counter() - start
-    except Exception as error:  # noqa: BLE001 -- reported as a failure
+    except Exception as error:
         outcome["kind"] = "client_error"
         outcome["message"] = "%s: %s" % (type(error).__name__, error)
     results.put(outcome)
@@ -316,12 +396,20 @@ def main():
     parser.add_argument("--db", required=True)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--workers", type=int, default=4, help="workers of the first server")
-    parser.add_argument("--amount", type=float, default=12000.0,
-                        help="expected revenue (12,000: small band, approved at once)")
+    parser.add_argument(
+        "--amount",
+        type=float,
+        default=12000.0,
+        help="expected revenue (12,000: small band, approved at once)",
+    )
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds for each phase")
-    parser.add_argument("--protocol", choices=["jsonrpc", "xmlrpc"], default="jsonrpc",
-                        help="jsonrpc: web session and /web/dataset/call_kw, as the form's button "
-                        "(default); xmlrpc: /xmlrpc/2/object with the password on every call")
+    parser.add_argument(
+        "--protocol",
+        choices=["jsonrpc", "xmlrpc"],
+        default="jsonrpc",
+        help="jsonrpc: web session and /web/dataset/call_kw, as the form's button "
+        "(default); xmlrpc: /xmlrpc/2/object with the password on every call",
+    )
     parser.add_argument("--results", help="append the summary to this Markdown file")
     args = parser.parse_args()
     if args.clients < 2:
@@ -333,55 +421,88 @@ def main():
     summary = []
     try:
         say("starting two Odoo servers on %s (logs in %s)" % (HOST, logdir))
-        servers.append(Server(args.db, free_port(), args.workers, logdir, "workers%d" % args.workers))
+        servers.append(
+            Server(args.db, free_port(), args.workers, logdir, "workers%d" % args.workers)
+        )
         servers.append(Server(args.db, free_port(), 0, logdir, "threaded"))
         deadline = time.monotonic() + args.timeout
         for server in servers:
             server.wait_ready(deadline)
         admin = Admin(servers[0], args.db)
-        say("preparing %d salespersons and opportunities of one customer (run %s)" % (args.clients, run_id))
-        partner_id, customer_name, users, lead_ids = prepare(admin, args.clients, run_id, args.amount)
+        say(
+            "preparing %d salespersons and opportunities of one customer (run %s)"
+            % (args.clients, run_id)
+        )
+        partner_id, customer_name, users, lead_ids = prepare(
+            admin, args.clients, run_id, args.amount
+        )
 
-        say("%d clients released together against %s" % (
-            args.clients, ", ".join("%s:%d" % (s.label, s.port) for s in servers)))
+        say(
+            "%d clients released together against %s"
+            % (args.clients, ", ".join("%s:%d" % (s.label, s.port) for s in servers))
+        )
         outcomes = race(servers, users, lead_ids, args)
         if len(outcomes) < args.clients:
-            failures.append("%d clients did not answer within %d s" % (args.clients - len(outcomes),
-                                                                        args.timeout + 30))
+            failures.append(
+                "%d clients did not answer within %d s"
+                % (args.clients - len(outcomes), args.timeout + 30)
+            )
 
         # --- checks -------------------------------------------------------
         kinds = collections.Counter(o["kind"] for o in outcomes)
-        regs = admin("crm.lead.registration", "search_read",
-                     [("lead_id", "in", lead_ids), ("state", "in", ["submitted", "approved"])],
-                     fields=["name", "state", "user_id", "lead_id", "protection_end_date", "customer_key"])
-        present = admin("crm.lead", "search_count", [("id", "in", lead_ids)], context={"active_test": False})
+        regs = admin(
+            "crm.lead.registration",
+            "search_read",
+            [("lead_id", "in", lead_ids), ("state", "in", ["submitted", "approved"])],
+            fields=["name", "state", "user_id", "lead_id", "protection_end_date", "customer_key"],
+        )
+        present = admin(
+            "crm.lead", "search_count", [("id", "in", lead_ids)], context={"active_test": False}
+        )
         winners = [o for o in outcomes if o["kind"] == "ok"]
         owner = regs[0]["user_id"][1] if len(regs) == 1 else None
         if len(regs) != 1:
-            failures.append("%d active registrations for the customer (expected exactly 1): %s"
-                            % (len(regs), [(r["name"], r["user_id"][1]) for r in regs]))
+            failures.append(
+                "%d active registrations for the customer (expected exactly 1): %s"
+                % (len(regs), [(r["name"], r["user_id"][1]) for r in regs])
+            )
         if len(winners) != 1:
             failures.append("%d successful submissions (expected exactly 1)" % len(winners))
         if present != args.clients:
             failures.append("%d of %d opportunities left" % (present, args.clients))
         unexpected = [o for o in outcomes if o["kind"] not in ("ok", "user_error")]
         for o in unexpected:
-            failures.append("client %d (%s via %s): %s: %s" % (
-                o["index"], o["login"], o["url"], o["kind"], (o.get("message") or "")[-600:]))
+            failures.append(
+                "client %d (%s via %s): %s: %s"
+                % (o["index"], o["login"], o["url"], o["kind"], (o.get("message") or "")[-600:])
+            )
         refusals = [o for o in outcomes if o["kind"] == "user_error"]
         unclear = [o for o in refusals if owner and owner not in o.get("message", "")]
         for o in unclear[:5]:
-            failures.append("refusal without the owner's name (%s): %s" % (owner, o["message"][:300]))
+            failures.append(
+                "refusal without the owner's name (%s): %s" % (owner, o["message"][:300])
+            )
         if len(unclear) > 5:
             failures.append("... %d refusals in all do not name the owner" % len(unclear))
         messages = collections.Counter(
             (o.get("message") or "").replace(owner or "\0", "<owner>").splitlines()[0][:160]
-            if o.get("message") else "" for o in refusals)
-        logged = admin("crm.lead.registration.event", "search_count",
-                       [("event", "=", "conflict_refused"), ("registration_id", "in", [r["id"] for r in regs])])
+            if o.get("message")
+            else ""
+            for o in refusals
+        )
+        logged = admin(
+            "crm.lead.registration.event",
+            "search_count",
+            [
+                ("event", "=", "conflict_refused"),
+                ("registration_id", "in", [r["id"] for r in regs]),
+            ],
+        )
         if logged != len(refusals):
-            failures.append("%d refusals but %d conflict_refused events in the lock history"
-                            % (len(refusals), logged))
+            failures.append(
+                "%d refusals but %d conflict_refused events in the lock history"
+                % (len(refusals), logged)
+            )
 
         # Arbitration in one transaction: the manager gives the customer to a
         # challenger, which releases the holder and submits the challenger's
@@ -389,42 +510,70 @@ def main():
         arbitration = "not run"
         if len(regs) == 1 and refusals:
             challenger = next(lead_id for lead_id in lead_ids if lead_id != regs[0]["lead_id"][0])
-            wizard = admin("crm.lead.registration.arbitration", "create", {
-                "lead_id": challenger, "decision": "give_to_challenger",
-                "reason": "Concurrency harness: the challenger has the customer's signed NDA",
-            }, context={"active_id": challenger})
+            wizard = admin(
+                "crm.lead.registration.arbitration",
+                "create",
+                {
+                    "lead_id": challenger,
+                    "decision": "give_to_challenger",
+                    "reason": "Concurrency harness: the challenger has the customer's signed NDA",
+                },
+                context={"active_id": challenger},
+            )
             try:
                 admin("crm.lead.registration.arbitration", "action_confirm", [wizard])
-                after = admin("crm.lead.registration", "search_read",
-                              [("lead_id", "in", lead_ids), ("state", "in", ["submitted", "approved"])],
-                              fields=["lead_id", "state"])
+                after = admin(
+                    "crm.lead.registration",
+                    "search_read",
+                    [("lead_id", "in", lead_ids), ("state", "in", ["submitted", "approved"])],
+                    fields=["lead_id", "state"],
+                )
                 arbitration = "customer given to the challenger: %s" % [
-                    (r["lead_id"][0], r["state"]) for r in after]
+                    (r["lead_id"][0], r["state"]) for r in after
+                ]
                 if [r["lead_id"][0] for r in after] != [challenger]:
-                    failures.append("after arbitration, active registrations %s (expected only lead %d)"
-                                    % (after, challenger))
+                    failures.append(
+                        "after arbitration, active registrations %s (expected only lead %d)"
+                        % (after, challenger)
+                    )
             except xmlrpc.client.Fault as fault:
                 arbitration = "refused"
-                failures.append("arbitration giving the customer to lead %d failed: %s"
-                                % (challenger, fault.faultString.strip().splitlines()[-1][:300]))
+                failures.append(
+                    "arbitration giving the customer to lead %d failed: %s"
+                    % (challenger, fault.faultString.strip().splitlines()[-1][:300])
+                )
         # Re-keying races too: every salesperson holds a customer of their own,
         # then all change their opportunity's e-mail to one new company domain
         # at once. The same serialized check decides: exactly one keeps it.
         rekey_leads = prepare_rekey(admin, users, run_id)
         domain = "rekey-target-%s.example.com" % run_id
-        rekey = race(servers, users, rekey_leads, args, calls=[
-            ("write", [[lead_id], {"email_from": "boss%02d@%s" % (i, domain)}])
-            for i, lead_id in enumerate(rekey_leads)])
+        rekey = race(
+            servers,
+            users,
+            rekey_leads,
+            args,
+            calls=[
+                ("write", [[lead_id], {"email_from": "boss%02d@%s" % (i, domain)}])
+                for i, lead_id in enumerate(rekey_leads)
+            ],
+        )
         rekey_kinds = collections.Counter(o["kind"] for o in rekey)
-        rekey_holders = admin("crm.lead.registration", "search_count",
-                              [("domain_key", "=", domain), ("state", "in", ["submitted", "approved"])])
+        rekey_holders = admin(
+            "crm.lead.registration",
+            "search_count",
+            [("domain_key", "=", domain), ("state", "in", ["submitted", "approved"])],
+        )
         if rekey_kinds.get("ok") != 1 or rekey_holders != 1:
-            failures.append("re-key race: %s, %d registrations hold %s (expected 1 and 1)"
-                            % (dict(rekey_kinds), rekey_holders, domain))
+            failures.append(
+                "re-key race: %s, %d registrations hold %s (expected 1 and 1)"
+                % (dict(rekey_kinds), rekey_holders, domain)
+            )
         for o in rekey:
             if o["kind"] not in ("ok", "user_error"):
-                failures.append("re-key client %d: %s: %s" % (o["index"], o["kind"],
-                                                             (o.get("message") or "")[-600:]))
+                failures.append(
+                    "re-key client %d: %s: %s"
+                    % (o["index"], o["kind"], (o.get("message") or "")[-600:])
+                )
         durations = sorted(o["seconds"] for o in outcomes if "seconds" in o)
         released = [o["released"] for o in outcomes if "released" in o]
         server_errors = {s.label: s.errors() for s in servers}
@@ -432,48 +581,86 @@ def main():
             if lines:
                 failures.append("%d errors in the log of server %s" % (len(lines), label))
 
-        summary = [
-            "clients: %d (%s), customer %r" % (
-                args.clients, ", ".join("%d on %s" % (sum(1 for o in outcomes if o["url"] == s.url("")), s.label)
-                                        for s in servers), customer_name),
-            "outcomes: %s" % dict(kinds),
-            "active registrations for the customer: %d %s" % (
-                len(regs), [(r["name"], r["state"], r["user_id"][1], r["protection_end_date"]) for r in regs]),
-            "opportunities still there: %d of %d" % (present, args.clients),
-            "refusals in the lock history: %d of %d" % (logged, len(refusals)),
-            "arbitration over RPC (release + submit in one transaction): %s" % arbitration,
-            "re-key race (all change their e-mail to one domain at once): %s, %d holder(s)" % (
-                dict(rekey_kinds), rekey_holders),
-            "protocol: %s; calls released within %.0f ms of each other" % (
-                args.protocol, 1000 * (max(released) - min(released)) if released else 0),
-            "call durations: min %.2f s, median %.2f s, max %.2f s" % (
-                durations[0], durations[len(durations) // 2], durations[-1]) if durations else "no durations",
-            "refusal messages (owner replaced by <owner>):",
-        ] + ["  %3d x %s" % (n, m) for m, n in messages.most_common(5)] + [
-            "server log errors: %s" % {label: len(lines) for label, lines in server_errors.items()},
-        ]
+        summary = (
+            [
+                "clients: %d (%s), customer %r"
+                % (
+                    args.clients,
+                    ", ".join(
+                        "%d on %s" % (sum(1 for o in outcomes if o["url"] == s.url("")), s.label)
+                        for s in servers
+                    ),
+                    customer_name,
+                ),
+                "outcomes: %s" % dict(kinds),
+                "active registrations for the customer: %d %s"
+                % (
+                    len(regs),
+                    [
+                        (r["name"], r["state"], r["user_id"][1], r["protection_end_date"])
+                        for r in regs
+                    ],
+                ),
+                "opportunities still there: %d of %d" % (present, args.clients),
+                "refusals in the lock history: %d of %d" % (logged, len(refusals)),
+                "arbitration over RPC (release + submit in one transaction): %s" % arbitration,
+                "re-key race (all change their e-mail to one domain at once): %s, %d holder(s)"
+                % (dict(rekey_kinds), rekey_holders),
+                "protocol: %s; calls released within %.0f ms of each other"
+                % (args.protocol, 1000 * (max(released) - min(released)) if released else 0),
+                "call durations: min %.2f s, median %.2f s, max %.2f s"
+                % (durations[0], durations[len(durations) // 2], durations[-1])
+                if durations
+                else "no durations",
+                "refusal messages (owner replaced by <owner>):",
+            ]
+            + ["  %3d x %s" % (n, m) for m, n in messages.most_common(5)]
+            + [
+                "server log errors: %s"
+                % {label: len(lines) for label, lines in server_errors.items()},
+            ]
+        )
         for label, lines in server_errors.items():
             summary += ["  %s: %s" % (label, line[:300]) for line in lines[:5]]
-    except Exception as error:  # noqa: BLE001 -- reported as a failure
+    except Exception as error:
         failures.append("harness error: %s: %s" % (type(error).__name__, error))
     finally:
         for server in servers:
             server.stop()
     verdict = "PASS" if not failures else "FAIL"
-    print("\n".join(["", "=== concurrency: %s ===" % verdict] + summary
-                    + (["failures:"] + ["  - " + f for f in failures] if failures else [])))
+    print(
+        "\n".join(
+            ["", "=== concurrency: %s ===" % verdict]
+            + summary
+            + (["failures:"] + ["  - " + f for f in failures] if failures else [])
+        )
+    )
     if args.results:
         with open(args.results, "a") as results_file:
-            results_file.write("\n".join([
-                "", "## Concurrency (`benchmarks/concurrency.py --clients %d --protocol %s`): %s" % (
-                    args.clients, args.protocol, verdict), "",
-                "Two Odoo servers on one database (one with `--workers=%d`, one threaded), %d client "
-                "processes released by a barrier, each submitting its own opportunity of the same new "
-                "customer over %s as its own salesperson. %s" % (
-                    args.workers, args.clients, args.protocol.upper(), datetime.datetime.now(datetime.timezone.utc).strftime(
-                        "%Y-%m-%d %H:%M UTC")),
-                "", "```"] + summary + (["failures:"] + ["  - " + f for f in failures] if failures else [])
-                + ["```", ""]))
+            results_file.write(
+                "\n".join(
+                    [
+                        "",
+                        "## Concurrency (`benchmarks/concurrency.py --clients %d --protocol %s`): %s"
+                        % (args.clients, args.protocol, verdict),
+                        "",
+                        "Two Odoo servers on one database (one with `--workers=%d`, one threaded), %d client "
+                        "processes released by a barrier, each submitting its own opportunity of the same new "
+                        "customer over %s as its own salesperson. %s"
+                        % (
+                            args.workers,
+                            args.clients,
+                            args.protocol.upper(),
+                            datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
+                        ),
+                        "",
+                        "```",
+                    ]
+                    + summary
+                    + (["failures:"] + ["  - " + f for f in failures] if failures else [])
+                    + ["```", ""]
+                )
+            )
     return 0 if not failures else 1
 
 

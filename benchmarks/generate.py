@@ -43,7 +43,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import BENCH_DB, MODULE, db_exists, environment, load_identity, run_odoo, say  # noqa: E402
+from _common import BENCH_DB, MODULE, db_exists, environment, load_identity, run_odoo, say
 
 normalize_company_name = load_identity().normalize_company_name
 
@@ -55,49 +55,208 @@ SEED = 20260101
 
 CN_REGIONS = "北京 上海 深圳 广州 杭州 南京 苏州 成都 武汉 西安 天津 重庆 青岛 厦门 宁波 长沙 郑州 合肥 济南 大连".split()
 CN_BRAND = [
-    ("华", "hua"), ("中", "zhong"), ("天", "tian"), ("新", "xin"), ("恒", "heng"), ("泰", "tai"),
-    ("瑞", "rui"), ("博", "bo"), ("达", "da"), ("鑫", "xin"), ("盛", "sheng"), ("宏", "hong"),
-    ("金", "jin"), ("隆", "long"), ("兴", "xing"), ("信", "xin"), ("安", "an"), ("康", "kang"),
-    ("捷", "jie"), ("通", "tong"), ("远", "yuan"), ("航", "hang"), ("星", "xing"), ("辰", "chen"),
-    ("海", "hai"), ("峰", "feng"), ("丰", "feng"), ("源", "yuan"), ("汇", "hui"), ("创", "chuang"),
-    ("智", "zhi"), ("联", "lian"), ("科", "ke"), ("云", "yun"), ("正", "zheng"), ("明", "ming"),
-    ("德", "de"), ("嘉", "jia"), ("和", "he"), ("润", "run"), ("东", "dong"), ("方", "fang"),
-    ("宇", "yu"), ("晨", "chen"), ("光", "guang"), ("锦", "jin"), ("誉", "yu"), ("凯", "kai"),
-    ("腾", "teng"), ("亿", "yi"), ("万", "wan"), ("佳", "jia"), ("力", "li"),
-    ("能", "neng"), ("威", "wei"), ("卓", "zhuo"), ("越", "yue"), ("银", "yin"), ("龙", "long"),
-    ("鹏", "peng"), ("永", "yong"), ("顺", "shun"), ("百", "bai"), ("合", "he"), ("立", "li"),
-    ("弘", "hong"), ("易", "yi"), ("维", "wei"), ("迅", "xun"), ("朗", "lang"),
+    ("华", "hua"),
+    ("中", "zhong"),
+    ("天", "tian"),
+    ("新", "xin"),
+    ("恒", "heng"),
+    ("泰", "tai"),
+    ("瑞", "rui"),
+    ("博", "bo"),
+    ("达", "da"),
+    ("鑫", "xin"),
+    ("盛", "sheng"),
+    ("宏", "hong"),
+    ("金", "jin"),
+    ("隆", "long"),
+    ("兴", "xing"),
+    ("信", "xin"),
+    ("安", "an"),
+    ("康", "kang"),
+    ("捷", "jie"),
+    ("通", "tong"),
+    ("远", "yuan"),
+    ("航", "hang"),
+    ("星", "xing"),
+    ("辰", "chen"),
+    ("海", "hai"),
+    ("峰", "feng"),
+    ("丰", "feng"),
+    ("源", "yuan"),
+    ("汇", "hui"),
+    ("创", "chuang"),
+    ("智", "zhi"),
+    ("联", "lian"),
+    ("科", "ke"),
+    ("云", "yun"),
+    ("正", "zheng"),
+    ("明", "ming"),
+    ("德", "de"),
+    ("嘉", "jia"),
+    ("和", "he"),
+    ("润", "run"),
+    ("东", "dong"),
+    ("方", "fang"),
+    ("宇", "yu"),
+    ("晨", "chen"),
+    ("光", "guang"),
+    ("锦", "jin"),
+    ("誉", "yu"),
+    ("凯", "kai"),
+    ("腾", "teng"),
+    ("亿", "yi"),
+    ("万", "wan"),
+    ("佳", "jia"),
+    ("力", "li"),
+    ("能", "neng"),
+    ("威", "wei"),
+    ("卓", "zhuo"),
+    ("越", "yue"),
+    ("银", "yin"),
+    ("龙", "long"),
+    ("鹏", "peng"),
+    ("永", "yong"),
+    ("顺", "shun"),
+    ("百", "bai"),
+    ("合", "he"),
+    ("立", "li"),
+    ("弘", "hong"),
+    ("易", "yi"),
+    ("维", "wei"),
+    ("迅", "xun"),
+    ("朗", "lang"),
 ]
 CN_INDUSTRIES = [
-    ("科技", "tech"), ("网络科技", "net"), ("信息技术", "it"), ("电子", "elec"), ("智能科技", "ai"),
-    ("软件", "soft"), ("机械", "mach"), ("贸易", "trade"), ("生物医药", "bio"), ("新能源", "energy"),
-    ("物流", "logistics"), ("建设工程", "build"), ("食品", "food"), ("文化传媒", "media"),
-    ("教育科技", "edu"), ("环保科技", "eco"), ("汽车零部件", "auto"), ("医疗器械", "med"),
-    ("精密制造", "precision"), ("数据服务", "data"), ("供应链管理", "scm"), ("化工", "chem"),
-    ("新材料", "material"), ("投资", "invest"), ("咨询", "consult"), ("商贸", "commerce"),
-    ("实业", "industry"), ("电气", "electric"), ("通信技术", "telecom"), ("光电", "opto"),
+    ("科技", "tech"),
+    ("网络科技", "net"),
+    ("信息技术", "it"),
+    ("电子", "elec"),
+    ("智能科技", "ai"),
+    ("软件", "soft"),
+    ("机械", "mach"),
+    ("贸易", "trade"),
+    ("生物医药", "bio"),
+    ("新能源", "energy"),
+    ("物流", "logistics"),
+    ("建设工程", "build"),
+    ("食品", "food"),
+    ("文化传媒", "media"),
+    ("教育科技", "edu"),
+    ("环保科技", "eco"),
+    ("汽车零部件", "auto"),
+    ("医疗器械", "med"),
+    ("精密制造", "precision"),
+    ("数据服务", "data"),
+    ("供应链管理", "scm"),
+    ("化工", "chem"),
+    ("新材料", "material"),
+    ("投资", "invest"),
+    ("咨询", "consult"),
+    ("商贸", "commerce"),
+    ("实业", "industry"),
+    ("电气", "electric"),
+    ("通信技术", "telecom"),
+    ("光电", "opto"),
 ]
-CN_FORMS = ["有限公司"] * 8 + ["股份有限公司"] * 3 + ["有限责任公司"] * 3 + ["集团有限公司", "集团股份有限公司"]
+CN_FORMS = (
+    ["有限公司"] * 8
+    + ["股份有限公司"] * 3
+    + ["有限责任公司"] * 3
+    + ["集团有限公司", "集团股份有限公司"]
+)
 LATIN_A = "Nor Vel Tri Alp Zen Quan Mar Sol Lum Ver Ast Cor Dyn Hel Kin Nex Orb Pol Rad Syn Tec Ult Vor Xen Bri Cal Del Eco Fal Gal".split()
 LATIN_B = "ex ia on ar is um ix a os ent ica ora tek gen max via".split()
-LATIN_SECOND = ["", "", "", "Blue", "North", "Pacific", "Global", "United", "First", "Green",
-                "Silver", "Summit", "Pioneer", "Atlas", "Delta", "Apex", "Harbor", "Crown", "Eagle", "River"]
-LATIN_INDUSTRIES = ["Technologies", "Systems", "Logistics", "Foods", "Pharma", "Energy", "Solutions",
-                    "Industries", "Electronics", "Consulting", "Software", "Materials", "Robotics",
-                    "Networks", "Capital", "Trading", "Motors", "Instruments", "Analytics", "Medical"]
-LATIN_FORMS = ["Co., Ltd.", "Inc.", "GmbH", "LLC", "S.A.", "Ltd", "Corporation", "PLC", "B.V.", "AG",
-               "Pte. Ltd.", "S.p.A.", "SARL", "Limited", "Corp.", "N.V."]
+LATIN_SECOND = [
+    "",
+    "",
+    "",
+    "Blue",
+    "North",
+    "Pacific",
+    "Global",
+    "United",
+    "First",
+    "Green",
+    "Silver",
+    "Summit",
+    "Pioneer",
+    "Atlas",
+    "Delta",
+    "Apex",
+    "Harbor",
+    "Crown",
+    "Eagle",
+    "River",
+]
+LATIN_INDUSTRIES = [
+    "Technologies",
+    "Systems",
+    "Logistics",
+    "Foods",
+    "Pharma",
+    "Energy",
+    "Solutions",
+    "Industries",
+    "Electronics",
+    "Consulting",
+    "Software",
+    "Materials",
+    "Robotics",
+    "Networks",
+    "Capital",
+    "Trading",
+    "Motors",
+    "Instruments",
+    "Analytics",
+    "Medical",
+]
+LATIN_FORMS = [
+    "Co., Ltd.",
+    "Inc.",
+    "GmbH",
+    "LLC",
+    "S.A.",
+    "Ltd",
+    "Corporation",
+    "PLC",
+    "B.V.",
+    "AG",
+    "Pte. Ltd.",
+    "S.p.A.",
+    "SARL",
+    "Limited",
+    "Corp.",
+    "N.V.",
+]
 LATIN_REGIONS = ["Shanghai", "Beijing", "China", "Shenzhen", "Asia Pacific"]
 TLDS_CN = [".com.cn", ".cn", ".com"]
 TLDS_LATIN = [".com", ".de", ".fr", ".co.uk", ".com", ".io", ".net", ".sg"]
 SURNAMES = "王 李 张 刘 陈 杨 黄 赵 吴 周 徐 孙 马 朱 胡 郭 何 高 林 罗".split()
-SURNAMES_PY = "wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo".split()
-GIVEN = "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 华 平 刚 桂英 建华 志强 晓明".split()
+SURNAMES_PY = (
+    "wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo".split()
+)
+GIVEN = (
+    "伟 芳 娜 敏 静 丽 强 磊 军 洋 勇 艳 杰 娟 涛 明 超 秀英 华 平 刚 桂英 建华 志强 晓明".split()
+)
 FIRST_LATIN = "James Mary Robert Anna Thomas Laura Daniel Sophie Lukas Emma Paul Julia Marc Nina Peter Clara".split()
 LAST_LATIN = "Smith Müller Martin Garcia Rossi Dubois Schmidt Brown Jensen Novak Weber Moreau Costa Walsh".split()
-PROJECTS = ["ERP 实施", "CRM 升级", "云服务器采购", "数据中心扩容", "安全审计", "年度维保", "办公设备采购",
-            "ERP rollout", "Fleet renewal", "Cloud migration", "Support contract", "Licence renewal",
-            "Factory automation", "Data platform", "Network upgrade"]
+PROJECTS = [
+    "ERP 实施",
+    "CRM 升级",
+    "云服务器采购",
+    "数据中心扩容",
+    "安全审计",
+    "年度维保",
+    "办公设备采购",
+    "ERP rollout",
+    "Fleet renewal",
+    "Cloud migration",
+    "Support contract",
+    "Licence renewal",
+    "Factory automation",
+    "Data platform",
+    "Network upgrade",
+]
 FREE_MAIL = ["qq.com", "163.com", "126.com", "gmail.com", "outlook.com", "foxmail.com", "sina.com"]
 
 
@@ -128,7 +287,11 @@ def company_names(rng, count, taken):
             words = [brand] + ([second] if second else []) + [industry]
             if rng.random() < 0.15:
                 words.append("(%s)" % rng.choice(LATIN_REGIONS))
-            name = " ".join(words) + (", " if form.startswith("Co") and rng.random() < 0.3 else " ") + form
+            name = (
+                " ".join(words)
+                + (", " if form.startswith("Co") and rng.random() < 0.3 else " ")
+                + form
+            )
             slug = (brand + second).lower()
             tlds, chinese = TLDS_LATIN, False
         key = normalize_company_name(name)
@@ -193,37 +356,64 @@ def insert_values(cr, table, columns, rows, chunk=5000):
     from odoo.tools import SQL
 
     for start in range(0, len(rows), chunk):
-        part = rows[start:start + chunk]
-        cr.execute(SQL(
-            "INSERT INTO %s (%s) VALUES %s",
-            SQL.identifier(table),
-            SQL(", ").join(SQL.identifier(c) for c in columns),
-            SQL(", ").join(SQL("(%s)", SQL(", ").join(SQL("%s", v) for v in row)) for row in part),
-        ))
+        part = rows[start : start + chunk]
+        cr.execute(
+            SQL(
+                "INSERT INTO %s (%s) VALUES %s",
+                SQL.identifier(table),
+                SQL(", ").join(SQL.identifier(c) for c in columns),
+                SQL(", ").join(
+                    SQL("(%s)", SQL(", ").join(SQL("%s", v) for v in row)) for row in part
+                ),
+            )
+        )
 
 
 def create_teams_and_users(env, args, rng):
     cr = env.cr
     company = env.ref("base.main_company")
     salesman = env.ref("sales_team.group_sale_salesman")
-    teams = env["crm.team"].create([
-        {"name": "%s %d" % (rng.choice(["华东", "华南", "华北", "West", "North", "Key Accounts"]), i + 1),
-         "company_id": company.id, "use_opportunities": True, "use_leads": False}
-        for i in range(args.teams)
-    ])
-    template = env["res.users"].with_context(no_reset_password=True).create({
-        "name": "Bench Template Rep", "login": "bench.template@example.com",
-        "group_ids": [(6, 0, salesman.ids)], "company_id": company.id, "company_ids": [(6, 0, company.ids)],
-    })
+    teams = env["crm.team"].create(
+        [
+            {
+                "name": "%s %d"
+                % (rng.choice(["华东", "华南", "华北", "West", "North", "Key Accounts"]), i + 1),
+                "company_id": company.id,
+                "use_opportunities": True,
+                "use_leads": False,
+            }
+            for i in range(args.teams)
+        ]
+    )
+    template = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": "Bench Template Rep",
+                "login": "bench.template@example.com",
+                "group_ids": [(6, 0, salesman.ids)],
+                "company_id": company.id,
+                "company_ids": [(6, 0, company.ids)],
+            }
+        )
+    )
     env.flush_all()
     users = []
     for i in range(args.users):
         chinese = rng.random() < 0.7
         name, slug = person_name(rng, chinese)
         users.append((name, "rep%04d@bench.example.com" % (i + 1)))
-    sql(cr, "CREATE TEMP TABLE bench_user (n int, name varchar, login varchar, partner_id int, user_id int)")
-    insert_values(cr, "bench_user", ["n", "name", "login"], [(i, u[0], u[1]) for i, u in enumerate(users)])
-    sql(cr, """
+    sql(
+        cr,
+        "CREATE TEMP TABLE bench_user (n int, name varchar, login varchar, partner_id int, user_id int)",
+    )
+    insert_values(
+        cr, "bench_user", ["n", "name", "login"], [(i, u[0], u[1]) for i, u in enumerate(users)]
+    )
+    sql(
+        cr,
+        """
         WITH p AS (
             INSERT INTO res_partner (name, complete_name, email, email_normalized, active, type, is_company,
                                      partner_share, company_id, lang, tz, create_date, write_date,
@@ -233,9 +423,13 @@ def create_teams_and_users(env, args, rng):
               FROM bench_user
             RETURNING id, ref)
         UPDATE bench_user b SET partner_id = p.id FROM p WHERE p.ref = 'bench-user-' || b.n
-    """, {"company": company.id})
+    """,
+        {"company": company.id},
+    )
     sql(cr, "UPDATE res_partner SET commercial_partner_id = id WHERE ref LIKE 'bench-user-%%'")
-    sql(cr, """
+    sql(
+        cr,
+        """
         WITH u AS (
             INSERT INTO res_users (login, partner_id, company_id, active, share, notification_type,
                                    create_date, write_date, create_uid, write_uid, password)
@@ -244,18 +438,26 @@ def create_teams_and_users(env, args, rng):
               FROM bench_user b, res_users t WHERE t.id = %(template)s
             RETURNING id, login)
         UPDATE bench_user b SET user_id = u.id FROM u WHERE u.login = b.login
-    """, {"company": company.id, "template": template.id})
-    sql(cr, """
+    """,
+        {"company": company.id, "template": template.id},
+    )
+    sql(
+        cr,
+        """
         INSERT INTO res_groups_users_rel (uid, gid)
         SELECT b.user_id, r.gid FROM bench_user b, res_groups_users_rel r WHERE r.uid = %(template)s;
         INSERT INTO res_company_users_rel (user_id, cid)
         SELECT b.user_id, r.cid FROM bench_user b, res_company_users_rel r WHERE r.user_id = %(template)s;
-    """, {"template": template.id})
+    """,
+        {"template": template.id},
+    )
     # 20 members per team; the first one leads it.
     per_team = max(1, args.users // args.teams)
     sql(cr, "CREATE TEMP TABLE bench_team (k int, team_id int)")
     insert_values(cr, "bench_team", ["k", "team_id"], list(enumerate(teams.ids)))
-    sql(cr, """
+    sql(
+        cr,
+        """
         INSERT INTO crm_team_member (crm_team_id, user_id, active, create_date, write_date, create_uid, write_uid,
                                      assignment_max, assignment_optout)
         SELECT t.team_id, b.user_id, true, now(), now(), 1, 1, 30, false
@@ -265,7 +467,9 @@ def create_teams_and_users(env, args, rng):
         UPDATE crm_team c SET user_id = b.user_id
           FROM bench_user b JOIN bench_team t ON t.k = b.n / %(per_team)s
          WHERE c.id = t.team_id AND b.n %% %(per_team)s = 0;
-    """, {"per_team": per_team})
+    """,
+        {"per_team": per_team},
+    )
     env.invalidate_all()
     return company
 
@@ -288,17 +492,44 @@ def create_customers(env, args, rng, company):
     countries = [env.ref("base.%s" % c).id for c in ("de", "fr", "us", "sg", "uk")]
     rows = []
     for i, (name, key, domain, chinese) in enumerate(customers):
-        vat = ("91%06d%09d%d" % (110000 + i % 890000, rng.randrange(10 ** 9), rng.randrange(10))
-               if chinese else "DE%09d" % rng.randrange(10 ** 9)) if rng.random() < 0.7 else None
-        rows.append((i, name, key, domain, chinese, vat, cn if chinese else rng.choice(countries),
-                     "+86 10 %04d %04d" % (rng.randrange(10000), rng.randrange(10000)) if chinese
-                     else "+49 30 %07d" % rng.randrange(10 ** 7)))
-    sql(cr, """CREATE TEMP TABLE bench_customer (
+        vat = (
+            (
+                "91%06d%09d%d" % (110000 + i % 890000, rng.randrange(10**9), rng.randrange(10))
+                if chinese
+                else "DE%09d" % rng.randrange(10**9)
+            )
+            if rng.random() < 0.7
+            else None
+        )
+        rows.append(
+            (
+                i,
+                name,
+                key,
+                domain,
+                chinese,
+                vat,
+                cn if chinese else rng.choice(countries),
+                "+86 10 %04d %04d" % (rng.randrange(10000), rng.randrange(10000))
+                if chinese
+                else "+49 30 %07d" % rng.randrange(10**7),
+            )
+        )
+    sql(
+        cr,
+        """CREATE TEMP TABLE bench_customer (
         idx int PRIMARY KEY, name varchar, key varchar, domain varchar, chinese boolean, vat varchar,
-        country_id int, phone varchar, partner_id int)""")
-    insert_values(cr, "bench_customer",
-                  ["idx", "name", "key", "domain", "chinese", "vat", "country_id", "phone"], rows)
-    sql(cr, """
+        country_id int, phone varchar, partner_id int)""",
+    )
+    insert_values(
+        cr,
+        "bench_customer",
+        ["idx", "name", "key", "domain", "chinese", "vat", "country_id", "phone"],
+        rows,
+    )
+    sql(
+        cr,
+        """
         WITH p AS (
             INSERT INTO res_partner (name, complete_name, is_company, type, active, vat, country_id, phone,
                                      phone_sanitized, email, email_normalized, website, company_id, lang, tz,
@@ -310,32 +541,56 @@ def create_customers(env, args, rng, company):
               FROM bench_customer
             RETURNING id, ref)
         UPDATE bench_customer c SET partner_id = p.id FROM p WHERE p.ref = 'bench-co-' || c.idx
-    """)
-    sql(cr, "UPDATE res_partner SET commercial_partner_id = id, commercial_company_name = name "
-               "WHERE ref LIKE 'bench-co-%%'")
-    rows = [(i, name, key, domain, chinese) for i, (name, key, domain, chinese) in enumerate(prospects)]
-    sql(cr, "CREATE TEMP TABLE bench_prospect (idx int PRIMARY KEY, name varchar, key varchar, "
-               "domain varchar, chinese boolean)")
+    """,
+    )
+    sql(
+        cr,
+        "UPDATE res_partner SET commercial_partner_id = id, commercial_company_name = name "
+        "WHERE ref LIKE 'bench-co-%%'",
+    )
+    rows = [
+        (i, name, key, domain, chinese) for i, (name, key, domain, chinese) in enumerate(prospects)
+    ]
+    sql(
+        cr,
+        "CREATE TEMP TABLE bench_prospect (idx int PRIMARY KEY, name varchar, key varchar, "
+        "domain varchar, chinese boolean)",
+    )
     insert_values(cr, "bench_prospect", ["idx", "name", "key", "domain", "chinese"], rows)
     # Contact names, picked by index in SQL.
     people = [person_name(rng, i % 10 < 7) for i in range(997)]
     sql(cr, "CREATE TEMP TABLE bench_person (idx int PRIMARY KEY, name varchar, slug varchar)")
-    insert_values(cr, "bench_person", ["idx", "name", "slug"], [(i, n, s) for i, (n, s) in enumerate(people)])
-    sql(cr, "CREATE TEMP TABLE bench_text (kind varchar, idx int, value varchar, PRIMARY KEY (kind, idx))")
-    insert_values(cr, "bench_text", ["kind", "idx", "value"],
-                  [("project", i, p) for i, p in enumerate(PROJECTS)]
-                  + [("freemail", i, d) for i, d in enumerate(FREE_MAIL)])
-    sql(cr, "ANALYZE bench_customer; ANALYZE bench_prospect; ANALYZE bench_person; ANALYZE bench_text")
+    insert_values(
+        cr, "bench_person", ["idx", "name", "slug"], [(i, n, s) for i, (n, s) in enumerate(people)]
+    )
+    sql(
+        cr,
+        "CREATE TEMP TABLE bench_text (kind varchar, idx int, value varchar, PRIMARY KEY (kind, idx))",
+    )
+    insert_values(
+        cr,
+        "bench_text",
+        ["kind", "idx", "value"],
+        [("project", i, p) for i, p in enumerate(PROJECTS)]
+        + [("freemail", i, d) for i, d in enumerate(FREE_MAIL)],
+    )
+    sql(
+        cr,
+        "ANALYZE bench_customer; ANALYZE bench_prospect; ANALYZE bench_person; ANALYZE bench_text",
+    )
 
 
 def drop_lead_indexes(cr):
     """Drop crm_lead's secondary indexes before the bulk insert; return their DDL."""
-    sql(cr, """
+    sql(
+        cr,
+        """
         SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)
           FROM pg_index i
          WHERE i.indrelid = 'crm_lead'::regclass AND NOT i.indisprimary
            AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)
-    """)
+    """,
+    )
     indexes = cr.fetchall()
     for name, _ddl in indexes:
         cr.execute('DROP INDEX "%s"' % name.strip('"'))
@@ -358,7 +613,9 @@ def create_leads(env, args, company):
     n_company_leads = args.leads - args.prospects
     sql(cr, "SELECT setseed(0.42)")
     # One row per opportunity: the random draws first, everything else derived from them.
-    sql(cr, """
+    sql(
+        cr,
+        """
         CREATE TEMP TABLE bench_draw AS
         SELECT g AS n,
                CASE WHEN g <= %(n_company)s
@@ -369,9 +626,18 @@ def create_leads(env, args, company):
                random() AS r_mail, random() AS r_misc, floor(random() * 997)::int AS person,
                floor(random() * 5)::int AS contact
           FROM generate_series(1, %(leads)s) g
-    """, {"n_company": n_company_leads, "companies": args.companies, "skew": args.skew,
-          "users": args.users, "leads": args.leads})
-    sql(cr, """
+    """,
+        {
+            "n_company": n_company_leads,
+            "companies": args.companies,
+            "skew": args.skew,
+            "users": args.users,
+            "leads": args.leads,
+        },
+    )
+    sql(
+        cr,
+        """
         CREATE TEMP TABLE bench_lead AS
         SELECT d.*, c.partner_id,
                coalesce(c.name, p.name) AS company_name, coalesce(c.domain, p.domain) AS domain,
@@ -386,9 +652,13 @@ def create_leads(env, args, company):
           JOIN bench_user b ON b.n = d.uidx
           JOIN bench_team t ON t.k = b.n / %(per_team)s
           JOIN bench_person pe ON pe.idx = d.person
-    """, {"per_team": max(1, args.users // args.teams)})
+    """,
+        {"per_team": max(1, args.users // args.teams)},
+    )
     n_open = len(open_stages)
-    sql(cr, """
+    sql(
+        cr,
+        """
         INSERT INTO crm_lead (
             name, type, active, company_id, user_id, team_id, stage_id, partner_id, partner_name,
             contact_name, email_from, email_normalized, email_domain_criterion, email_state,
@@ -437,9 +707,18 @@ def create_leads(env, args, company):
         JOIN bench_text pj ON pj.kind = 'project' AND pj.idx = l.n %% %(n_projects)s
         LEFT JOIN bench_blacklist bl ON bl.domain = split_part(lower(email), '@', 2)
         ORDER BY n
-    """, {"company": company.id, "won_stage": won_stage, "open_stages": open_stages, "n_open": n_open,
-          "lost_reasons": lost_reasons, "n_lost": len(lost_reasons), "n_free": len(FREE_MAIL),
-          "n_projects": len(PROJECTS)})
+    """,
+        {
+            "company": company.id,
+            "won_stage": won_stage,
+            "open_stages": open_stages,
+            "n_open": n_open,
+            "lost_reasons": lost_reasons,
+            "n_lost": len(lost_reasons),
+            "n_free": len(FREE_MAIL),
+            "n_projects": len(PROJECTS),
+        },
+    )
     return ddl
 
 
@@ -447,18 +726,25 @@ def create_followers(env):
     """Each opportunity followed by its salesperson with crm's default subtypes,
     as Odoo's auto-subscription leaves it (mail_followers is not empty in a real CRM)."""
     subtypes = env["mail.message.subtype"].default_subtypes("crm.lead")[0].ids
-    sql(env.cr, """
+    sql(
+        env.cr,
+        """
         INSERT INTO mail_followers (res_model, res_id, partner_id)
         SELECT 'crm.lead', l.id, u.partner_id
           FROM crm_lead l JOIN res_users u ON u.id = l.user_id
         ON CONFLICT DO NOTHING
-    """)
-    sql(env.cr, """
+    """,
+    )
+    sql(
+        env.cr,
+        """
         INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
         SELECT f.id, s FROM mail_followers f, unnest(%(subtypes)s) s
          WHERE f.res_model = 'crm.lead'
         ON CONFLICT DO NOTHING
-    """, {"subtypes": subtypes})
+    """,
+        {"subtypes": subtypes},
+    )
 
 
 def recreate_indexes(cr, ddl):
@@ -469,36 +755,53 @@ def recreate_indexes(cr, ddl):
 def fill_module_data(env, args):
     cr = env.cr
     # customer_key: the module's own function, once per distinct name.
-    sql(cr, """
+    sql(
+        cr,
+        """
         SELECT DISTINCT name FROM (
             SELECT partner_name AS name FROM crm_lead WHERE partner_name IS NOT NULL
             UNION SELECT name FROM res_partner WHERE is_company) n
-    """)
+    """,
+    )
     pairs = [(name, normalize_company_name(name) or None) for (name,) in cr.fetchall()]
     sql(cr, "CREATE TEMP TABLE bench_name_key (name varchar PRIMARY KEY, key varchar)")
     insert_values(cr, "bench_name_key", ["name", "key"], pairs, chunk=10000)
-    sql(cr, """
+    sql(
+        cr,
+        """
         UPDATE crm_lead l SET customer_key = k.key
           FROM bench_name_key k
          WHERE k.name = l.partner_name AND l.customer_key IS DISTINCT FROM k.key
-    """)
-    say("customer_key: %d opportunities differed from the install hook's value and were set" % cr.rowcount)
+    """,
+    )
+    say(
+        "customer_key: %d opportunities differed from the install hook's value and were set"
+        % cr.rowcount
+    )
     # A third of the opportunities are valid (need + key person + budget). Only the
     # rows that change are written: every full-table UPDATE of crm_lead costs
     # minutes at this size (no HOT update with some thirty indexes).
-    sql(cr, """
+    sql(
+        cr,
+        """
         UPDATE crm_lead SET need_description = '需求：' || name, key_person_identified = true,
                key_person_name = contact_name, is_valid_opportunity = expected_revenue > 0
          WHERE id %% 10 < 3
-    """)
+    """,
+    )
     # Registrations: one active per customer key, on its latest non-lost opportunity.
-    sql(cr, """
+    sql(
+        cr,
+        """
         CREATE TEMP TABLE bench_key AS
         SELECT customer_key AS key, bool_or(partner_id IS NOT NULL) AS has_partner, count(*) AS n
           FROM crm_lead WHERE customer_key IS NOT NULL AND won_status <> 'lost'
          GROUP BY customer_key
-    """)
-    sql(cr, """
+    """,
+    )
+    sql(
+        cr,
+        """
         CREATE TEMP TABLE bench_reg_key AS
         SELECT key FROM (
             SELECT key, row_number() OVER (ORDER BY n DESC) AS rank_size,
@@ -506,8 +809,12 @@ def fill_module_data(env, args):
          WHERE (has_partner AND (rank_size <= 100 OR h < 45)) OR NOT has_partner
          ORDER BY has_partner DESC, rank_size <= 100 DESC, h
          LIMIT %(n)s
-    """, {"n": args.registrations})
-    sql(cr, """
+    """,
+        {"n": args.registrations},
+    )
+    sql(
+        cr,
+        """
         CREATE TEMP TABLE bench_reg AS
         SELECT DISTINCT ON (l.customer_key)
                l.id AS lead_id, l.customer_key, l.user_id, l.team_id, l.partner_id, l.partner_name,
@@ -517,8 +824,11 @@ def fill_module_data(env, args):
           FROM crm_lead l JOIN bench_reg_key k ON k.key = l.customer_key
          WHERE l.won_status <> 'lost'
          ORDER BY l.customer_key, (l.won_status = 'pending') DESC, l.id DESC
-    """)
-    sql(cr, """
+    """,
+    )
+    sql(
+        cr,
+        """
         INSERT INTO crm_lead_registration (
             name, lead_id, company_id, user_id, team_id, partner_id, submitted_by_id, approved_by_id,
             state, customer_name, customer_key, amount, band, date_submitted, date_approved,
@@ -543,10 +853,14 @@ def fill_module_data(env, args):
                              ORDER BY bd.lower_bound DESC LIMIT 1) b) r,
                res_company c
          WHERE c.id = %(company)s
-    """, {"company": env.ref("base.main_company").id, "approver": env.ref("base.user_admin").id})
+    """,
+        {"company": env.ref("base.main_company").id, "approver": env.ref("base.user_admin").id},
+    )
     say("%d active registrations" % cr.rowcount)
     # Closed registrations (history): on lost opportunities of other customers.
-    sql(cr, """
+    sql(
+        cr,
+        """
         INSERT INTO crm_lead_registration (
             name, lead_id, company_id, user_id, team_id, partner_id, submitted_by_id, state,
             customer_name, customer_key, amount, band, date_submitted, date_approved, date_closed,
@@ -560,26 +874,37 @@ def fill_module_data(env, args):
           FROM crm_lead l
          WHERE l.won_status = 'lost' AND l.customer_key IS NOT NULL AND l.id %% 12 = 0
          LIMIT %(n)s
-    """, {"n": args.registrations * 3 // 10})
+    """,
+        {"n": args.registrations * 3 // 10},
+    )
     say("%d closed registrations" % cr.rowcount)
-    sql(cr, """
+    sql(
+        cr,
+        """
         UPDATE crm_lead_registration r SET user_name = p.name
           FROM res_users u JOIN res_partner p ON p.id = u.partner_id
          WHERE u.id = r.user_id
-    """)
+    """,
+    )
     # Mirror the current registration on each opportunity (one per opportunity here:
     # active ones on won or open opportunities, closed ones on lost opportunities).
-    sql(cr, """
+    sql(
+        cr,
+        """
         UPDATE crm_lead l SET registration_id = r.id, registration_state = r.state,
                registration_number = r.name,
                protection_end_date = CASE WHEN r.state = 'approved' THEN r.protection_end_date END,
                need_description = coalesce(l.need_description, '需求：' || l.name),
                is_valid_opportunity = (coalesce(l.key_person_identified, false) AND l.expected_revenue > 0)
           FROM crm_lead_registration r WHERE r.lead_id = l.id
-    """)
+    """,
+    )
     # The per-company sequence continues after the generated numbers.
-    sql(cr, "SELECT setval(pg_get_serial_sequence('crm_lead_registration', 'id'), "
-               "(SELECT max(id) FROM crm_lead_registration))")
+    sql(
+        cr,
+        "SELECT setval(pg_get_serial_sequence('crm_lead_registration', 'id'), "
+        "(SELECT max(id) FROM crm_lead_registration))",
+    )
 
 
 def main():
@@ -591,13 +916,25 @@ def main():
     parser.add_argument("--users", type=int, default=1000)
     parser.add_argument("--teams", type=int, default=50)
     parser.add_argument("--registrations", type=int, default=100_000)
-    parser.add_argument("--skew", type=float, default=1.96,
-                        help="company of an opportunity = floor(companies * random() ** skew)")
-    parser.add_argument("--crm-template", help="copy this database (crm installed, nothing else) "
-                        "instead of installing crm: a shortcut while developing")
-    parser.add_argument("--module-data-only", action="store_true",
-                        help="resume after the module's install: registrations, mirror columns, VACUUM")
-    parser.add_argument("--install-seconds", type=float, help="with --module-data-only: the install time")
+    parser.add_argument(
+        "--skew",
+        type=float,
+        default=1.96,
+        help="company of an opportunity = floor(companies * random() ** skew)",
+    )
+    parser.add_argument(
+        "--crm-template",
+        help="copy this database (crm installed, nothing else) "
+        "instead of installing crm: a shortcut while developing",
+    )
+    parser.add_argument(
+        "--module-data-only",
+        action="store_true",
+        help="resume after the module's install: registrations, mirror columns, VACUUM",
+    )
+    parser.add_argument(
+        "--install-seconds", type=float, help="with --module-data-only: the install time"
+    )
     parser.add_argument("--force", action="store_true", help="drop the database first if it exists")
     args = parser.parse_args()
     if not (args.db == BENCH_DB or args.db.startswith("wt4_")):
@@ -613,11 +950,16 @@ def main():
         return finish(args, timings, total, args.install_seconds)
     with timed("create the database with crm (Odoo -i crm)", timings):
         if args.crm_template:  # development shortcut: a copy of a database with crm only
-            subprocess.run(["createdb", "-h", "127.0.0.1", "-T", args.crm_template, args.db], check=True)
+            subprocess.run(
+                ["createdb", "-h", "127.0.0.1", "-T", args.crm_template, args.db], check=True
+            )
         else:
             run_odoo("-d", args.db, "-i", "crm", "--stop-after-init", "--log-level=warn")
     with environment(args.db) as env:
-        sql(env.cr, "SET synchronous_commit = off; SET maintenance_work_mem = '1GB'; SET work_mem = '256MB'")
+        sql(
+            env.cr,
+            "SET synchronous_commit = off; SET maintenance_work_mem = '1GB'; SET work_mem = '256MB'",
+        )
         with timed("teams and users", timings):
             company = create_teams_and_users(env, args, rng)
         with timed("customers (names normalized in Python)", timings):
@@ -631,7 +973,9 @@ def main():
         sql(env.cr, "ANALYZE")
     with timed("install %s on the populated database (Odoo -i)" % MODULE, timings):
         with StatementSampler(args.db) as sampler:
-            install_seconds = run_odoo("-d", args.db, "-i", MODULE, "--stop-after-init", "--log-level=warn")
+            install_seconds = run_odoo(
+                "-d", args.db, "-i", MODULE, "--stop-after-init", "--log-level=warn"
+            )
     breakdown = sampler.top()
     for seconds, statement in breakdown:
         say("  install: ~%4.0f s in %s" % (seconds, statement))
@@ -668,8 +1012,11 @@ class StatementSampler:
         connection.autocommit = True
         with connection.cursor() as cursor:
             while not self.stop.wait(self.interval):
-                cursor.execute("SELECT query FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
-                               "AND pid <> pg_backend_pid()", [self.db])
+                cursor.execute(
+                    "SELECT query FROM pg_stat_activity WHERE datname = %s AND state = 'active' "
+                    "AND pid <> pg_backend_pid()",
+                    [self.db],
+                )
                 for (query,) in cursor.fetchall():
                     statement = " ".join(query.split())[:110]
                     self.seconds[statement] = self.seconds.get(statement, 0) + self.interval
@@ -689,32 +1036,59 @@ def finish(args, timings, total, install_seconds, breakdown=None):
         if breakdown:
             import json
 
-            env["ir.config_parameter"].set_param("opportunity_registration.bench_install_breakdown",
-                                                 json.dumps(breakdown))
+            env["ir.config_parameter"].set_param(
+                "opportunity_registration.bench_install_breakdown", json.dumps(breakdown)
+            )
         if install_seconds is not None:
-            env["ir.config_parameter"].set_param("opportunity_registration.bench_install_seconds",
-                                                 "%.1f" % install_seconds)
-        env["ir.config_parameter"].set_param("opportunity_registration.bench_generated",
-                                             "%d" % args.leads)
+            env["ir.config_parameter"].set_param(
+                "opportunity_registration.bench_install_seconds", "%.1f" % install_seconds
+            )
+        env["ir.config_parameter"].set_param(
+            "opportunity_registration.bench_generated", "%d" % args.leads
+        )
     with timed("VACUUM ANALYZE (the install and the updates left dead rows)", timings):
-        subprocess.run(["psql", "-h", "127.0.0.1", "-d", args.db, "-qc", "VACUUM ANALYZE"], check=True)
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-d", args.db, "-qc", "VACUUM ANALYZE"], check=True
+        )
     with environment(args.db) as env:
         cr = env.cr
-        sql(cr, """SELECT count(*), count(*) FILTER (WHERE won_status = 'won'),
+        sql(
+            cr,
+            """SELECT count(*), count(*) FILTER (WHERE won_status = 'won'),
                              count(*) FILTER (WHERE won_status = 'lost'),
-                             count(*) FILTER (WHERE won_status = 'pending') FROM crm_lead""")
+                             count(*) FILTER (WHERE won_status = 'pending') FROM crm_lead""",
+        )
         leads, won, lost, pending = cr.fetchone()
-        sql(cr, "SELECT count(*) FILTER (WHERE state IN ('submitted', 'approved')), count(*) "
-                   "FROM crm_lead_registration")
+        sql(
+            cr,
+            "SELECT count(*) FILTER (WHERE state IN ('submitted', 'approved')), count(*) "
+            "FROM crm_lead_registration",
+        )
         active, regs = cr.fetchone()
-        sql(cr, """SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY n), max(n) FROM (
-                      SELECT count(*) n FROM crm_lead WHERE partner_id IS NOT NULL GROUP BY partner_id) x""")
+        sql(
+            cr,
+            """SELECT percentile_disc(0.5) WITHIN GROUP (ORDER BY n), max(n) FROM (
+                      SELECT count(*) n FROM crm_lead WHERE partner_id IS NOT NULL GROUP BY partner_id) x""",
+        )
         median, largest = cr.fetchone()
         sql(cr, "SELECT pg_size_pretty(pg_database_size(current_database()))")
         size = cr.fetchone()[0]
-    say("done in %.0f s: %d opportunities (%d won, %d lost, %d open), %d registrations (%d active), "
+    say(
+        "done in %.0f s: %d opportunities (%d won, %d lost, %d open), %d registrations (%d active), "
         "opportunities per company: median %s, largest %s; database %s"
-        % (time.perf_counter() - total, leads, won, lost, pending, regs, active, median, largest, size))
+        % (
+            time.perf_counter() - total,
+            leads,
+            won,
+            lost,
+            pending,
+            regs,
+            active,
+            median,
+            largest,
+            size,
+        )
+    )
     for label, seconds in timings:
         print("  %-60s %7.1f s" % (label, seconds))
 

@@ -1,4 +1,2 @@
-from . import models
-from . import wizard
-from . import report
+from . import models, report, wizard
 from .hooks import post_init_hook, pre_init_hook

@@ -24,14 +24,17 @@ def pre_init_hook(env):
     """)
     cr.execute("SELECT COALESCE(MAX(id), 0) + 1 FROM crm_lead")
     (below,) = cr.fetchone()
-    cr.execute(SQL(
-        """
+    cr.execute(
+        SQL(
+            """
         INSERT INTO ir_config_parameter (key, value, create_date, write_date)
         VALUES (%s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
         ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
         """,
-        BACKFILL_PARAM, str(below),
-    ))
+            BACKFILL_PARAM,
+            str(below),
+        )
+    )
 
 
 def post_init_hook(env):
@@ -52,8 +55,9 @@ def post_init_hook(env):
 
 def fill_customer_keys(cr, low, high):
     """Set customer_key of leads low <= id < high, normalizing each distinct name once."""
-    cr.execute(SQL(
-        """
+    cr.execute(
+        SQL(
+            """
         SELECT DISTINCT name FROM (
             SELECT cp.name
               FROM crm_lead l
@@ -65,22 +69,27 @@ def fill_customer_keys(cr, low, high):
              WHERE partner_name IS NOT NULL AND id >= %(low)s AND id < %(high)s
         ) names WHERE name IS NOT NULL
         """,
-        low=low, high=high,
-    ))
+            low=low,
+            high=high,
+        )
+    )
     pairs = [(name, normalize_company_name(name)) for (name,) in cr.fetchall()]
     cr.execute("DROP TABLE IF EXISTS opreg_name_key")
     cr.execute("CREATE TEMP TABLE opreg_name_key (name varchar PRIMARY KEY, key varchar)")
     for start in range(0, len(pairs), 10000):
-        chunk = [pair for pair in pairs[start:start + 10000] if pair[1]]
+        chunk = [pair for pair in pairs[start : start + 10000] if pair[1]]
         if chunk:
-            cr.execute(SQL(
-                "INSERT INTO opreg_name_key (name, key) VALUES %s ON CONFLICT DO NOTHING",
-                SQL(", ").join(SQL("(%s, %s)", name, key) for name, key in chunk),
-            ))
+            cr.execute(
+                SQL(
+                    "INSERT INTO opreg_name_key (name, key) VALUES %s ON CONFLICT DO NOTHING",
+                    SQL(", ").join(SQL("(%s, %s)", name, key) for name, key in chunk),
+                )
+            )
     cr.execute("ANALYZE opreg_name_key")
     # Company partner name first, then the lead's company name, then the person.
-    cr.execute(SQL(
-        """
+    cr.execute(
+        SQL(
+            """
         UPDATE crm_lead l
            SET customer_key = k.key
           FROM (
@@ -99,8 +108,10 @@ def fill_customer_keys(cr, low, high):
                ) k
          WHERE l.id = k.id AND k.key IS NOT NULL AND l.customer_key IS DISTINCT FROM k.key
         """,
-        low=low, high=high,
-    ))
+            low=low,
+            high=high,
+        )
+    )
     updated = cr.rowcount
     cr.execute("DROP TABLE opreg_name_key")
     return updated

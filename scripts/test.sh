@@ -6,6 +6,7 @@
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 bash "$ROOT/scripts/setup.sh"
+bash "$ROOT/scripts/lint.sh"
 
 DB=${TEST_DB:-opportunity_registration_test}
 echo "[test] creating a fresh database $DB with $MODULE"

@@ -25,9 +25,21 @@ def main():
     db = sys.argv[1] if len(sys.argv) > 1 else "opportunity_registration_test"
     pot_path = I18N / "opportunity_registration.pot"
     subprocess.run(
-        [sys.executable, str(CACHE_ODOO / "bin" / "odoo"), "i18n", "export",
-         "-c", str(ROOT / ".odoo.conf"), "-d", db, "-l", "pot", "-o", str(pot_path),
-         "opportunity_registration"],
+        [
+            sys.executable,
+            str(CACHE_ODOO / "bin" / "odoo"),
+            "i18n",
+            "export",
+            "-c",
+            str(ROOT / ".odoo.conf"),
+            "-d",
+            db,
+            "-l",
+            "pot",
+            "-o",
+            str(pot_path),
+            "opportunity_registration",
+        ],
         check=True,
     )
     known = {}
@@ -41,10 +53,14 @@ def main():
                 known.setdefault(msgid.replace("\\n", "\n"), msgstr.replace("\\n", "\n"))
     pot = polib.pofile(str(pot_path))
     po = polib.POFile(wrapwidth=78)
-    po.metadata = dict(pot.metadata, Language="zh_CN", **{
-        "Content-Type": "text/plain; charset=UTF-8",
-        "Plural-Forms": "nplurals=1; plural=0;",
-    })
+    po.metadata = dict(
+        pot.metadata,
+        Language="zh_CN",
+        **{
+            "Content-Type": "text/plain; charset=UTF-8",
+            "Plural-Forms": "nplurals=1; plural=0;",
+        },
+    )
     missing = []
     for entry in pot:
         entry.msgstr = known.get(entry.msgid, "")

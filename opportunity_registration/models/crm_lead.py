@@ -4,10 +4,8 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import email_normalize
-
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, email_normalize
 
 from .crm_lead_registration import ACTIVE_STATES, BANDS, KEY_FIELDS, REGISTRATION_STATES
 from .customer_identity import (
@@ -32,7 +30,12 @@ MAX_NAME_LENGTH = 500
 MAX_AMOUNT = 1e13
 # Fields of an opportunity that decide which customer its registration locks.
 IDENTITY_FIELDS = {
-    "partner_id", "partner_name", "email_from", "phone", "company_id", "team_id",
+    "partner_id",
+    "partner_name",
+    "email_from",
+    "phone",
+    "company_id",
+    "team_id",
     "registration_product_line_id",
 }
 AMOUNT_FIELDS = {"expected_revenue", "budget_amount_currency", "budget_currency_id", "company_id"}
@@ -61,26 +64,34 @@ class CrmLead(models.Model):
         "crm.lead.registration", "lead_id", "Registrations", readonly=True
     )
     registration_id = fields.Many2one(
-        "crm.lead.registration", "Current Registration", readonly=True, copy=False,
+        "crm.lead.registration",
+        "Current Registration",
+        readonly=True,
+        copy=False,
         index="btree_not_null",
     )
     registration_state = fields.Selection(
         [("draft", "Unregistered")] + REGISTRATION_STATES,
-        "Registration Status", default="draft", required=True, readonly=True,
-        copy=False, index=True,
+        "Registration Status",
+        default="draft",
+        required=True,
+        readonly=True,
+        copy=False,
+        index=True,
         help="Status of the current registration; Unregistered when the "
         "opportunity was never submitted.",
     )
-    registration_number = fields.Char(
-        "Registration Number", readonly=True, copy=False, index="btree_not_null"
-    )
+    registration_number = fields.Char(readonly=True, copy=False, index="btree_not_null")
     protection_end_date = fields.Date(
-        "Protection End", readonly=True, copy=False,
+        "Protection End",
+        readonly=True,
+        copy=False,
         help="Last day of the owner's exclusive lock on this customer; empty "
         "when the customer is not locked.",
     )
     registration_product_line_id = fields.Many2one(
-        "crm.tag", "Product Line",
+        "crm.tag",
+        "Product Line",
         help="When locks are scoped by product line (Settings), the line this "
         "opportunity is registered for.",
     )
@@ -88,47 +99,59 @@ class CrmLead(models.Model):
         "crm.lead.registration.event", "lead_id", "Lock History", readonly=True
     )
     registration_visible_ids = fields.Many2many(
-        "crm.lead.registration", string="Registrations of this Opportunity",
+        "crm.lead.registration",
+        string="Registrations of this Opportunity",
         compute="_compute_registration_visible",
         help="The registrations of this opportunity that you may read.",
     )
     registration_event_visible_ids = fields.Many2many(
-        "crm.lead.registration.event", string="Lock History of this Opportunity",
+        "crm.lead.registration.event",
+        string="Lock History of this Opportunity",
         compute="_compute_registration_visible",
     )
     registration_user_id = fields.Many2one(
         related="registration_id.user_id", string="Registration Owner"
     )
     customer_key = fields.Char(
-        "Customer Key", compute="_compute_customer_key", store=True, copy=False,
+        compute="_compute_customer_key",
+        store=True,
+        copy=False,
         help="Normalized customer identity used to find conflicting registrations.",
     )
     registration_conflict_ids = fields.Many2many(
-        "crm.lead", string="Conflicting Opportunities",
-        compute="_compute_registration_conflicts", compute_sudo=True,
+        "crm.lead",
+        string="Conflicting Opportunities",
+        compute="_compute_registration_conflicts",
+        compute_sudo=True,
         context={"active_test": False},
         groups="opportunity_registration.group_registration_manager",
         help="Other opportunities whose active registration claims the same customer. "
         "Managers only: reps see who holds the customer in the conflict message.",
     )
     registration_conflict_message = fields.Text(
-        compute="_compute_registration_conflicts", compute_sudo=True,
+        compute="_compute_registration_conflicts",
+        compute_sudo=True,
     )
     registration_band = fields.Selection(
-        BANDS, "Approval Band", compute="_compute_registration_band",
+        BANDS,
+        "Approval Band",
+        compute="_compute_registration_band",
         help="Approval band that the expected revenue falls in.",
     )
     registration_approver_names = fields.Char(
-        "Approved By", compute="_compute_registration_approver_names",
+        "Approved By",
+        compute="_compute_registration_approver_names",
         help="Who will approve a registration of this opportunity at its current "
         "amount and sales team.",
     )
     registration_can_review = fields.Boolean(
-        "Can Review Registration", compute="_compute_registration_can_review",
+        "Can Review Registration",
+        compute="_compute_registration_can_review",
         help="The current user is an approver of the pending registration.",
     )
     won_unregistered = fields.Boolean(
-        "Won Without Registration", compute="_compute_won_unregistered",
+        "Won Without Registration",
+        compute="_compute_won_unregistered",
         search="_search_won_unregistered",
         help="Won although no registration of it was ever approved.",
     )
@@ -136,12 +159,8 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
     # Registration information (商机信息采集表)
     # ------------------------------------------------------------
-    need_description = fields.Text(
-        "Need Description", help="The customer's main need or pain point."
-    )
-    key_person_identified = fields.Boolean(
-        "Key Person Identified", help="The decision maker (KP) is known."
-    )
+    need_description = fields.Text(help="The customer's main need or pain point.")
+    key_person_identified = fields.Boolean(help="The decision maker (KP) is known.")
     key_person_name = fields.Char("Key Person", help="Name and role of the decision maker.")
     registration_source = fields.Selection(
         [
@@ -149,34 +168,32 @@ class CrmLead(models.Model):
             ("leader", "Assigned by Leader"),
             ("partner", "Channel Partner"),
         ],
-        "Opportunity Source", default="rep",
+        "Opportunity Source",
+        default="rep",
     )
-    deal_channel = fields.Selection(
-        [("direct", "Direct"), ("indirect", "Indirect")], "Channel"
-    )
-    deal_term = fields.Selection(
-        [("short", "Short-term"), ("long", "Long-term")], "Term"
-    )
+    deal_channel = fields.Selection([("direct", "Direct"), ("indirect", "Indirect")], "Channel")
+    deal_term = fields.Selection([("short", "Short-term"), ("long", "Long-term")], "Term")
     deal_type = fields.Selection(
-        [("demand", "Demand-type"), ("competitor", "Competitor-type")], "Deal Type",
+        [("demand", "Demand-type"), ("competitor", "Competitor-type")],
         help="Competitor-type: the customer currently uses a competitor.",
     )
     budget_currency_id = fields.Many2one(
-        "res.currency", "Budget Currency",
+        "res.currency",
         help="Currency the customer's budget is quoted in, when it is not the "
         "company's; the registration converts it at the submission date.",
     )
     budget_amount_currency = fields.Monetary(
-        "Budget in Currency", currency_field="budget_currency_id",
+        "Budget in Currency",
+        currency_field="budget_currency_id",
         help="The customer's budget in the budget currency.",
     )
     competitor_name = fields.Char("Competitor")
-    competitor_fee = fields.Monetary(
-        "Competitor's Current Fee", currency_field="company_currency"
-    )
-    competitor_contract_end = fields.Date("Competitor Contract End")
+    competitor_fee = fields.Monetary("Competitor's Current Fee", currency_field="company_currency")
+    competitor_contract_end = fields.Date()
     is_valid_opportunity = fields.Boolean(
-        "Valid Opportunity", compute="_compute_is_valid_opportunity", store=True,
+        "Valid Opportunity",
+        compute="_compute_is_valid_opportunity",
+        store=True,
         help="A valid opportunity (有效商机) has a confirmed need, an identified key "
         "person and a budget.",
     )
@@ -217,9 +234,17 @@ class CrmLead(models.Model):
             return "partner:%d" % commercial.id, normalize_company_name(commercial.name)
         return False, False
 
-    @api.depends("customer_key", "company_id", "email_from", "phone", "registration_product_line_id", "team_id",
-                 "partner_id.commercial_partner_id.vat", "partner_id.commercial_partner_id.email",
-                 "partner_id.commercial_partner_id.phone")
+    @api.depends(
+        "customer_key",
+        "company_id",
+        "email_from",
+        "phone",
+        "registration_product_line_id",
+        "team_id",
+        "partner_id.commercial_partner_id.vat",
+        "partner_id.commercial_partner_id.email",
+        "partner_id.commercial_partner_id.phone",
+    )
     def _compute_registration_conflicts(self):
         Registration = self.env["crm.lead.registration"]
         # only what identifies the customers, not their whole records (one
@@ -242,13 +267,14 @@ class CrmLead(models.Model):
                 lead.registration_conflict_message = False
                 continue
             mine = [
-                row for row in Registration._holders_of(vals, rows)
+                row
+                for row in Registration._holders_of(vals, rows)
                 if row["lead_id"] != lead._origin.id
             ]
             lead.registration_conflict_ids = [(6, 0, [row["lead_id"] for row in mine])]
-            lead.registration_conflict_message = "\n".join(
-                Registration._format_conflict(row) for row in mine
-            ) or False
+            lead.registration_conflict_message = (
+                "\n".join(Registration._format_conflict(row) for row in mine) or False
+            )
 
     def _registration_amount(self, date=None):
         """The budget in company currency: a foreign-currency budget is converted."""
@@ -259,7 +285,9 @@ class CrmLead(models.Model):
             if not _plausible_amount(self.budget_amount_currency):
                 return 0.0
             amount = currency._convert(
-                self.budget_amount_currency, company.currency_id, company,
+                self.budget_amount_currency,
+                company.currency_id,
+                company,
                 date or fields.Date.context_today(self),
             )
             return amount if _plausible_amount(amount) else 0.0
@@ -274,7 +302,9 @@ class CrmLead(models.Model):
         customer_key, name_key = self._customer_identity()
         return {
             "company_id": company_id,
-            "product_line_id": scope == "product_line" and self.registration_product_line_id.id or False,
+            "product_line_id": scope == "product_line"
+            and self.registration_product_line_id.id
+            or False,
             "scope_team_id": scope == "team" and self.team_id.id or False,
             "customer_key": customer_key,
             "name_key": name_key,
@@ -307,20 +337,30 @@ class CrmLead(models.Model):
         """What the current user may read of the registrations and lock history
         (record rules apply to searches, not to one2many values)."""
         leads = self._origin
-        registrations = self.env["crm.lead.registration"].search(
-            [("lead_id", "in", leads.ids)]
-        ).grouped("lead_id")
-        events = self.env["crm.lead.registration.event"].search(
-            [("lead_id", "in", leads.ids)]
-        ).grouped("lead_id")
+        registrations = (
+            self.env["crm.lead.registration"]
+            .search([("lead_id", "in", leads.ids)])
+            .grouped("lead_id")
+        )
+        events = (
+            self.env["crm.lead.registration.event"]
+            .search([("lead_id", "in", leads.ids)])
+            .grouped("lead_id")
+        )
         Registration = self.env["crm.lead.registration"]
         Event = self.env["crm.lead.registration.event"]
         for lead in self:
             lead.registration_visible_ids = registrations.get(lead._origin, Registration)
             lead.registration_event_visible_ids = events.get(lead._origin, Event)
 
-    @api.depends("expected_revenue", "company_id", "team_id", "budget_currency_id",
-                 "budget_amount_currency", "user_id")
+    @api.depends(
+        "expected_revenue",
+        "company_id",
+        "team_id",
+        "budget_currency_id",
+        "budget_amount_currency",
+        "user_id",
+    )
     def _compute_registration_approver_names(self):
         Band = self.env["crm.lead.registration.band"]
         Registration = self.env["crm.lead.registration"]
@@ -348,12 +388,17 @@ class CrmLead(models.Model):
                 lead.registration_approver_names = self.env._(
                     "Registration managers (%(names)s): the %(band)s band names no "
                     "approver for this sales team",
-                    names=", ".join(managers.mapped("name")) or "-", band=band._label(),
+                    names=", ".join(managers.mapped("name")) or "-",
+                    band=band._label(),
                 )
 
     @api.depends_context("uid")
-    @api.depends("registration_id.state", "registration_id.approver_ids",
-                 "registration_id.second_approver_ids", "registration_id.review_ids.status")
+    @api.depends(
+        "registration_id.state",
+        "registration_id.approver_ids",
+        "registration_id.second_approver_ids",
+        "registration_id.review_ids.status",
+    )
     def _compute_registration_can_review(self):
         user = self.env.user
         for lead in self:
@@ -370,9 +415,7 @@ class CrmLead(models.Model):
     def _search_won_unregistered(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Unsupported search on Won Without Registration."))
-        approved = SQL(
-            "SELECT lead_id FROM crm_lead_registration WHERE date_approved IS NOT NULL"
-        )
+        approved = SQL("SELECT lead_id FROM crm_lead_registration WHERE date_approved IS NOT NULL")
         domain = Domain("won_status", "=", "won") & Domain("id", "not in", approved)
         return domain if (operator == "=") == value else ~domain
 
@@ -384,7 +427,7 @@ class CrmLead(models.Model):
         transaction, so a database with millions of opportunities installs in
         seconds and gets its keys within minutes.
         """
-        from ..hooks import BACKFILL_PARAM, fill_customer_keys  # noqa: PLC0415
+        from ..hooks import BACKFILL_PARAM, fill_customer_keys
 
         Param = self.env["ir.config_parameter"].sudo()
         Cron = self.env["ir.cron"]
@@ -419,11 +462,14 @@ class CrmLead(models.Model):
         for lead in self:
             for field in ("expected_revenue", "budget_amount_currency"):
                 if not _plausible_amount(lead[field] or 0.0):
-                    raise ValidationError(self.env._(
-                        "%(field)s of %(name)s must be a number between -%(max)s and %(max)s.",
-                        field=self._fields[field]._description_string(self.env),
-                        name=lead.name, max="{:,.0f}".format(MAX_AMOUNT),
-                    ))
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s of %(name)s must be a number between -%(max)s and %(max)s.",
+                            field=self._fields[field]._description_string(self.env),
+                            name=lead.name,
+                            max=f"{MAX_AMOUNT:,.0f}",
+                        )
+                    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -439,14 +485,20 @@ class CrmLead(models.Model):
         """Refuse what would crash the write itself: a non-finite or absurd
         amount (the ORM rounds it; a 1e308 overflows every report), and contact
         details too long for any index."""
-        for field, limit in (("email_from", MAX_EMAIL_LENGTH + 66), ("phone", 2 * MAX_PHONE_LENGTH),
-                             ("partner_name", 2 * MAX_NAME_LENGTH)):
+        for field, limit in (
+            ("email_from", MAX_EMAIL_LENGTH + 66),
+            ("phone", 2 * MAX_PHONE_LENGTH),
+            ("partner_name", 2 * MAX_NAME_LENGTH),
+        ):
             value = vals.get(field)
             if isinstance(value, str) and len(value) > limit:
-                raise ValidationError(self.env._(
-                    "%(field)s is at most %(limit)s characters long.",
-                    field=self._fields[field]._description_string(self.env), limit=limit,
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "%(field)s is at most %(limit)s characters long.",
+                        field=self._fields[field]._description_string(self.env),
+                        limit=limit,
+                    )
+                )
         for field in ("expected_revenue", "budget_amount_currency", "competitor_fee"):
             value = vals.get(field)
             if value in (None, False):
@@ -456,11 +508,13 @@ class CrmLead(models.Model):
             except (TypeError, ValueError):
                 plausible = False
             if not plausible:
-                raise ValidationError(self.env._(
-                    "%(field)s must be a number between -%(max)s and %(max)s.",
-                    field=self._fields[field]._description_string(self.env),
-                    max="{:,.0f}".format(MAX_AMOUNT),
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "%(field)s must be a number between -%(max)s and %(max)s.",
+                        field=self._fields[field]._description_string(self.env),
+                        max=f"{MAX_AMOUNT:,.0f}",
+                    )
+                )
 
     def write(self, vals):
         """The module's one write path for opportunities, in this order:
@@ -480,9 +534,11 @@ class CrmLead(models.Model):
                 self._check_takeover(vals["user_id"])
         vals, stage_before = self._stage_before_write(vals)
         watched = (IDENTITY_FIELDS | AMOUNT_FIELDS | OUTCOME_FIELDS) & vals.keys()
-        registered = self.filtered(
-            lambda lead: lead.registration_state in ACTIVE_STATES
-        ) if watched else self.browse()
+        registered = (
+            self.filtered(lambda lead: lead.registration_state in ACTIVE_STATES)
+            if watched
+            else self.browse()
+        )
         before = {lead.id: (lead.active, lead.won_status) for lead in registered}
         result = super().write(vals)
         self._stage_after_write(stage_before)
@@ -495,16 +551,20 @@ class CrmLead(models.Model):
         Registration = self.env["crm.lead.registration"]
         if OUTCOME_FIELDS & vals.keys():
             ended = self.filtered(
-                lambda lead: (lead.active, lead.won_status) != before[lead.id]
-                and (not lead.active or lead.won_status != "pending")
+                lambda lead: (
+                    (lead.active, lead.won_status) != before[lead.id]
+                    and (not lead.active or lead.won_status != "pending")
+                )
             )
             won = ended.filtered(lambda lead: lead.active and lead.won_status == "won")
             Registration._end_with_leads(won, ended - won)
             self -= ended
         if IDENTITY_FIELDS & vals.keys():
-            Registration._follow_identity(self, self.env.su or self.env.user.has_group(
-                "opportunity_registration.group_registration_manager"
-            ))
+            Registration._follow_identity(
+                self,
+                self.env.su
+                or self.env.user.has_group("opportunity_registration.group_registration_manager"),
+            )
         if AMOUNT_FIELDS & vals.keys():
             self.sudo().registration_id._follow_amount()
 
@@ -514,11 +574,16 @@ class CrmLead(models.Model):
         registered = self.filtered(lambda lead: lead.registration_state in ACTIVE_STATES)
         if registered:
             registered.check_access("write")
-            reason = self.env["crm.lost.reason"].sudo().browse(
-                additional_values.get("lost_reason_id") or []
-            ).exists()
+            reason = (
+                self.env["crm.lost.reason"]
+                .sudo()
+                .browse(additional_values.get("lost_reason_id") or [])
+                .exists()
+            )
             self.env["crm.lead.registration"]._end_with_leads(
-                self.browse(), registered, lost_reason=reason.name,
+                self.browse(),
+                registered,
+                lost_reason=reason.name,
             )
         return super().action_set_lost(**additional_values)
 
@@ -527,12 +592,14 @@ class CrmLead(models.Model):
         """Registrations and their lock history are never deleted with an opportunity."""
         registered = self.sudo().filtered("registration_ids")
         if registered:
-            raise UserError(self.env._(
-                "%(name)s has registrations (%(numbers)s): archive it instead of deleting "
-                "it, so that the lock history is kept.",
-                name=registered[:1].name,
-                numbers=", ".join(registered[:1].registration_ids.mapped("name")),
-            ))
+            raise UserError(
+                self.env._(
+                    "%(name)s has registrations (%(numbers)s): archive it instead of deleting "
+                    "it, so that the lock history is kept.",
+                    name=registered[:1].name,
+                    numbers=", ".join(registered[:1].registration_ids.mapped("name")),
+                )
+            )
 
     def _merge_opportunity(self, user_id=False, team_id=False, auto_unlink=True, max_length=5):
         """Merging keeps every registration and its history on the surviving
@@ -540,12 +607,15 @@ class CrmLead(models.Model):
         self.check_access("write")
         active = self.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
         if len(active) > 1:
-            raise UserError(self.env._(
-                "These opportunities hold %(count)s active registrations (%(numbers)s): "
-                "withdraw or release all but one before merging them, or ask a "
-                "registration manager to arbitrate.",
-                count=len(active), numbers=", ".join(active.mapped("name")),
-            ))
+            raise UserError(
+                self.env._(
+                    "These opportunities hold %(count)s active registrations (%(numbers)s): "
+                    "withdraw or release all but one before merging them, or ask a "
+                    "registration manager to arbitrate.",
+                    count=len(active),
+                    numbers=", ".join(active.mapped("name")),
+                )
+            )
         if active and not user_id:
             user_id = active.user_id.id  # the lock stays with its owner
         return super()._merge_opportunity(
@@ -553,7 +623,7 @@ class CrmLead(models.Model):
         )
 
     def _merge_dependences(self, opportunities):
-        super()._merge_dependences(opportunities)
+        result = super()._merge_dependences(opportunities)
         registrations = opportunities.sudo().registration_ids
         if registrations:
             self.env["crm.lead.registration.event"].sudo().search(
@@ -562,26 +632,34 @@ class CrmLead(models.Model):
             registrations.with_context(skip_validation_check=True).lead_id = self
             self._sync_registration()
             self.env["crm.lead.registration.event"]._log(
-                registrations, "merged",
+                registrations,
+                "merged",
                 note=self.env._("Merged into %(name)s", name=self.name),
             )
+        return result
 
     def _check_takeover(self, user_id):
         """While a customer is locked, only a manager may give it to someone else."""
         locked = self.filtered(
-            lambda l: l.registration_state in ACTIVE_STATES
-            and l.sudo().registration_id.user_id.id != user_id
+            lambda lead: (
+                lead.registration_state in ACTIVE_STATES
+                and lead.sudo().registration_id.user_id.id != user_id
+            )
         )
         if locked and not self.env.user.has_group(
             "opportunity_registration.group_registration_manager"
         ):
             reg = locked[:1].registration_id.sudo()
-            raise UserError(self.env._(
-                "%(name)s is registered by %(owner)s (%(number)s) until %(date)s: its "
-                "salesperson cannot change. Ask a registration manager to transfer it.",
-                name=locked[:1].name, owner=reg.user_id.name, number=reg.name,
-                date=reg.protection_end_date or "-",
-            ))
+            raise UserError(
+                self.env._(
+                    "%(name)s is registered by %(owner)s (%(number)s) until %(date)s: its "
+                    "salesperson cannot change. Ask a registration manager to transfer it.",
+                    name=locked[:1].name,
+                    owner=reg.user_id.name,
+                    number=reg.name,
+                    date=reg.protection_end_date or "-",
+                )
+            )
 
     def _message_post_after_hook(self, message, msg_vals):
         """A logged note on a registered opportunity renews its lock."""
@@ -593,12 +671,14 @@ class CrmLead(models.Model):
     def _check_protected_fields(self, vals):
         protected = PROTECTED_FIELDS.intersection(vals)
         if protected:
-            raise UserError(self.env._(
-                "The registration status of an opportunity changes only through "
-                "its registration actions (Submit, Withdraw, Release, Approve, "
-                "Reject); it cannot be written directly (%(fields)s).",
-                fields=", ".join(sorted(protected)),
-            ))
+            raise UserError(
+                self.env._(
+                    "The registration status of an opportunity changes only through "
+                    "its registration actions (Submit, Withdraw, Release, Approve, "
+                    "Reject); it cannot be written directly (%(fields)s).",
+                    fields=", ".join(sorted(protected)),
+                )
+            )
 
     # ------------------------------------------------------------
     # BUSINESS
@@ -610,8 +690,9 @@ class CrmLead(models.Model):
             return
         self.env["crm.lead.registration"].flush_model()
         self.flush_recordset(list(PROTECTED_FIELDS))
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             UPDATE crm_lead l
                SET registration_id = r.id,
                    registration_state = COALESCE(r.state, 'draft'),
@@ -627,8 +708,9 @@ class CrmLead(models.Model):
               ) r ON TRUE
              WHERE l.id = l2.id AND l.id IN %s
             """,
-            tuple(self.ids),
-        ))
+                tuple(self.ids),
+            )
+        )
         self.invalidate_recordset(list(PROTECTED_FIELDS) + ["registration_user_id"])
 
     def _prepare_registration_vals(self):
@@ -640,18 +722,21 @@ class CrmLead(models.Model):
             team_id=self.team_id.id,
             partner_id=self.partner_id.commercial_partner_id.id,
             customer_name=self._registration_customer_name(),
-            **{
-                "amount": self._registration_amount(),
-                "band": self.registration_band,
-                "date_submitted": fields.Datetime.now(),
-                "submitted_by_id": self.env.user.id,
-            },
+            amount=self._registration_amount(),
+            band=self.registration_band,
+            date_submitted=fields.Datetime.now(),
+            submitted_by_id=self.env.user.id,
         )
 
     def _registration_customer_name(self):
         commercial = self.partner_id.commercial_partner_id
-        name = (commercial.is_company and commercial.name) or self.partner_name \
-            or commercial.name or self.contact_name or False
+        name = (
+            (commercial.is_company and commercial.name)
+            or self.partner_name
+            or commercial.name
+            or self.contact_name
+            or False
+        )
         return name and name[:MAX_NAME_LENGTH]
 
     def _registration_problems(self):
@@ -665,28 +750,35 @@ class CrmLead(models.Model):
         if not name:
             problems.append(self.env._("Customer: set a customer or a company name."))
         elif not any(keys[field] for field in KEY_FIELDS):
-            problems.append(self.env._(
-                "Customer: %(name)s does not identify a customer. Give the company's "
-                "name in letters, its tax ID, a company e-mail address (not a free "
-                "mail service) or a phone number.", name=name[:80],
-            ))
+            problems.append(
+                self.env._(
+                    "Customer: %(name)s does not identify a customer. Give the company's "
+                    "name in letters, its tax ID, a company e-mail address (not a free "
+                    "mail service) or a phone number.",
+                    name=name[:80],
+                )
+            )
         if len(self.partner_name or "") > MAX_NAME_LENGTH or len(self.name or "") > MAX_NAME_LENGTH:
-            problems.append(self.env._(
-                "Names: a company or opportunity name is at most %(max)s characters long.",
-                max=MAX_NAME_LENGTH,
-            ))
+            problems.append(
+                self.env._(
+                    "Names: a company or opportunity name is at most %(max)s characters long.",
+                    max=MAX_NAME_LENGTH,
+                )
+            )
         if company.registration_require_contact and not (self.phone or self.email_from):
             problems.append(self.env._("Contact: give a phone number or an e-mail address."))
         if self.email_from and (
             len(self.email_from) > MAX_EMAIL_LENGTH or not email_normalize(self.email_from)
         ):
-            problems.append(self.env._(
-                "E-mail: %(email)s is not a valid e-mail address.", email=self.email_from[:80]
-            ))
+            problems.append(
+                self.env._(
+                    "E-mail: %(email)s is not a valid e-mail address.", email=self.email_from[:80]
+                )
+            )
         if self.phone and not self._registration_phone_is_valid(self.phone):
-            problems.append(self.env._(
-                "Phone: %(phone)s is not a valid phone number.", phone=self.phone[:80]
-            ))
+            problems.append(
+                self.env._("Phone: %(phone)s is not a valid phone number.", phone=self.phone[:80])
+            )
         if company.registration_require_need and not (self.need_description or "").strip():
             problems.append(self.env._("Need description: describe the customer's need."))
         if self._registration_amount() < 0 or (
@@ -696,17 +788,22 @@ class CrmLead(models.Model):
         if company.registration_require_deadline and not self.date_deadline:
             problems.append(self.env._("Expected closing: set the expected closing date."))
         if self.date_deadline and self.date_deadline < today:
-            problems.append(self.env._(
-                "Expected closing: %(date)s is in the past.", date=self.date_deadline
-            ))
+            problems.append(
+                self.env._("Expected closing: %(date)s is in the past.", date=self.date_deadline)
+            )
         elif self.date_deadline and self.date_deadline > today + timedelta(days=3660):
-            problems.append(self.env._(
-                "Expected closing: %(date)s is more than ten years away.", date=self.date_deadline
-            ))
+            problems.append(
+                self.env._(
+                    "Expected closing: %(date)s is more than ten years away.",
+                    date=self.date_deadline,
+                )
+            )
         if company.registration_require_key_person and not (
             self.key_person_identified and self.key_person_name
         ):
-            problems.append(self.env._("Key person: identify the decision maker and give their name."))
+            problems.append(
+                self.env._("Key person: identify the decision maker and give their name.")
+            )
         if company.registration_require_source and not self.registration_source:
             problems.append(self.env._("Source: say where the opportunity comes from."))
         if company.registration_require_category and not (
@@ -746,26 +843,36 @@ class CrmLead(models.Model):
         is_manager = self.env.user.has_group("opportunity_registration.group_registration_manager")
         for lead in self:
             if lead.user_id and lead.user_id != self.env.user and not is_manager:
-                raise UserError(self.env._(
-                    "%(name)s is %(owner)s's opportunity: only %(owner)s or a registration "
-                    "manager submits its registration.",
-                    name=lead.name, owner=lead.user_id.name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(name)s is %(owner)s's opportunity: only %(owner)s or a registration "
+                        "manager submits its registration.",
+                        name=lead.name,
+                        owner=lead.user_id.name,
+                    )
+                )
             if lead.type != "opportunity":
-                raise UserError(self.env._(
-                    "%(name)s is a lead: convert it to an opportunity before registering it.",
-                    name=lead.name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(name)s is a lead: convert it to an opportunity before registering it.",
+                        name=lead.name,
+                    )
+                )
             if not lead.active or lead.won_status != "pending":
-                raise UserError(self.env._(
-                    "%(name)s is closed: only ongoing opportunities can be registered.",
-                    name=lead.name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(name)s is closed: only ongoing opportunities can be registered.",
+                        name=lead.name,
+                    )
+                )
             if lead.registration_state in ACTIVE_STATES:
-                raise UserError(self.env._(
-                    "%(name)s already has an active registration (%(number)s).",
-                    name=lead.name, number=lead.registration_number,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(name)s already has an active registration (%(number)s).",
+                        name=lead.name,
+                        number=lead.registration_number,
+                    )
+                )
         self._check_registration_complete()
         self._check_registration_limits()
         # an unassigned opportunity becomes its submitter's: the registration's
@@ -777,25 +884,33 @@ class CrmLead(models.Model):
         # automatic approvals log one line saying both (see _set_approved)
         registrations._start_review()  # mirrors the registrations on their leads
         for reg in registrations.filtered(lambda r: r.state == "submitted"):
-            reg.lead_id._message_log(body=self.env._(
-                "Registration %(number)s submitted by %(user)s (%(band)s band, "
-                "%(amount)s).",
-                number=reg.name,
-                user=self.env.user.name,
-                band=reg._band_label(reg.band),
-                amount=reg._format_amount(reg.amount),
-            ))
+            reg.lead_id._message_log(
+                body=self.env._(
+                    "Registration %(number)s submitted by %(user)s (%(band)s band, %(amount)s).",
+                    number=reg.name,
+                    user=self.env.user.name,
+                    band=reg._band_label(reg.band),
+                    amount=reg._format_amount(reg.amount),
+                )
+            )
         return True
 
     def _check_registration_limits(self):
         """The cap on active registrations per rep, and the re-claim cooldown."""
         Registration = self.env["crm.lead.registration"].sudo()
-        owners = self.mapped(lambda l: l.user_id or self.env.user)
+        owners = self.mapped(lambda lead: lead.user_id or self.env.user)
         capped = any((lead.company_id or self.env.company).registration_max_active for lead in self)
-        counts = dict(Registration._read_group(
-            [("user_id", "in", owners.ids), ("state", "in", ACTIVE_STATES)],
-            ["user_id"], ["__count"],
-        )) if capped else {}
+        counts = (
+            dict(
+                Registration._read_group(
+                    [("user_id", "in", owners.ids), ("state", "in", ACTIVE_STATES)],
+                    ["user_id"],
+                    ["__count"],
+                )
+            )
+            if capped
+            else {}
+        )
         today = fields.Date.context_today(self)
         for lead in self:
             owner = lead.user_id or self.env.user
@@ -803,10 +918,14 @@ class CrmLead(models.Model):
             cap = company.registration_max_active
             counts[owner] = counts.get(owner, 0) + 1
             if cap and counts[owner] > cap:
-                raise UserError(self.env._(
-                    "%(owner)s already holds %(count)s active registrations, the most "
-                    "allowed: release or close one first.", owner=owner.name, count=cap,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(owner)s already holds %(count)s active registrations, the most "
+                        "allowed: release or close one first.",
+                        owner=owner.name,
+                        count=cap,
+                    )
+                )
             cooldown = company.registration_claim_cooldown_days
             if not cooldown:
                 continue
@@ -820,32 +939,45 @@ class CrmLead(models.Model):
                 & Domain("state", "in", ("expired", "released"))
                 & Domain("date_closed", ">=", today - timedelta(days=cooldown))
                 & Domain.OR(keys),
-                order="date_closed desc", limit=1,
+                order="date_closed desc",
+                limit=1,
             )
             if recent:
-                raise UserError(self.env._(
-                    "%(owner)s let %(customer)s go on %(date)s (%(number)s): they may "
-                    "register it again from %(again)s.",
-                    owner=owner.name, customer=recent.customer_name,
-                    date=fields.Date.to_date(recent.date_closed), number=recent.name,
-                    again=fields.Date.to_date(recent.date_closed) + timedelta(days=cooldown),
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(owner)s let %(customer)s go on %(date)s (%(number)s): they may "
+                        "register it again from %(again)s.",
+                        owner=owner.name,
+                        customer=recent.customer_name,
+                        date=fields.Date.to_date(recent.date_closed),
+                        number=recent.name,
+                        again=fields.Date.to_date(recent.date_closed) + timedelta(days=cooldown),
+                    )
+                )
 
     def action_registration_claim(self):
         """Claim a customer from the public pool: take the opportunity, then register it."""
         self.ensure_one()
-        if self.registration_state not in ("released", "expired") or not self.active \
-                or self.won_status != "pending":
-            raise UserError(self.env._("Only released or expired ongoing opportunities can be claimed."))
+        if (
+            self.registration_state not in ("released", "expired")
+            or not self.active
+            or self.won_status != "pending"
+        ):
+            raise UserError(
+                self.env._("Only released or expired ongoing opportunities can be claimed.")
+            )
         self.check_access("read")
         if not self.env.user.has_group("opportunity_registration.group_registration_user"):
             raise UserError(self.env._("Only registration users can claim customers."))
         previous = self.user_id
         self.sudo().user_id = self.env.user
-        self.sudo()._message_log(body=self.env._(
-            "Claimed from the public pool by %(user)s (previous salesperson: %(previous)s).",
-            user=self.env.user.name, previous=previous.name or "-",
-        ))
+        self.sudo()._message_log(
+            body=self.env._(
+                "Claimed from the public pool by %(user)s (previous salesperson: %(previous)s).",
+                user=self.env.user.name,
+                previous=previous.name or "-",
+            )
+        )
         self.with_user(self.env.user).action_registration_submit()
         return True
 
@@ -854,26 +986,36 @@ class CrmLead(models.Model):
         registrations = self._registration_current("approved")
         for reg in registrations.sudo():
             if reg.user_id != self.env.user:
-                raise UserError(self.env._(
-                    "Only %(owner)s can ask to extend registration %(number)s.",
-                    owner=reg.user_id.name, number=reg.name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "Only %(owner)s can ask to extend registration %(number)s.",
+                        owner=reg.user_id.name,
+                        number=reg.name,
+                    )
+                )
             managers = reg._registration_managers() - reg.user_id
             for manager in managers:
                 reg.lead_id.activity_schedule(
-                    "mail.mail_activity_data_todo", user_id=manager.id,
+                    "mail.mail_activity_data_todo",
+                    user_id=manager.id,
                     summary=self.env._("Extension requested for %(number)s", number=reg.name),
                     note=self.env._(
                         "%(owner)s asks to keep %(customer)s beyond %(date)s. Use "
                         "Arbitrate → Extend the protection. Reason: %(reason)s",
-                        owner=reg.user_id.name, customer=reg.customer_name,
-                        date=reg.protection_end_date, reason=reason or "-",
+                        owner=reg.user_id.name,
+                        customer=reg.customer_name,
+                        date=reg.protection_end_date,
+                        reason=reason or "-",
                     ),
                 )
-            reg.lead_id._message_log(body=self.env._(
-                "%(owner)s requested an extension of %(number)s. Reason: %(reason)s",
-                owner=reg.user_id.name, number=reg.name, reason=reason or "-",
-            ))
+            reg.lead_id._message_log(
+                body=self.env._(
+                    "%(owner)s requested an extension of %(number)s. Reason: %(reason)s",
+                    owner=reg.user_id.name,
+                    number=reg.name,
+                    reason=reason or "-",
+                )
+            )
         return True
 
     def action_registration_withdraw(self, reason=False):
@@ -898,20 +1040,26 @@ class CrmLead(models.Model):
         labels = dict(self._fields["registration_state"]._description_selection(self.env))
         for lead in self:
             if lead.registration_state != state:
-                raise UserError(self.env._(
-                    "%(name)s is %(state)s: this action needs a registration that is "
-                    "%(needed)s.",
-                    name=lead.name,
-                    state=labels[lead.registration_state],
-                    needed=labels[state],
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(name)s is %(state)s: this action needs a registration that is "
+                        "%(needed)s.",
+                        name=lead.name,
+                        state=labels[lead.registration_state],
+                        needed=labels[state],
+                    )
+                )
         return self.sudo().registration_id.with_env(self.env)
 
     def action_open_registration_reason(self):
         """Ask for a reason before withdrawing, releasing or rejecting."""
         self.ensure_one()
         action = self.env.context.get("registration_action")
-        titles = dict(self.env["crm.lead.registration.reason"]._fields["action"]._description_selection(self.env))
+        titles = dict(
+            self.env["crm.lead.registration.reason"]
+            ._fields["action"]
+            ._description_selection(self.env)
+        )
         return {
             "type": "ir.actions.act_window",
             "name": titles.get(action) or self.env._("Registration"),

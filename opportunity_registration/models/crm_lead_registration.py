@@ -35,8 +35,8 @@ test_rpc_surface):
    state and protection end only, in the user's companies.
 7. Bad input never crashes, stalls or half-writes.
 """
-import logging
 
+import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError
@@ -102,66 +102,94 @@ class CrmLeadRegistration(models.Model):
         "Number", required=True, readonly=True, copy=False, default="/", index="trigram"
     )
     lead_id = fields.Many2one(
-        "crm.lead", "Opportunity", required=True, readonly=True, index=True,
+        "crm.lead",
+        "Opportunity",
+        required=True,
+        readonly=True,
+        index=True,
         ondelete="restrict",
     )
     company_id = fields.Many2one(
-        "res.company", "Company", required=True, readonly=True, index=True,
+        "res.company",
+        required=True,
+        readonly=True,
+        index=True,
         default=lambda self: self.env.company,
     )
     user_id = fields.Many2one(
-        "res.users", "Owner", required=True, readonly=True, index=True, tracking=True,
-        help="Salesperson who holds the registration and, once approved, the "
-        "lock on the customer.",
+        "res.users",
+        "Owner",
+        required=True,
+        readonly=True,
+        index=True,
+        tracking=True,
+        help="Salesperson who holds the registration and, once approved, the lock on the customer.",
     )
     team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
     state = fields.Selection(
-        REGISTRATION_STATES, "Status", required=True, readonly=True, copy=False,
-        default="submitted", index=True, tracking=True,
+        REGISTRATION_STATES,
+        "Status",
+        required=True,
+        readonly=True,
+        copy=False,
+        default="submitted",
+        index=True,
+        tracking=True,
     )
     partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
-    customer_name = fields.Char(
-        "Customer Name", readonly=True, help="Company name as submitted."
-    )
+    customer_name = fields.Char(readonly=True, help="Company name as submitted.")
     customer_key = fields.Char(
-        "Customer Key", readonly=True, index="btree_not_null",
+        readonly=True,
+        index="btree_not_null",
         help="Normalized customer identity used to detect conflicting registrations.",
     )
     name_key = fields.Char(
-        "Person Name Key", readonly=True, index="btree_not_null",
+        "Person Name Key",
+        readonly=True,
+        index="btree_not_null",
         help="A private person's name, normalized: the same as a company's key "
         "means the company was typed in as a person. Two persons sharing a name "
         "are not one customer.",
     )
     vat_key = fields.Char("Tax ID Key", readonly=True, index="btree_not_null")
     domain_key = fields.Char("E-mail Domain Key", readonly=True, index="btree_not_null")
-    phone_key = fields.Char("Phone Key", readonly=True, index="btree_not_null")
+    phone_key = fields.Char(readonly=True, index="btree_not_null")
     product_line_id = fields.Many2one(
-        "crm.tag", "Product Line", readonly=True,
+        "crm.tag",
+        readonly=True,
         help="When locks are scoped by product line, the line this registration locks.",
     )
     scope_team_id = fields.Many2one(
-        "crm.team", "Locked for Team", readonly=True,
+        "crm.team",
+        "Locked for Team",
+        readonly=True,
         help="When locks are scoped by sales team, the team this registration locks "
         "the customer for; other teams may register the same customer.",
     )
     last_follow_up_date = fields.Date(
-        "Last Follow-up", readonly=True, copy=False,
+        "Last Follow-up",
+        readonly=True,
+        copy=False,
         help="Last qualifying follow-up (done activity, logged note or meeting).",
     )
-    expiry_warned = fields.Boolean("Expiry Warned", readonly=True, copy=False)
+    expiry_warned = fields.Boolean(readonly=True, copy=False)
     date_won = fields.Date(
-        "Won On", readonly=True, copy=False,
+        "Won On",
+        readonly=True,
+        copy=False,
         help="The opportunity was won on this day while registered; the customer "
         "stays with the winner until the protection end (Settings).",
     )
     extension_end_date = fields.Date(
-        "Extension Granted Until", readonly=True, copy=False,
+        "Extension Granted Until",
+        readonly=True,
+        copy=False,
         help="A manager allowed renewals beyond the maximum protection until this date.",
     )
     event_ids = fields.One2many("crm.lead.registration.event", "registration_id", "Lock History")
     amount = fields.Monetary(
-        "Amount", readonly=True, currency_field="currency_id",
+        readonly=True,
+        currency_field="currency_id",
         help="Expected revenue as submitted, in the company currency.",
     )
     currency_id = fields.Many2one(
@@ -170,42 +198,62 @@ class CrmLeadRegistration(models.Model):
     band = fields.Selection(BANDS, "Approval Band", readonly=True)
     date_submitted = fields.Datetime("Submitted On", readonly=True, copy=False)
     user_name = fields.Char(
-        related="user_id.name", store=True, precompute=True, string="Owner Name",
+        related="user_id.name",
+        store=True,
+        precompute=True,
+        string="Owner Name",
         help="Kept with the registration so that the conflict check names the "
         "owner from the row it finds, in one query.",
     )
-    submitted_by_id = fields.Many2one("res.users", "Submitted By", readonly=True)
+    submitted_by_id = fields.Many2one("res.users", readonly=True)
     date_approved = fields.Datetime("Approved On", readonly=True, copy=False)
     approved_band = fields.Selection(
-        BANDS, "Approved Band", readonly=True, copy=False,
+        BANDS,
+        readonly=True,
+        copy=False,
         help="The band this registration was last approved in: while it is reviewed "
         "again after an amount raise, an amount back within that band restores the "
         "approval as it was (same approval date and protection end).",
     )
-    approved_by_id = fields.Many2one("res.users", "Approved By", readonly=True)
+    approved_by_id = fields.Many2one("res.users", readonly=True)
     date_closed = fields.Datetime(
-        "Closed On", readonly=True, copy=False,
+        "Closed On",
+        readonly=True,
+        copy=False,
         help="When the registration left the active states.",
     )
     protection_end_date = fields.Date(
-        "Protection End", readonly=True, copy=False, index="btree_not_null",
+        "Protection End",
+        readonly=True,
+        copy=False,
+        index="btree_not_null",
         help="Last day of the owner's exclusive lock on the customer.",
     )
     close_reason = fields.Text("Reason", readonly=True)
     approver_ids = fields.Many2many(
-        "res.users", "crm_lead_registration_approver_rel", "registration_id", "user_id",
-        "Approvers", readonly=True, copy=False,
+        "res.users",
+        "crm_lead_registration_approver_rel",
+        "registration_id",
+        "user_id",
+        "Approvers",
+        readonly=True,
+        copy=False,
         help="Who may approve this registration: the approver of its band, plus the "
         "next band's approver once the review is escalated.",
     )
     second_approver_ids = fields.Many2many(
-        "res.users", "crm_lead_registration_second_approver_rel", "registration_id", "user_id",
-        "Second-step Approvers", readonly=True, copy=False,
+        "res.users",
+        "crm_lead_registration_second_approver_rel",
+        "registration_id",
+        "user_id",
+        "Second-step Approvers",
+        readonly=True,
+        copy=False,
         help="When the band has a second approval step: who decides once the "
         "approvers above have approved.",
     )
     date_review_requested = fields.Datetime("Review Requested On", readonly=True, copy=False)
-    escalated = fields.Boolean("Escalated", readonly=True, copy=False)
+    escalated = fields.Boolean(readonly=True, copy=False)
 
     _one_active_per_lead = models.UniqueIndex(
         "(lead_id) WHERE state IN ('submitted', 'approved')",
@@ -294,33 +342,41 @@ class CrmLeadRegistration(models.Model):
             limit=1,
         )
         if not sequence:
-            sequence = self.env.ref(
-                "opportunity_registration.seq_crm_lead_registration"
-            ).sudo().copy({
-                "name": self.env._("Opportunity Registration"),
-                "code": "crm.lead.registration",
-                "company_id": company.id,
-            })
+            sequence = (
+                self.env.ref("opportunity_registration.seq_crm_lead_registration")
+                .sudo()
+                .copy(
+                    {
+                        "name": self.env._("Opportunity Registration"),
+                        "code": "crm.lead.registration",
+                        "company_id": company.id,
+                    }
+                )
+            )
         return sequence
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_active(self):
         if any(reg.state in ACTIVE_STATES for reg in self):
-            raise UserError(self.env._(
-                "An active registration cannot be deleted: withdraw or release it first."
-            ))
+            raise UserError(
+                self.env._(
+                    "An active registration cannot be deleted: withdraw or release it first."
+                )
+            )
 
     def _check_transition(self, transition):
         allowed = TRANSITIONS[transition]
         labels = dict(self._fields["state"]._description_selection(self.env))
         for reg in self:
             if reg.state not in allowed:
-                raise UserError(self.env._(
-                    "Registration %(number)s is %(state)s: it cannot be %(action)s.",
-                    number=reg.name,
-                    state=labels[reg.state],
-                    action=self._transition_label(transition),
-                ))
+                raise UserError(
+                    self.env._(
+                        "Registration %(number)s is %(state)s: it cannot be %(action)s.",
+                        number=reg.name,
+                        state=labels[reg.state],
+                        action=self._transition_label(transition),
+                    )
+                )
 
     def _transition_label(self, transition):
         return {
@@ -333,30 +389,38 @@ class CrmLeadRegistration(models.Model):
     @api.model
     def _registration_managers(self):
         """Active internal users who are registration managers, directly or not."""
-        return self.env.ref(
-            "opportunity_registration.group_registration_manager"
-        ).sudo().all_user_ids.filtered(lambda u: u.active and not u.share)
+        return (
+            self.env.ref("opportunity_registration.group_registration_manager")
+            .sudo()
+            .all_user_ids.filtered(lambda u: u.active and not u.share)
+        )
 
     def _registration_activities(self, activity_type):
-        return self.env["mail.activity"].sudo().search([
-            ("res_model", "=", "crm.lead"),
-            ("res_id", "in", self.lead_id.ids),
-            ("activity_type_id", "=", self.env.ref(activity_type).id),
-        ])
+        return (
+            self.env["mail.activity"]
+            .sudo()
+            .search(
+                [
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "in", self.lead_id.ids),
+                    ("activity_type_id", "=", self.env.ref(activity_type).id),
+                ]
+            )
+        )
 
     def _close(self, state, reason, message):
         """Move to a closed state, record why, and mirror it on the lead."""
         if state != self._cancel_state:
             # Withdrawn, released or expired: open reviews have nothing left to decide.
-            self.sudo().review_ids.filtered(
-                lambda r: r.status in ("waiting", "pending")
-            ).unlink()
-        self.sudo().with_context(skip_validation_check=True).write({
-            "state": state,
-            "date_closed": fields.Datetime.now(),
-            "close_reason": reason or False,
-            "protection_end_date": False,
-        })
+            self.sudo().review_ids.filtered(lambda r: r.status in ("waiting", "pending")).unlink()
+        self.sudo().with_context(skip_validation_check=True).write(
+            {
+                "state": state,
+                "date_closed": fields.Datetime.now(),
+                "close_reason": reason or False,
+                "protection_end_date": False,
+            }
+        )
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, state, note=reason)
         self._close_review_activities(
@@ -372,8 +436,9 @@ class CrmLeadRegistration(models.Model):
             elif reason:
                 # every rep reads a pool opportunity's chatter: the reason stays
                 # on the registration, for its owner and the managers
-                body = self.env._("%(message)s The reason is kept on the registration.",
-                                  message=body)
+                body = self.env._(
+                    "%(message)s The reason is kept on the registration.", message=body
+                )
             bodies[reg.lead_id.id] = body
         self.lead_id._message_log_batch(bodies=bodies)
 
@@ -384,7 +449,9 @@ class CrmLeadRegistration(models.Model):
 
     def _format_amount(self, amount):
         """An amount as people read it: in the company currency, with its symbol."""
-        return format_amount(self.env, amount or 0.0, self.currency_id or self.env.company.currency_id)
+        return format_amount(
+            self.env, amount or 0.0, self.currency_id or self.env.company.currency_id
+        )
 
     @api.model
     def _clean_text(self, text, limit=2000):
@@ -395,27 +462,29 @@ class CrmLeadRegistration(models.Model):
             raise UserError(self.env._("A reason or comment must be text."))
         text = "".join(ch for ch in text if ch in "\n\t" or ch.isprintable()).strip()
         if len(text) > limit:
-            raise UserError(self.env._(
-                "A reason or comment is at most %(limit)s characters long.", limit=limit
-            ))
+            raise UserError(
+                self.env._("A reason or comment is at most %(limit)s characters long.", limit=limit)
+            )
         return text or False
 
     def action_withdraw(self, reason=False):
         self._check_transition("withdraw")
         reason = self._clean_text(reason)
         self._check_owner_or_manager()
-        self._close("withdrawn", reason, self.env._(
-            "Registration %(number)s withdrawn by %(user)s."
-        ))
+        self._close(
+            "withdrawn", reason, self.env._("Registration %(number)s withdrawn by %(user)s.")
+        )
         return True
 
     def action_release(self, reason=False):
         self._check_transition("release")
         reason = self._clean_text(reason)
         self._check_owner_or_manager()
-        self._close("released", reason, self.env._(
-            "Registration %(number)s released to the public pool by %(user)s."
-        ))
+        self._close(
+            "released",
+            reason,
+            self.env._("Registration %(number)s released to the public pool by %(user)s."),
+        )
         return True
 
     def _check_owner_or_manager(self):
@@ -424,12 +493,14 @@ class CrmLeadRegistration(models.Model):
             return
         for reg in self:
             if reg.user_id != user:
-                raise AccessError(self.env._(
-                    "Only %(owner)s or a registration manager can do this on "
-                    "registration %(number)s.",
-                    owner=reg.user_id.name,
-                    number=reg.name,
-                ))
+                raise AccessError(
+                    self.env._(
+                        "Only %(owner)s or a registration manager can do this on "
+                        "registration %(number)s.",
+                        owner=reg.user_id.name,
+                        number=reg.name,
+                    )
+                )
 
     def action_transfer(self, user=None, partner=None, reason=False):
         """Arbitration: give the registration to another rep (``user``, a user or
@@ -445,35 +516,57 @@ class CrmLeadRegistration(models.Model):
         partner = self._browse_argument("res.partner", partner)
         if not user and not partner:
             raise UserError(self.env._("Choose the new owner or the customer account."))
-        if user and (user.share or not user.active or not user.has_group(
-                "opportunity_registration.group_registration_user")):
-            raise UserError(self.env._(
-                "%(user)s cannot hold registrations: choose an active salesperson.",
-                user=user.name,
-            ))
+        if user and (
+            user.share
+            or not user.active
+            or not user.has_group("opportunity_registration.group_registration_user")
+        ):
+            raise UserError(
+                self.env._(
+                    "%(user)s cannot hold registrations: choose an active salesperson.",
+                    user=user.name,
+                )
+            )
         for reg in self:
             if user and reg.company_id not in user.sudo().company_ids:
-                raise UserError(self.env._(
-                    "%(user)s does not work for %(company)s.",
-                    user=user.name, company=reg.company_id.name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(user)s does not work for %(company)s.",
+                        user=user.name,
+                        company=reg.company_id.name,
+                    )
+                )
             note = []
             lead = reg.lead_id.sudo()
             if user and user != reg.user_id:
-                note.append(self.env._("owner %(old)s → %(new)s", old=reg.user_id.name, new=user.name))
+                note.append(
+                    self.env._("owner %(old)s → %(new)s", old=reg.user_id.name, new=user.name)
+                )
                 lead.user_id = user
                 reg.with_context(skip_validation_check=True).sudo().user_id = user
             if partner and partner != reg.partner_id:
-                note.append(self.env._("customer %(old)s → %(new)s",
-                                       old=reg.customer_name, new=partner.display_name))
+                note.append(
+                    self.env._(
+                        "customer %(old)s → %(new)s",
+                        old=reg.customer_name,
+                        new=partner.display_name,
+                    )
+                )
                 # re-keyed through the serialized conflict check (crm.lead.write)
                 lead.partner_id = partner
             text = "; ".join(note)
-            self.env["crm.lead.registration.event"]._log(reg, "transferred", note="%s. %s" % (text, reason))
-            lead._message_log(body=self.env._(
-                "Registration %(number)s transferred by %(user)s: %(changes)s. Reason: %(reason)s",
-                number=reg.name, user=self.env.user.name, changes=text, reason=reason,
-            ))
+            self.env["crm.lead.registration.event"]._log(
+                reg, "transferred", note="%s. %s" % (text, reason)
+            )
+            lead._message_log(
+                body=self.env._(
+                    "Registration %(number)s transferred by %(user)s: %(changes)s. Reason: %(reason)s",
+                    number=reg.name,
+                    user=self.env.user.name,
+                    changes=text,
+                    reason=reason,
+                )
+            )
         self.lead_id._sync_registration()
         return True
 
@@ -492,14 +585,15 @@ class CrmLeadRegistration(models.Model):
             except (TypeError, ValueError, OverflowError):
                 record_id = 0
             if record_id <= 0 or record_id > 2**31 - 1:
-                raise UserError(self.env._(
-                    "%(value)s is not the id of a %(model)s record.", value=value, model=model
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(value)s is not the id of a %(model)s record.", value=value, model=model
+                    )
+                )
             record = self.env[model].browse(record_id)
         if not record.sudo().exists():
-            raise UserError(self.env._(
-                "%(model)s %(id)s does not exist.", model=model, id=record.id
-            ))
+            raise UserError(
+                self.env._("%(model)s %(id)s does not exist.", model=model, id=record.id)
+            )
         record.check_access("read")
         return record
-

@@ -1,14 +1,16 @@
 import logging
 from datetime import timedelta
 
-
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import float_compare
 
 from .crm_lead_registration import (
-    ACTIVE_STATES, BANDS, KEY_FIELDS, REVIEW_ACTIVITY_TYPE,
+    ACTIVE_STATES,
+    BANDS,
+    KEY_FIELDS,
+    REVIEW_ACTIVITY_TYPE,
 )
 
 _logger = logging.getLogger(__name__)
@@ -42,16 +44,21 @@ class CrmLeadRegistration(models.Model):
         user = self.env.user
         for reg in self.sudo():
             if user in (reg.user_id | reg.submitted_by_id):
-                raise AccessError(self.env._(
-                    "You cannot approve or reject your own registration %(number)s.",
-                    number=reg.name,
-                ))
+                raise AccessError(
+                    self.env._(
+                        "You cannot approve or reject your own registration %(number)s.",
+                        number=reg.name,
+                    )
+                )
             approvers = reg.approver_ids or self._registration_managers()
             if user not in approvers:
-                raise AccessError(self.env._(
-                    "You are not an approver of registration %(number)s (%(band)s band).",
-                    number=reg.name, band=self._band_label(reg.band),
-                ))
+                raise AccessError(
+                    self.env._(
+                        "You are not an approver of registration %(number)s (%(band)s band).",
+                        number=reg.name,
+                        band=self._band_label(reg.band),
+                    )
+                )
 
     def _set_approved(self, automatic=False, comment=False):
         # The engine caches need_validation; reviews created since make it stale.
@@ -59,17 +66,18 @@ class CrmLeadRegistration(models.Model):
         now = fields.Datetime.now()
         for reg in self:
             # the outcome of the approval itself (or of an automatic band)
-            reg.sudo().with_context(skip_validation_check=True).write({
-                "state": "approved",
-                "approved_band": reg.band,
-                "date_approved": now,
-                "approved_by_id": not automatic and self.env.user.id,
-                "last_follow_up_date": fields.Date.context_today(reg),
-                "expiry_warned": False,
-                "protection_end_date": fields.Date.context_today(reg) + timedelta(
-                    days=reg._protection_days()
-                ),
-            })
+            reg.sudo().with_context(skip_validation_check=True).write(
+                {
+                    "state": "approved",
+                    "approved_band": reg.band,
+                    "date_approved": now,
+                    "approved_by_id": not automatic and self.env.user.id,
+                    "last_follow_up_date": fields.Date.context_today(reg),
+                    "expiry_warned": False,
+                    "protection_end_date": fields.Date.context_today(reg)
+                    + timedelta(days=reg._protection_days()),
+                }
+            )
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, "granted")
         self._schedule_follow_up()
@@ -79,17 +87,23 @@ class CrmLeadRegistration(models.Model):
                     "Registration %(number)s submitted by %(user)s and approved "
                     "automatically (small band, %(amount)s); the customer is protected "
                     "until %(date)s.",
-                    number=reg.name, user=reg.submitted_by_id.name, amount=reg._format_amount(reg.amount),
+                    number=reg.name,
+                    user=reg.submitted_by_id.name,
+                    amount=reg._format_amount(reg.amount),
                     date=reg.protection_end_date,
                 )
             else:
                 body = self.env._(
                     "Registration %(number)s approved by %(user)s; the customer is "
                     "protected until %(date)s.",
-                    number=reg.name, user=self.env.user.name, date=reg.protection_end_date,
+                    number=reg.name,
+                    user=self.env.user.name,
+                    date=reg.protection_end_date,
                 )
                 if comment:
-                    body = self.env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
+                    body = self.env._(
+                        "%(message)s Comment: %(comment)s", message=body, comment=comment
+                    )
             reg.lead_id._message_log(body=body)
         if not automatic:
             self._close_review_activities(
@@ -108,24 +122,38 @@ class CrmLeadRegistration(models.Model):
         to_review = self - automatic
         for reg in to_review:
             band = bands[reg]
-            approvers = band._approvers(reg.team_id)._registration_available() \
-                - reg.user_id - reg.submitted_by_id
+            approvers = (
+                band._approvers(reg.team_id)._registration_available()
+                - reg.user_id
+                - reg.submitted_by_id
+            )
             if not approvers:
                 approvers = self._registration_managers() - reg.user_id - reg.submitted_by_id
             second = self.env["res.users"]
             if band.second_approval != "none":
-                second = band._approvers(reg.team_id, step=2)._registration_available() \
-                    - reg.user_id - reg.submitted_by_id - approvers
+                second = (
+                    band._approvers(reg.team_id, step=2)._registration_available()
+                    - reg.user_id
+                    - reg.submitted_by_id
+                    - approvers
+                )
                 if not second:
-                    second = self._registration_managers() - reg.user_id \
-                        - reg.submitted_by_id - approvers
-            reg.sudo().write({
-                "approver_ids": [(6, 0, approvers.ids)],
-                "second_approver_ids": [(6, 0, second.ids)],
-                # a re-routed review keeps its age: raising the amount again and
-                # again never keeps a customer pending for ever
-                "date_review_requested": reg.date_review_requested or reg._review_requested_since(),
-            })
+                    second = (
+                        self._registration_managers()
+                        - reg.user_id
+                        - reg.submitted_by_id
+                        - approvers
+                    )
+            reg.sudo().write(
+                {
+                    "approver_ids": [(6, 0, approvers.ids)],
+                    "second_approver_ids": [(6, 0, second.ids)],
+                    # a re-routed review keeps its age: raising the amount again and
+                    # again never keeps a customer pending for ever
+                    "date_review_requested": reg.date_review_requested
+                    or reg._review_requested_since(),
+                }
+            )
             if band.follow_up == "approver":
                 reg.lead_id.sudo().message_subscribe(partner_ids=approvers.partner_id.ids)
         to_review.invalidate_recordset(["need_validation"])
@@ -151,9 +179,12 @@ class CrmLeadRegistration(models.Model):
             & Domain("state", "in", ("withdrawn", "expired"))
             & Domain("date_approved", "=", False)
             & Domain("date_review_requested", "!=", False)
-            & Domain("date_closed", ">=", now - timedelta(days=self.company_id.registration_pending_days))
+            & Domain(
+                "date_closed", ">=", now - timedelta(days=self.company_id.registration_pending_days)
+            )
             & Domain.OR(keys),
-            order="date_review_requested", limit=1,
+            order="date_review_requested",
+            limit=1,
         )
         return min(earlier.date_review_requested, now) if earlier else now
 
@@ -162,14 +193,18 @@ class CrmLeadRegistration(models.Model):
         it asks, so the activity only e-mails those it does not (``notify``)."""
         for reg in self:
             for user in users & (reg.approver_ids | reg.second_approver_ids):
-                reg.lead_id.sudo().with_context(mail_activity_quick_update=not notify).activity_schedule(
+                reg.lead_id.sudo().with_context(
+                    mail_activity_quick_update=not notify
+                ).activity_schedule(
                     REVIEW_ACTIVITY_TYPE,
                     user_id=user.id,
                     summary=self.env._("Review registration %(number)s", number=reg.name),
                     note=self.env._(
                         "%(owner)s registered %(customer)s for %(amount)s (%(band)s band).",
-                        owner=reg.user_id.name, customer=reg.customer_name,
-                        amount=reg._format_amount(reg.amount), band=self._band_label(reg.band),
+                        owner=reg.user_id.name,
+                        customer=reg.customer_name,
+                        amount=reg._format_amount(reg.amount),
+                        band=self._band_label(reg.band),
                     ),
                 )
 
@@ -186,19 +221,23 @@ class CrmLeadRegistration(models.Model):
         """Reviews are requested by the module when a registration is submitted,
         for the band of its amount; nobody asks for them by hand."""
         if not self.env.su:
-            raise AccessError(self.env._(
-                "Reviews of registrations are requested when a registration is "
-                "submitted: submit the opportunity instead."
-            ))
+            raise AccessError(
+                self.env._(
+                    "Reviews of registrations are requested when a registration is "
+                    "submitted: submit the opportunity instead."
+                )
+            )
         return super().request_validation()
 
     def restart_validation(self):
         """Resetting reviews would let anyone re-route a registration's approval."""
         if not self.env.su:
-            raise AccessError(self.env._(
-                "The review of a registration cannot be restarted: withdraw the "
-                "registration and submit it again."
-            ))
+            raise AccessError(
+                self.env._(
+                    "The review of a registration cannot be restarted: withdraw the "
+                    "registration and submit it again."
+                )
+            )
         return super().restart_validation()
 
     def validate_tier(self):
@@ -222,12 +261,15 @@ class CrmLeadRegistration(models.Model):
         for reg in self:
             band = reg.lead_id.sudo().registration_band
             if band != reg.band:
-                raise UserError(self.env._(
-                    "The amount of %(number)s changed since it was submitted (now in "
-                    "the %(band)s band): reload the opportunity, its review was sent "
-                    "to the approvers of that band.",
-                    number=reg.name, band=self._band_label(band),
-                ))
+                raise UserError(
+                    self.env._(
+                        "The amount of %(number)s changed since it was submitted (now in "
+                        "the %(band)s band): reload the opportunity, its review was sent "
+                        "to the approvers of that band.",
+                        number=reg.name,
+                        band=self._band_label(band),
+                    )
+                )
 
     def _decision_reviews(self):
         """The open reviews that may be decided now: all of them, or, when the
@@ -253,22 +295,30 @@ class CrmLeadRegistration(models.Model):
         user = self.env.user
         for reg in self:
             if user in (reg.user_id | reg.submitted_by_id):
-                raise AccessError(self.env._(
-                    "You cannot approve or reject your own registration %(number)s.",
-                    number=reg.name,
-                ))
+                raise AccessError(
+                    self.env._(
+                        "You cannot approve or reject your own registration %(number)s.",
+                        number=reg.name,
+                    )
+                )
             if not reg._can_decide(user):
                 waiting = reg._decision_reviews().reviewer_ids
                 if user in reg.sudo().second_approver_ids and waiting:
-                    raise AccessError(self.env._(
-                        "Registration %(number)s waits for %(users)s first: you decide "
-                        "at the next step.",
-                        number=reg.name, users=", ".join(waiting.mapped("name")),
-                    ))
-                raise AccessError(self.env._(
-                    "You are not an approver of registration %(number)s (%(band)s band).",
-                    number=reg.name, band=self._band_label(reg.band),
-                ))
+                    raise AccessError(
+                        self.env._(
+                            "Registration %(number)s waits for %(users)s first: you decide "
+                            "at the next step.",
+                            number=reg.name,
+                            users=", ".join(waiting.mapped("name")),
+                        )
+                    )
+                raise AccessError(
+                    self.env._(
+                        "You are not an approver of registration %(number)s (%(band)s band).",
+                        number=reg.name,
+                        band=self._band_label(reg.band),
+                    )
+                )
 
     def _validate_tier(self, tiers=False):
         tiers = self._own_reviews(tiers)
@@ -278,9 +328,11 @@ class CrmLeadRegistration(models.Model):
         # Checked above: the engine may now notify and subscribe as superuser.
         result = super(CrmLeadRegistration, self.sudo())._validate_tier(tiers and tiers.sudo())
         self.invalidate_recordset(["validation_status"])
-        comment = (tiers or self.sudo().review_ids).filtered(
-            lambda r: r.done_by == self.env.user and r.comment
-        )[:1].comment
+        comment = (
+            (tiers or self.sudo().review_ids)
+            .filtered(lambda r: r.done_by == self.env.user and r.comment)[:1]
+            .comment
+        )
         if self.validation_status == "validated":
             self._set_approved(comment=comment)
         else:
@@ -293,7 +345,8 @@ class CrmLeadRegistration(models.Model):
         next_approvers = self._decision_reviews().reviewer_ids
         body = self.env._(
             "Registration %(number)s approved by %(user)s; now waiting for %(next)s.",
-            number=self.name, user=self.env.user.name,
+            number=self.name,
+            user=self.env.user.name,
             next=", ".join(next_approvers.mapped("name")) or "-",
         )
         if comment:
@@ -307,12 +360,14 @@ class CrmLeadRegistration(models.Model):
         self._check_transition("reject")
         self._check_reviewer(tiers)
         result = super(CrmLeadRegistration, self.sudo())._rejected_tier(tiers and tiers.sudo())
-        comment = (tiers or self.review_ids).filtered(
-            lambda r: r.status == "rejected" and r.comment
-        )[:1].comment
-        self._close("rejected", comment, self.env._(
-            "Registration %(number)s rejected by %(user)s."
-        ))
+        comment = (
+            (tiers or self.review_ids)
+            .filtered(lambda r: r.status == "rejected" and r.comment)[:1]
+            .comment
+        )
+        self._close(
+            "rejected", comment, self.env._("Registration %(number)s rejected by %(user)s.")
+        )
         return result
 
     @api.model
@@ -322,32 +377,47 @@ class CrmLeadRegistration(models.Model):
         escalated = self.browse()
         for company in self.env["res.company"].sudo().search([]):
             limit = self._working_days_ago(company.registration_escalation_days)
-            pending = self.sudo().search([
-                ("company_id", "=", company.id),
-                ("state", "=", "submitted"),
-                ("escalated", "=", False),
-                ("date_review_requested", "<", limit),
-            ])
+            pending = self.sudo().search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "submitted"),
+                    ("escalated", "=", False),
+                    ("date_review_requested", "<", limit),
+                ]
+            )
             for reg in pending:
                 band = Band._record_for_amount(company, reg.amount)
-                extra = band._next_band()._approvers(reg.team_id)._registration_available() \
-                    - reg.approver_ids - reg.user_id - reg.submitted_by_id
+                extra = (
+                    band._next_band()._approvers(reg.team_id)._registration_available()
+                    - reg.approver_ids
+                    - reg.user_id
+                    - reg.submitted_by_id
+                )
                 if not extra:
-                    extra = self._registration_managers() - reg.approver_ids \
-                        - reg.user_id - reg.submitted_by_id
-                reg.with_context(skip_validation_check=True).write({
-                    "approver_ids": [(4, user.id) for user in extra],
-                    "escalated": True,
-                })
+                    extra = (
+                        self._registration_managers()
+                        - reg.approver_ids
+                        - reg.user_id
+                        - reg.submitted_by_id
+                    )
+                reg.with_context(skip_validation_check=True).write(
+                    {
+                        "approver_ids": [(4, user.id) for user in extra],
+                        "escalated": True,
+                    }
+                )
                 reviews = reg.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
                 self.env.add_to_compute(reviews._fields["reviewer_ids"], reviews)
                 reg._schedule_review_activities(extra, notify=True)
-                reg.lead_id._message_log(body=self.env._(
-                    "Registration %(number)s waited more than %(days)s working days for "
-                    "review: escalated to %(users)s.",
-                    number=reg.name, days=company.registration_escalation_days,
-                    users=", ".join(extra.mapped("name")) or "-",
-                ))
+                reg.lead_id._message_log(
+                    body=self.env._(
+                        "Registration %(number)s waited more than %(days)s working days for "
+                        "review: escalated to %(users)s.",
+                        number=reg.name,
+                        days=company.registration_escalation_days,
+                        users=", ".join(extra.mapped("name")) or "-",
+                    )
+                )
                 escalated |= reg
         return escalated
 
@@ -375,29 +445,34 @@ class CrmLeadRegistration(models.Model):
                 body = self.env._(
                     "Registration %(number)s goes back to review: the amount rose to "
                     "%(amount)s (%(band)s band). The customer stays locked meanwhile.",
-                    number=reg.name, amount=reg._format_amount(lead._registration_amount()),
+                    number=reg.name,
+                    amount=reg._format_amount(lead._registration_amount()),
                     band=self._band_label(band),
                 )
             else:
                 body = self.env._(
                     "Registration %(number)s is now reviewed in the %(band)s band: its "
                     "amount changed from %(old)s to %(amount)s.",
-                    number=reg.name, band=self._band_label(band), old=reg._format_amount(reg.amount),
+                    number=reg.name,
+                    band=self._band_label(band),
+                    old=reg._format_amount(reg.amount),
                     amount=reg._format_amount(lead._registration_amount()),
                 )
             lead._message_log(body=body)
             reg._close_review_activities()
             reg.review_ids.unlink()
-            reg.with_context(skip_check_state_condition=True, skip_validation_check=True).write({
-                "state": "submitted",
-                "amount": lead._registration_amount(),
-                "band": band,
-                "approver_ids": [(5, 0, 0)],
-                "second_approver_ids": [(5, 0, 0)],
-                "date_review_requested": reg.state == "submitted" and reg.date_review_requested,
-                "escalated": False,
-                "expiry_warned": False,
-            })
+            reg.with_context(skip_check_state_condition=True, skip_validation_check=True).write(
+                {
+                    "state": "submitted",
+                    "amount": lead._registration_amount(),
+                    "band": band,
+                    "approver_ids": [(5, 0, 0)],
+                    "second_approver_ids": [(5, 0, 0)],
+                    "date_review_requested": reg.state == "submitted" and reg.date_review_requested,
+                    "escalated": False,
+                    "expiry_warned": False,
+                }
+            )
         self.env["crm.lead.registration.event"]._log(self, "amount_changed")
         self.sudo()._start_review()
 
@@ -409,16 +484,23 @@ class CrmLeadRegistration(models.Model):
         for reg in self.sudo():
             reg._close_review_activities()
             reg.review_ids.unlink()
-            reg.with_context(skip_validation_check=True).write({
-                "state": "approved", "approver_ids": [(5, 0, 0)],
-                "second_approver_ids": [(5, 0, 0)], "date_review_requested": False,
-            })
-            reg.lead_id._message_log(body=self.env._(
-                "Registration %(number)s is back within its approved %(band)s band: its "
-                "approval stands, protected until %(date)s.",
-                number=reg.name, band=self._band_label(reg.approved_band),
-                date=reg.protection_end_date,
-            ))
+            reg.with_context(skip_validation_check=True).write(
+                {
+                    "state": "approved",
+                    "approver_ids": [(5, 0, 0)],
+                    "second_approver_ids": [(5, 0, 0)],
+                    "date_review_requested": False,
+                }
+            )
+            reg.lead_id._message_log(
+                body=self.env._(
+                    "Registration %(number)s is back within its approved %(band)s band: its "
+                    "approval stands, protected until %(date)s.",
+                    number=reg.name,
+                    band=self._band_label(reg.approved_band),
+                    date=reg.protection_end_date,
+                )
+            )
         self.lead_id._sync_registration()
 
     def _follow_amount(self):
@@ -433,8 +515,10 @@ class CrmLeadRegistration(models.Model):
         for reg in self.sudo().filtered(lambda r: r.state in ACTIVE_STATES):
             lead = reg.lead_id
             amount, band = lead._registration_amount(), lead.registration_band
-            if reg.state == "submitted" and reg.approved_band and (
-                order.index(band) <= order.index(reg.approved_band)
+            if (
+                reg.state == "submitted"
+                and reg.approved_band
+                and (order.index(band) <= order.index(reg.approved_band))
             ):
                 back_in_band |= reg
                 reg.with_context(skip_validation_check=True).write({"amount": amount, "band": band})
@@ -443,12 +527,16 @@ class CrmLeadRegistration(models.Model):
             ):
                 review_again |= reg
             elif float_compare(amount, reg.amount, precision_rounding=reg.currency_id.rounding):
-                lead._message_log(body=self.env._(
-                    "Registered amount of %(number)s changed from %(old)s to %(new)s "
-                    "(%(band)s band).",
-                    number=reg.name, old=reg._format_amount(reg.amount),
-                    new=reg._format_amount(amount), band=self._band_label(band),
-                ))
+                lead._message_log(
+                    body=self.env._(
+                        "Registered amount of %(number)s changed from %(old)s to %(new)s "
+                        "(%(band)s band).",
+                        number=reg.name,
+                        old=reg._format_amount(reg.amount),
+                        new=reg._format_amount(amount),
+                        band=self._band_label(band),
+                    )
+                )
                 reg.with_context(skip_validation_check=True).write({"amount": amount, "band": band})
                 self.env["crm.lead.registration.event"]._log(reg, "amount_changed")
         back_in_band._restore_approval()
@@ -486,9 +574,9 @@ class CrmLeadRegistration(models.Model):
                 reg._rejected_tier()
             else:
                 reg._check_can_review()
-                reg._close("rejected", reason, self.env._(
-                    "Registration %(number)s rejected by %(user)s."
-                ))
+                reg._close(
+                    "rejected", reason, self.env._("Registration %(number)s rejected by %(user)s.")
+                )
         return True
 
     def _write_review_comment(self, comment):

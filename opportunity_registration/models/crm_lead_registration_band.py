@@ -1,6 +1,6 @@
 from odoo import api, fields, models
-from odoo.tools import ormcache
 from odoo.exceptions import ValidationError
+from odoo.tools import ormcache
 
 from .crm_lead_registration import BANDS
 
@@ -31,13 +31,17 @@ class CrmLeadRegistrationBand(models.Model):
     _order = "company_id, lower_bound, id"
 
     company_id = fields.Many2one(
-        "res.company", "Company", required=True, default=lambda self: self.env.company,
+        "res.company",
+        required=True,
+        default=lambda self: self.env.company,
         ondelete="cascade",
     )
     code = fields.Selection(BANDS, "Band", required=True, readonly=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     lower_bound = fields.Monetary(
-        "From Amount", currency_field="currency_id", required=True,
+        "From Amount",
+        currency_field="currency_id",
+        required=True,
         help="Expected revenue (company currency) from which this band applies; "
         "inclusive. The band applies up to the next band's lower bound.",
     )
@@ -50,11 +54,13 @@ class CrmLeadRegistrationBand(models.Model):
             ("user", "Specific User"),
             ("group", "Any User of a Group"),
         ],
-        "Approved By", required=True, default="team_leader",
+        "Approved By",
+        required=True,
+        default="team_leader",
         help="Team roles are read from the opportunity's sales team.",
     )
     approver_user_id = fields.Many2one("res.users", "Approver")
-    approver_group_id = fields.Many2one("res.groups", "Approver Group")
+    approver_group_id = fields.Many2one("res.groups")
     second_approval = fields.Selection(
         [
             ("none", "Nobody"),
@@ -64,23 +70,25 @@ class CrmLeadRegistrationBand(models.Model):
             ("user", "Specific User"),
             ("group", "Any User of a Group"),
         ],
-        "Then Approved By", required=True, default="none",
+        "Then Approved By",
+        required=True,
+        default="none",
         help="A second approval step, in order: once the first approver has approved, "
         "this one decides (e.g. the team leader, then the branch manager).",
     )
     second_approver_user_id = fields.Many2one("res.users", "Second Approver")
-    second_approver_group_id = fields.Many2one("res.groups", "Second Approver Group")
+    second_approver_group_id = fields.Many2one("res.groups")
     follow_up = fields.Selection(
         [("rep", "The Rep"), ("approver", "The Approver, Personally")],
-        "Followed Up By", required=True, default="rep",
+        "Followed Up By",
+        required=True,
+        default="rep",
         help="Who must post the weekly follow-up of registrations in this band; "
         "the approver also becomes a follower of the opportunity.",
     )
-    tier_definition_id = fields.Many2one(
-        "tier.definition", "Tier Definition", readonly=True, ondelete="set null"
-    )
+    tier_definition_id = fields.Many2one("tier.definition", readonly=True, ondelete="set null")
     second_tier_definition_id = fields.Many2one(
-        "tier.definition", "Second Tier Definition", readonly=True, ondelete="set null"
+        "tier.definition", readonly=True, ondelete="set null"
     )
 
     _code_company_uniq = models.UniqueIndex(
@@ -90,8 +98,14 @@ class CrmLeadRegistrationBand(models.Model):
         "CHECK (lower_bound >= 0)", "A band cannot start below zero."
     )
 
-    @api.constrains("approval", "approver_user_id", "approver_group_id",
-                    "second_approval", "second_approver_user_id", "second_approver_group_id")
+    @api.constrains(
+        "approval",
+        "approver_user_id",
+        "approver_group_id",
+        "second_approval",
+        "second_approver_user_id",
+        "second_approver_group_id",
+    )
     def _check_approver(self):
         for band in self:
             for approval, user, group in (
@@ -99,38 +113,56 @@ class CrmLeadRegistrationBand(models.Model):
                 (band.second_approval, band.second_approver_user_id, band.second_approver_group_id),
             ):
                 if approval == "user" and not user:
-                    raise ValidationError(self.env._(
-                        "Band %(band)s is approved by a specific user: choose the user.",
-                        band=band._label(),
-                    ))
+                    raise ValidationError(
+                        self.env._(
+                            "Band %(band)s is approved by a specific user: choose the user.",
+                            band=band._label(),
+                        )
+                    )
                 if approval == "group" and not group:
-                    raise ValidationError(self.env._(
-                        "Band %(band)s is approved by a group: choose the group.",
-                        band=band._label(),
-                    ))
+                    raise ValidationError(
+                        self.env._(
+                            "Band %(band)s is approved by a group: choose the group.",
+                            band=band._label(),
+                        )
+                    )
             if band.approval == "automatic" and band.second_approval != "none":
-                raise ValidationError(self.env._(
-                    "Band %(band)s is approved automatically: it has no second step.",
-                    band=band._label(),
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "Band %(band)s is approved automatically: it has no second step.",
+                        band=band._label(),
+                    )
+                )
 
     @api.constrains("lower_bound", "code", "company_id")
     def _check_order(self):
+        for band in self:
+            if band.lower_bound < 0:
+                raise ValidationError(
+                    self.env._(
+                        "Band %(band)s cannot start below zero (%(amount)s).",
+                        band=band._label(),
+                        amount=band.lower_bound,
+                    )
+                )
         for company in self.company_id:
             bands = self.search([("company_id", "=", company.id)])
             bands = sorted(bands, key=lambda b: BAND_ORDER.index(b.code))
             if bands and bands[0].code == "small" and bands[0].lower_bound:
-                raise ValidationError(self.env._(
-                    "The first band must start at 0, so that every amount has a band."
-                ))
-            for lower, upper in zip(bands, bands[1:]):
+                raise ValidationError(
+                    self.env._("The first band must start at 0, so that every amount has a band.")
+                )
+            for lower, upper in zip(bands, bands[1:], strict=False):
                 if upper.lower_bound <= lower.lower_bound:
-                    raise ValidationError(self.env._(
-                        "Bands overlap or are out of order: %(upper)s must start above "
-                        "%(lower)s (%(amount)s).",
-                        upper=upper._label(), lower=lower._label(),
-                        amount=lower.lower_bound,
-                    ))
+                    raise ValidationError(
+                        self.env._(
+                            "Bands overlap or are out of order: %(upper)s must start above "
+                            "%(lower)s (%(amount)s).",
+                            upper=upper._label(),
+                            lower=lower._label(),
+                            amount=lower.lower_bound,
+                        )
+                    )
 
     def _label(self):
         return dict(self._fields["code"]._description_selection(self.env))[self.code]
@@ -163,10 +195,9 @@ class CrmLeadRegistrationBand(models.Model):
         bands = self.sudo().search([("company_id", "=", company.id)])
         missing = [code for code in BAND_ORDER if code not in bands.mapped("code")]
         if missing:
-            bands |= self.sudo().create([
-                dict(DEFAULT_BANDS[code], code=code, company_id=company.id)
-                for code in missing
-            ])
+            bands |= self.sudo().create(
+                [dict(DEFAULT_BANDS[code], code=code, company_id=company.id) for code in missing]
+            )
         return bands.sorted("lower_bound")
 
     @api.model
@@ -201,16 +232,23 @@ class CrmLeadRegistrationBand(models.Model):
         }
         for band in self.sudo():
             two_steps = band.second_approval != "none"
-            for step, definition_field in ((1, "tier_definition_id"), (2, "second_tier_definition_id")):
+            for step, definition_field in (
+                (1, "tier_definition_id"),
+                (2, "second_tier_definition_id"),
+            ):
                 vals = {
                     "name": self.env._("Registration approval: %(band)s band", band=band._label())
-                    if step == 1 else
-                    self.env._("Registration approval: %(band)s band, second step", band=band._label()),
+                    if step == 1
+                    else self.env._(
+                        "Registration approval: %(band)s band, second step", band=band._label()
+                    ),
                     "model_id": model.id,
                     "review_type": "field",
                     "reviewer_field_id": fields_by_step[step].id,
                     "definition_type": "domain",
-                    "definition_domain": repr([("band", "=", band.code), ("company_id", "=", band.company_id.id)]),
+                    "definition_domain": repr(
+                        [("band", "=", band.code), ("company_id", "=", band.company_id.id)]
+                    ),
                     "company_id": band.company_id.id,
                     "sequence": 20 * (1 + BAND_ORDER.index(band.code)) + (10 if step == 1 else 0),
                     "active": band.approval != "automatic" and (step == 1 or two_steps),

@@ -29,31 +29,35 @@ class CrmLeadRegistrationEvent(models.Model):
     _description = "Registration Lock Event"
     _order = "date desc, id desc"
 
-    registration_id = fields.Many2one(
-        "crm.lead.registration", "Registration", index=True, ondelete="restrict"
-    )
+    registration_id = fields.Many2one("crm.lead.registration", index=True, ondelete="restrict")
     lead_id = fields.Many2one("crm.lead", "Opportunity", index=True, ondelete="restrict")
-    company_id = fields.Many2one("res.company", "Company", required=True,
-                                 default=lambda self: self.env.company)
-    event = fields.Selection(LOCK_EVENTS, "Event", required=True)
-    date = fields.Datetime("Date", required=True, default=fields.Datetime.now)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company
+    )
+    event = fields.Selection(LOCK_EVENTS, required=True)
+    date = fields.Datetime(required=True, default=fields.Datetime.now)
     user_id = fields.Many2one("res.users", "By", default=lambda self: self.env.user)
-    owner_id = fields.Many2one("res.users", "Owner")
+    owner_id = fields.Many2one("res.users")
     protection_end_date = fields.Date("Protection End")
-    note = fields.Text("Note")
+    note = fields.Text()
 
     @api.model
     def _log(self, registrations, event, note=False, **extra):
         """One event per registration, in one INSERT."""
-        return self.sudo().create([
-            dict({
-                "registration_id": reg.id,
-                "lead_id": reg.lead_id.id,
-                "company_id": reg.company_id.id,
-                "event": event,
-                "owner_id": reg.user_id.id,
-                "protection_end_date": reg.protection_end_date,
-                "note": note,
-            }, **extra)
-            for reg in registrations
-        ])
+        return self.sudo().create(
+            [
+                dict(
+                    {
+                        "registration_id": reg.id,
+                        "lead_id": reg.lead_id.id,
+                        "company_id": reg.company_id.id,
+                        "event": event,
+                        "owner_id": reg.user_id.id,
+                        "protection_end_date": reg.protection_end_date,
+                        "note": note,
+                    },
+                    **extra,
+                )
+                for reg in registrations
+            ]
+        )

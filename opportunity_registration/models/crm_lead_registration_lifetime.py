@@ -8,7 +8,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import SQL
 
 from .crm_lead_registration import (
-    ACTIVE_STATES, FOLLOW_UP_ACTIVITY_TYPE, MAX_EXTENSION_DAYS,
+    ACTIVE_STATES,
+    FOLLOW_UP_ACTIVITY_TYPE,
+    MAX_EXTENSION_DAYS,
 )
 
 _logger = logging.getLogger(__name__)
@@ -27,7 +29,9 @@ class CrmLeadRegistration(models.Model):
     def _follow_up_user(self):
         """Who must post the weekly update: the rep, or the approver personally (SPEC §3)."""
         self.ensure_one()
-        band = self.env["crm.lead.registration.band"]._record_for_amount(self.company_id, self.amount)
+        band = self.env["crm.lead.registration.band"]._record_for_amount(
+            self.company_id, self.amount
+        )
         if band.follow_up == "approver" and self.approved_by_id:
             return self.approved_by_id
         return self.user_id
@@ -51,13 +55,19 @@ class CrmLeadRegistration(models.Model):
     def _cron_remind_follow_up(self):
         """Remind who follows up registrations with no update for 7 days, set-based."""
         since = fields.Datetime.now() - timedelta(days=7)
-        approved = self.sudo().search([
-            ("state", "=", "approved"), ("date_approved", "<", since),
-        ])
+        approved = self.sudo().search(
+            [
+                ("state", "=", "approved"),
+                ("date_approved", "<", since),
+            ]
+        )
         if not approved:
             return self.browse()
         updated = {
-            res_id for res_id, in self.env["mail.message"].sudo()._read_group(
+            res_id
+            for (res_id,) in self.env["mail.message"]
+            .sudo()
+            ._read_group(
                 [
                     ("model", "=", "crm.lead"),
                     ("res_id", "in", approved.lead_id.ids),
@@ -68,7 +78,10 @@ class CrmLeadRegistration(models.Model):
             )
         }
         reminded = {
-            res_id for res_id, in self.env["mail.activity"].sudo()._read_group(
+            res_id
+            for (res_id,) in self.env["mail.activity"]
+            .sudo()
+            ._read_group(
                 [
                     ("res_model", "=", "crm.lead"),
                     ("res_id", "in", approved.lead_id.ids),
@@ -91,18 +104,31 @@ class CrmLeadRegistration(models.Model):
         lost = lost_leads.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
         for reg in lost:
             lead = reg.lead_id
-            reason = lost_reason or lead.lost_reason_id.name or (
-                self.env._("Opportunity archived") if not lead.active
-                else self.env._("Opportunity lost")
+            reason = (
+                lost_reason
+                or lead.lost_reason_id.name
+                or (
+                    self.env._("Opportunity archived")
+                    if not lead.active
+                    else self.env._("Opportunity lost")
+                )
             )
             if reg.state == "approved":
-                reg._close("released", reason, self.env._(
-                    "Registration %(number)s released: the opportunity was lost or archived."
-                ))
+                reg._close(
+                    "released",
+                    reason,
+                    self.env._(
+                        "Registration %(number)s released: the opportunity was lost or archived."
+                    ),
+                )
             else:
-                reg._close("withdrawn", reason, self.env._(
-                    "Registration %(number)s withdrawn: the opportunity was lost or archived."
-                ))
+                reg._close(
+                    "withdrawn",
+                    reason,
+                    self.env._(
+                        "Registration %(number)s withdrawn: the opportunity was lost or archived."
+                    ),
+                )
         won = won_leads.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
         today = fields.Date.context_today(self)
         kept = won.filtered(
@@ -110,19 +136,28 @@ class CrmLeadRegistration(models.Model):
         )
         for reg in kept:
             end = today + timedelta(days=reg.company_id.registration_won_keep_days)
-            reg.with_context(skip_validation_check=True).write({
-                "date_won": today, "protection_end_date": end, "expiry_warned": False,
-            })
-            reg.lead_id._message_log(body=self.env._(
-                "Opportunity won: %(owner)s keeps %(customer)s until %(date)s (%(number)s).",
-                owner=reg.user_id.name, customer=reg.customer_name, date=end, number=reg.name,
-            ))
+            reg.with_context(skip_validation_check=True).write(
+                {
+                    "date_won": today,
+                    "protection_end_date": end,
+                    "expiry_warned": False,
+                }
+            )
+            reg.lead_id._message_log(
+                body=self.env._(
+                    "Opportunity won: %(owner)s keeps %(customer)s until %(date)s (%(number)s).",
+                    owner=reg.user_id.name,
+                    customer=reg.customer_name,
+                    date=end,
+                    number=reg.name,
+                )
+            )
         if kept:
             kept.lead_id._sync_registration()
             self.env["crm.lead.registration.event"]._log(kept, "won")
-        (won - kept)._close("won", False, self.env._(
-            "Registration %(number)s closed: the opportunity was won."
-        ))
+        (won - kept)._close(
+            "won", False, self.env._("Registration %(number)s closed: the opportunity was won.")
+        )
 
     @api.model
     def _cron_expire(self):
@@ -131,43 +166,62 @@ class CrmLeadRegistration(models.Model):
         expired = pending = won = self.browse()
         for company in self.env["res.company"].sudo().search([]):
             neglected_since = today - timedelta(days=company.registration_neglect_days)
-            expired |= self.sudo().search([
-                ("company_id", "=", company.id),
-                ("state", "=", "approved"),
-                ("date_won", "=", False),
-                "|",
-                ("protection_end_date", "<", today),
-                ("last_follow_up_date", "<", neglected_since),
-            ])
-            undecided_since = fields.Datetime.now() - timedelta(days=company.registration_pending_days)
-            pending |= self.sudo().search([
-                ("company_id", "=", company.id),
-                ("state", "=", "submitted"),
-                "|",
-                ("protection_end_date", "<", today),
-                ("date_review_requested", "<", undecided_since),
-            ])
-            won |= self.sudo().search([
-                ("company_id", "=", company.id),
-                ("state", "=", "approved"),
-                ("date_won", "!=", False),
-                ("protection_end_date", "<", today),
-            ])
+            expired |= self.sudo().search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "approved"),
+                    ("date_won", "=", False),
+                    "|",
+                    ("protection_end_date", "<", today),
+                    ("last_follow_up_date", "<", neglected_since),
+                ]
+            )
+            undecided_since = fields.Datetime.now() - timedelta(
+                days=company.registration_pending_days
+            )
+            pending |= self.sudo().search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "submitted"),
+                    "|",
+                    ("protection_end_date", "<", today),
+                    ("date_review_requested", "<", undecided_since),
+                ]
+            )
+            won |= self.sudo().search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "approved"),
+                    ("date_won", "!=", False),
+                    ("protection_end_date", "<", today),
+                ]
+            )
         if expired:
-            expired._close("expired", False, self.env._(
-                "Registration %(number)s expired: its protection period ended or the "
-                "customer was not followed up. The customer is back in the public pool."
-            ))
+            expired._close(
+                "expired",
+                False,
+                self.env._(
+                    "Registration %(number)s expired: its protection period ended or the "
+                    "customer was not followed up. The customer is back in the public pool."
+                ),
+            )
         if pending:
-            pending._close("expired", False, self.env._(
-                "Registration %(number)s expired: it waited for a decision longer than "
-                "allowed. Submit it again to ask for a new review."
-            ))
+            pending._close(
+                "expired",
+                False,
+                self.env._(
+                    "Registration %(number)s expired: it waited for a decision longer than "
+                    "allowed. Submit it again to ask for a new review."
+                ),
+            )
         if won:
-            won._close("won", False, self.env._(
-                "Registration %(number)s closed: the customer's protection after the "
-                "win ended."
-            ))
+            won._close(
+                "won",
+                False,
+                self.env._(
+                    "Registration %(number)s closed: the customer's protection after the win ended."
+                ),
+            )
         return expired | pending | won
 
     @api.model
@@ -181,15 +235,25 @@ class CrmLeadRegistration(models.Model):
             pending_soon = fields.Datetime.now() + timedelta(
                 days=company.registration_warning_days - company.registration_pending_days
             )
-            warned |= self.sudo().search([
-                ("company_id", "=", company.id),
-                ("expiry_warned", "=", False),
-                "|", "|",
-                "&", ("state", "=", "approved"), ("protection_end_date", "<=", soon),
-                "&", "&", ("state", "=", "approved"), ("date_won", "=", False),
-                ("last_follow_up_date", "<=", neglect_soon),
-                "&", ("state", "=", "submitted"), ("date_review_requested", "<=", pending_soon),
-            ])
+            warned |= self.sudo().search(
+                [
+                    ("company_id", "=", company.id),
+                    ("expiry_warned", "=", False),
+                    "|",
+                    "|",
+                    "&",
+                    ("state", "=", "approved"),
+                    ("protection_end_date", "<=", soon),
+                    "&",
+                    "&",
+                    ("state", "=", "approved"),
+                    ("date_won", "=", False),
+                    ("last_follow_up_date", "<=", neglect_soon),
+                    "&",
+                    ("state", "=", "submitted"),
+                    ("date_review_requested", "<=", pending_soon),
+                ]
+            )
         if not warned:
             return warned
         # the approvers of a pending registration are reminded by the engine
@@ -204,19 +268,34 @@ class CrmLeadRegistration(models.Model):
             if not owner.email:
                 continue
             lines = "".join(
-                "<li>%s</li>" % escape(self.env._(
-                    "%(number)s, %(customer)s: protected until %(date)s",
-                    number=reg.name, customer=reg.customer_name, date=reg._lock_end(),
-                )) for reg in regs
+                "<li>%s</li>"
+                % escape(
+                    self.env._(
+                        "%(number)s, %(customer)s: protected until %(date)s",
+                        number=reg.name,
+                        customer=reg.customer_name,
+                        date=reg._lock_end(),
+                    )
+                )
+                for reg in regs
             )
-            mails.append({
-                "subject": self.env._("Registrations about to expire"),
-                "body_html": "<p>%s</p><ul>%s</ul>" % (escape(self.env._(
-                    "Follow these customers up (a done activity, a logged note or a "
-                    "meeting) to keep them, or release them:")), lines),
-                "email_to": owner.email_formatted,
-                "auto_delete": True,
-            })
+            mails.append(
+                {
+                    "subject": self.env._("Registrations about to expire"),
+                    "body_html": "<p>%s</p><ul>%s</ul>"
+                    % (
+                        escape(
+                            self.env._(
+                                "Follow these customers up (a done activity, a logged note or a "
+                                "meeting) to keep them, or release them:"
+                            )
+                        ),
+                        lines,
+                    ),
+                    "email_to": owner.email_formatted,
+                    "auto_delete": True,
+                }
+            )
         self.env["mail.mail"].sudo().create(mails)
         warned.with_context(skip_validation_check=True).write({"expiry_warned": True})
         return warned
@@ -235,11 +314,12 @@ class CrmLeadRegistration(models.Model):
         env = self.env
         env.flush_all()
         leads = self.lead_id.sudo()
-        names = dict(zip(leads.ids, leads.mapped("display_name")))
+        names = dict(zip(leads.ids, leads.mapped("display_name"), strict=True))
         todo = env.ref("mail.mail_activity_data_todo")
         subtypes = env["mail.message.subtype"].default_subtypes("crm.lead")[0].ids
-        env.cr.execute(SQL(
-            """
+        env.cr.execute(
+            SQL(
+                """
             WITH todo AS (
                 SELECT * FROM unnest(%(leads)s::int[], %(users)s::int[], %(deadlines)s::date[],
                                      %(names)s::text[], %(summaries)s::text[], %(notes)s::text[])
@@ -265,30 +345,44 @@ class CrmLeadRegistration(models.Model):
             INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
             SELECT f.id, s.id FROM followers f, unnest(%(subtypes)s::int[]) AS s(id)
             """,
-            leads=[reg.lead_id.id for reg in self],
-            users=[reg.user_id.id for reg in self],
-            deadlines=[reg._lock_end() for reg in self],
-            names=[names[reg.lead_id.id] for reg in self],
-            summaries=[
-                env._("Registration %(number)s expires on %(date)s",
-                      number=reg.name, date=reg._lock_end())
-                for reg in self
-            ],
-            notes=[
-                str(Markup("<p>%s</p>") % env._(
-                    "Follow up %(customer)s (a done activity, a logged note or a meeting) "
-                    "to keep it, or release it.", customer=reg.customer_name,
-                ))
-                for reg in self
-            ],
-            model_id=env["ir.model"]._get_id("crm.lead"), type_id=todo.id, uid=env.uid,
-            subtypes=subtypes,
-        ))
+                leads=[reg.lead_id.id for reg in self],
+                users=[reg.user_id.id for reg in self],
+                deadlines=[reg._lock_end() for reg in self],
+                names=[names[reg.lead_id.id] for reg in self],
+                summaries=[
+                    env._(
+                        "Registration %(number)s expires on %(date)s",
+                        number=reg.name,
+                        date=reg._lock_end(),
+                    )
+                    for reg in self
+                ],
+                notes=[
+                    str(
+                        Markup("<p>%s</p>")
+                        % env._(
+                            "Follow up %(customer)s (a done activity, a logged note or a meeting) "
+                            "to keep it, or release it.",
+                            customer=reg.customer_name,
+                        )
+                    )
+                    for reg in self
+                ],
+                model_id=env["ir.model"]._get_id("crm.lead"),
+                type_id=todo.id,
+                uid=env.uid,
+                subtypes=subtypes,
+            )
+        )
         for model in ("mail.activity", "mail.followers", "crm.lead"):
             env[model].invalidate_model()
         today = fields.Date.context_today(self)
-        for owner, regs in self.filtered(lambda r: r._lock_end() <= today).grouped("user_id").items():
-            owner._bus_send("mail.activity/updated", {"activity_created": True, "count_diff": len(regs)})
+        for owner, regs in (
+            self.filtered(lambda r: r._lock_end() <= today).grouped("user_id").items()
+        ):
+            owner._bus_send(
+                "mail.activity/updated", {"activity_created": True, "count_diff": len(regs)}
+            )
 
     def _lock_end(self):
         """The day this registration's lock ends if nothing happens: its
@@ -298,18 +392,26 @@ class CrmLeadRegistration(models.Model):
         company = self.company_id
         ends = [self.protection_end_date] if self.protection_end_date else []
         if self.state == "approved" and self.last_follow_up_date and not self.date_won:
-            ends.append(self.last_follow_up_date + timedelta(days=company.registration_neglect_days))
+            ends.append(
+                self.last_follow_up_date + timedelta(days=company.registration_neglect_days)
+            )
         if self.state == "submitted" and self.date_review_requested:
-            ends.append(fields.Date.to_date(self.date_review_requested)
-                        + timedelta(days=company.registration_pending_days))
+            ends.append(
+                fields.Date.to_date(self.date_review_requested)
+                + timedelta(days=company.registration_pending_days)
+            )
         return min(ends) if ends else fields.Date.context_today(self)
 
     @api.model
     def _renew_from_follow_up(self, lead_ids, kind):
         """Extend the locks of these leads after a qualifying follow-up."""
-        regs = self.sudo().search([
-            ("lead_id", "in", lead_ids), ("state", "=", "approved"), ("date_won", "=", False),
-        ])
+        regs = self.sudo().search(
+            [
+                ("lead_id", "in", lead_ids),
+                ("state", "=", "approved"),
+                ("date_won", "=", False),
+            ]
+        )
         regs = regs.filtered(lambda r: r.company_id["registration_renew_on_%s" % kind])
         if not regs:
             return regs
@@ -318,10 +420,17 @@ class CrmLeadRegistration(models.Model):
         for reg in regs:
             company = reg.company_id
             ceiling = max(
-                fields.Date.to_date(reg.date_approved) + timedelta(days=company.registration_max_days),
+                fields.Date.to_date(reg.date_approved)
+                + timedelta(days=company.registration_max_days),
                 reg.extension_end_date or today,
             )
-            end = min(max(reg.protection_end_date, today + timedelta(days=company.registration_renewal_days)), ceiling)
+            end = min(
+                max(
+                    reg.protection_end_date,
+                    today + timedelta(days=company.registration_renewal_days),
+                ),
+                ceiling,
+            )
             vals = {"last_follow_up_date": today, "expiry_warned": False}
             if end > reg.protection_end_date:
                 vals["protection_end_date"] = end
@@ -344,26 +453,34 @@ class CrmLeadRegistration(models.Model):
         except (TypeError, ValueError):
             end_date = None
         if not end_date:
-            raise UserError(self.env._(
-                "Give the last day of the extension as a date (YYYY-MM-DD)."
-            ))
+            raise UserError(
+                self.env._("Give the last day of the extension as a date (YYYY-MM-DD).")
+            )
         today = fields.Date.context_today(self)
         if end_date <= today:
             raise UserError(self.env._("An extension must end after today."))
         if end_date > today + timedelta(days=MAX_EXTENSION_DAYS):
-            raise UserError(self.env._(
-                "An extension ends within %(days)s days from today.", days=MAX_EXTENSION_DAYS
-            ))
-        self.with_context(skip_validation_check=True).sudo().write({
-            "extension_end_date": end_date,
-            "protection_end_date": end_date,
-            "expiry_warned": False,
-        })
+            raise UserError(
+                self.env._(
+                    "An extension ends within %(days)s days from today.", days=MAX_EXTENSION_DAYS
+                )
+            )
+        self.with_context(skip_validation_check=True).sudo().write(
+            {
+                "extension_end_date": end_date,
+                "protection_end_date": end_date,
+                "expiry_warned": False,
+            }
+        )
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, "extended", note=reason)
         for reg in self:
-            reg.lead_id._message_log(body=self.env._(
-                "Protection of %(number)s extended until %(date)s by %(user)s.",
-                number=reg.name, date=end_date, user=self.env.user.name,
-            ))
+            reg.lead_id._message_log(
+                body=self.env._(
+                    "Protection of %(number)s extended until %(date)s by %(user)s.",
+                    number=reg.name,
+                    date=end_date,
+                    user=self.env.user.name,
+                )
+            )
         return True

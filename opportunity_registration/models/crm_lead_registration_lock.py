@@ -7,7 +7,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from .crm_lead_registration import (
-    ACTIVE_STATES, KEY_FIELDS,
+    ACTIVE_STATES,
+    KEY_FIELDS,
 )
 
 _logger = logging.getLogger(__name__)
@@ -41,8 +42,10 @@ class CrmLeadRegistration(models.Model):
         changes = {}
         for reg in regs:
             vals = reg.lead_id._registration_identity_vals()
-            old = {field: reg[field].id if reg._fields[field].type == "many2one" else reg[field]
-                   for field in vals}
+            old = {
+                field: reg[field].id if reg._fields[field].type == "many2one" else reg[field]
+                for field in vals
+            }
             if any((old[field] or False) != (vals[field] or False) for field in vals):
                 changes[reg] = (old, vals)
         if not changes:
@@ -53,19 +56,27 @@ class CrmLeadRegistration(models.Model):
                 for field in ("company_id", "partner_id", "customer_key", "name_key", "vat_key")
             )
             if other_customer and not new_customer_allowed:
-                raise UserError(self.env._(
-                    "%(name)s is registered for %(customer)s (%(number)s): its customer "
-                    "cannot change. Release the registration and submit the opportunity "
-                    "again, or ask a registration manager to move it to the other "
-                    "customer account.",
-                    name=reg.lead_id.name, customer=reg.customer_name, number=reg.name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(name)s is registered for %(customer)s (%(number)s): its customer "
+                        "cannot change. Release the registration and submit the opportunity "
+                        "again, or ask a registration manager to move it to the other "
+                        "customer account.",
+                        name=reg.lead_id.name,
+                        customer=reg.customer_name,
+                        number=reg.name,
+                    )
+                )
             if owner_only and not new_customer_allowed and reg.user_id != self.env.user:
-                raise UserError(self.env._(
-                    "%(customer)s is registered by %(owner)s (%(number)s): its contact "
-                    "details change through %(owner)s or a registration manager.",
-                    customer=reg.customer_name, owner=reg.user_id.name, number=reg.name,
-                ))
+                raise UserError(
+                    self.env._(
+                        "%(customer)s is registered by %(owner)s (%(number)s): its contact "
+                        "details change through %(owner)s or a registration manager.",
+                        customer=reg.customer_name,
+                        owner=reg.user_id.name,
+                        number=reg.name,
+                    )
+                )
         changed = self.browse([reg.id for reg in changes]).sudo()
         vals_list = [vals for _old, vals in changes.values()]
         self._check_conflicts(vals_list, exclude=changed)
@@ -76,21 +87,30 @@ class CrmLeadRegistration(models.Model):
             raise UserError(message)
         try:
             with self.env.cr.savepoint():
-                for reg, (old, vals) in changes.items():
+                for reg, (_old, vals) in changes.items():
                     reg.with_context(skip_validation_check=True).write(vals)
                 changed.flush_recordset()
         except psycopg2.errors.UniqueViolation:
-            raise UserError(self.env._(
-                "Another registration of this customer was submitted at the same "
-                "moment. Reload the opportunity to see who holds it."
-            )) from None
+            raise UserError(
+                self.env._(
+                    "Another registration of this customer was submitted at the same "
+                    "moment. Reload the opportunity to see who holds it."
+                )
+            ) from None
         for reg, (old, vals) in changes.items():
-            if old["customer_name"] != vals["customer_name"] or old["company_id"] != vals["company_id"]:
-                note = self.env._("Customer %(old)s → %(new)s",
-                                  old=old["customer_name"] or "-", new=vals["customer_name"] or "-")
+            if (
+                old["customer_name"] != vals["customer_name"]
+                or old["company_id"] != vals["company_id"]
+            ):
+                note = self.env._(
+                    "Customer %(old)s → %(new)s",
+                    old=old["customer_name"] or "-",
+                    new=vals["customer_name"] or "-",
+                )
             else:
-                note = self.env._("Contact details of %(customer)s changed",
-                                  customer=vals["customer_name"] or "-")
+                note = self.env._(
+                    "Contact details of %(customer)s changed", customer=vals["customer_name"] or "-"
+                )
             self.env["crm.lead.registration.event"]._log(reg, "rekeyed", note=note)
         return changed
 
@@ -113,23 +133,33 @@ class CrmLeadRegistration(models.Model):
             raise UserError(message)
         try:
             with self.env.cr.savepoint():
-                registrations = self.sudo().with_context(
-                    mail_create_nolog=True, mail_create_nosubscribe=True,
-                    mail_notrack=True,
-                ).create(vals_list)
+                registrations = (
+                    self.sudo()
+                    .with_context(
+                        mail_create_nolog=True,
+                        mail_create_nosubscribe=True,
+                        mail_notrack=True,
+                    )
+                    .create(vals_list)
+                )
         except psycopg2.errors.UniqueViolation:
             message, holder = self._check_conflicts_committed(vals_list)
             if holder:
                 self._log_conflict_refused(holder, vals_list)
-            raise UserError(message or self.env._(
-                "Another registration of this customer was submitted at the same "
-                "moment. Reload the opportunity to see who holds it."
-            )) from None
+            raise UserError(
+                message
+                or self.env._(
+                    "Another registration of this customer was submitted at the same "
+                    "moment. Reload the opportunity to see who holds it."
+                )
+            ) from None
         return registrations
 
     @api.model
     def _check_conflicts(self, vals_list, exclude=None):
-        rows = [r for r in self._active_holders(vals_list) if not exclude or r["id"] not in exclude.ids]
+        rows = [
+            r for r in self._active_holders(vals_list) if not exclude or r["id"] not in exclude.ids
+        ]
         holder = self._first_holder(vals_list, rows)
         if holder:
             self._log_conflict_refused(holder, vals_list)
@@ -137,14 +167,21 @@ class CrmLeadRegistration(models.Model):
         seen = {}
         for vals in vals_list:
             for field in KEY_FIELDS:
-                key = (vals["company_id"], vals.get("product_line_id"), vals.get("scope_team_id"),
-                       field, vals.get(field))
+                key = (
+                    vals["company_id"],
+                    vals.get("product_line_id"),
+                    vals.get("scope_team_id"),
+                    field,
+                    vals.get(field),
+                )
                 if vals.get(field) and key in seen:
-                    raise UserError(self.env._(
-                        "Two of the selected opportunities are for the same customer "
-                        "(%(customer)s): register only one of them.",
-                        customer=vals.get("customer_name"),
-                    ))
+                    raise UserError(
+                        self.env._(
+                            "Two of the selected opportunities are for the same customer "
+                            "(%(customer)s): register only one of them.",
+                            customer=vals.get("customer_name"),
+                        )
+                    )
                 seen[key] = vals
 
     @api.model
@@ -156,20 +193,28 @@ class CrmLeadRegistration(models.Model):
         without line and one with a line of the same customer exclude each
         other (see _holders_of), which the unique indexes cannot express.
         """
-        keys = sorted({
-            "%s/%s/%s" % (v["company_id"], f, v[f])
-            for v in vals_list for f in KEY_FIELDS if v.get(f)
-        } | {
-            # a person's name and a company's name collide: one lock for both
-            "%s/customer_key/%s" % (v["company_id"], v["name_key"])
-            for v in vals_list if v.get("name_key")
-        })
+        keys = sorted(
+            {
+                "%s/%s/%s" % (v["company_id"], f, v[f])
+                for v in vals_list
+                for f in KEY_FIELDS
+                if v.get(f)
+            }
+            | {
+                # a person's name and a company's name collide: one lock for both
+                "%s/customer_key/%s" % (v["company_id"], v["name_key"])
+                for v in vals_list
+                if v.get("name_key")
+            }
+        )
         if keys:
-            self.env.cr.execute(SQL(
-                "SELECT pg_advisory_xact_lock(h) FROM "
-                "(SELECT hashtext(k) AS h FROM unnest(%s::text[]) k ORDER BY k) s",
-                keys,
-            ))
+            self.env.cr.execute(
+                SQL(
+                    "SELECT pg_advisory_xact_lock(h) FROM "
+                    "(SELECT hashtext(k) AS h FROM unnest(%s::text[]) k ORDER BY k) s",
+                    keys,
+                )
+            )
 
     @api.model
     def _check_conflicts_committed(self, vals_list, exclude=None):
@@ -193,12 +238,14 @@ class CrmLeadRegistration(models.Model):
             return None, None
         if rows:
             self.flush_model(["state"])
-            self.env.cr.execute(SQL(
-                "SELECT id FROM crm_lead_registration WHERE id = ANY(%s)"
-                " AND state NOT IN ('submitted', 'approved')",
-                [row["id"] for row in rows],
-            ))
-            closed_here = {row_id for row_id, in self.env.cr.fetchall()}
+            self.env.cr.execute(
+                SQL(
+                    "SELECT id FROM crm_lead_registration WHERE id = ANY(%s)"
+                    " AND state NOT IN ('submitted', 'approved')",
+                    [row["id"] for row in rows],
+                )
+            )
+            closed_here = {row_id for (row_id,) in self.env.cr.fetchall()}
             if exclude:
                 closed_here.update(exclude.ids)
             rows = [row for row in rows if row["id"] not in closed_here]
@@ -223,26 +270,30 @@ class CrmLeadRegistration(models.Model):
             "user_id": self.env.uid,
             "owner_id": holder["user_id"],
             "protection_end_date": holder["protection_end_date"],
-            "note": self.env._("Refused for %(user)s (%(customers)s)",
-                               user=self.env.user.name, customers=notes),
+            "note": self.env._(
+                "Refused for %(user)s (%(customers)s)", user=self.env.user.name, customers=notes
+            ),
         }
         try:
             with self.env.registry.cursor() as cr:
                 self.env(cr=cr, user=SUPERUSER_ID)["crm.lead.registration.event"].create(values)
-        except Exception:  # noqa: BLE001 - a failed trace must not hide the conflict
-            _logger.warning("Could not log a refused registration conflict: %s", values,
-                            exc_info=True)
+        except Exception:
+            _logger.warning(
+                "Could not log a refused registration conflict: %s", values, exc_info=True
+            )
 
     def _conflict_message(self):
         self.ensure_one()
-        return self._format_conflict({
-            "customer_name": self.customer_name,
-            "owner": self.user_id.name,
-            "name": self.name,
-            "state": self.state,
-            "protection_end_date": self.protection_end_date,
-            "date_submitted": self.date_submitted,
-        })
+        return self._format_conflict(
+            {
+                "customer_name": self.customer_name,
+                "owner": self.user_id.name,
+                "name": self.name,
+                "state": self.state,
+                "protection_end_date": self.protection_end_date,
+                "date_submitted": self.date_submitted,
+            }
+        )
 
     @api.model
     def _format_conflict(self, holder):
@@ -281,8 +332,9 @@ class CrmLeadRegistration(models.Model):
         if not any(keys.values()) and not names:
             return []
         self.flush_model()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             SELECT id, lead_id, company_id, product_line_id, scope_team_id, customer_key, user_id,
                    name_key, vat_key, domain_key, phone_key, state, name, customer_name,
                    date_submitted, protection_end_date, user_name AS owner
@@ -293,8 +345,11 @@ class CrmLeadRegistration(models.Model):
                     OR domain_key = ANY(%(domain_key)s) OR phone_key = ANY(%(phone_key)s)
                     OR customer_key = ANY(%(names)s) OR name_key = ANY(%(customer_key)s))
             """,
-            companies=list({v["company_id"] for v in vals_list}), names=names, **keys,
-        ))
+                companies=list({v["company_id"] for v in vals_list}),
+                names=names,
+                **keys,
+            )
+        )
         return self.env.cr.dictfetchall()
 
     @api.model
@@ -314,6 +369,7 @@ class CrmLeadRegistration(models.Model):
         team): locks granted while the scope was the whole customer keep their
         promise after the admin narrows the scope, and the other way round.
         """
+
         def overlaps(row, field):
             mine = vals.get(field) or False
             return not mine or not row[field] or row[field] == mine
@@ -329,8 +385,10 @@ class CrmLeadRegistration(models.Model):
             )
 
         return [
-            row for row in rows
+            row
+            for row in rows
             if row["company_id"] == vals["company_id"]
-            and overlaps(row, "product_line_id") and overlaps(row, "scope_team_id")
+            and overlaps(row, "product_line_id")
+            and overlaps(row, "scope_team_id")
             and same_customer(row)
         ]

@@ -23,23 +23,27 @@ class CrmLead(models.Model):
 
     _inherit = "crm.lead"
 
-    stage_history_ids = fields.One2many(
-        "crm.lead.stage.history", "lead_id", "Stage History", readonly=True
-    )
+    stage_history_ids = fields.One2many("crm.lead.stage.history", "lead_id", readonly=True)
     stage_criterion_done_ids = fields.Many2many(
-        "crm.stage.criterion", "crm_lead_stage_criterion_done_rel", "lead_id",
-        "criterion_id", string="Exit Criteria Met", copy=False,
+        "crm.stage.criterion",
+        "crm_lead_stage_criterion_done_rel",
+        "lead_id",
+        "criterion_id",
+        string="Exit Criteria Met",
+        copy=False,
         domain="[('stage_id', '=', stage_id)]",
         help="Exit criteria of the current stage that this opportunity meets.",
     )
     stage_gate_missing = fields.Text(
-        "Missing to Leave Stage", compute="_compute_stage_gate_missing",
+        "Missing to Leave Stage",
+        compute="_compute_stage_gate_missing",
         help="Exit criteria and fields still missing before the opportunity can "
         "move to a later stage.",
     )
     stage_has_criteria = fields.Boolean(compute="_compute_stage_gate_missing")
     stage_overdue = fields.Boolean(
-        "Overdue in Stage", compute="_compute_stage_overdue",
+        "Overdue in Stage",
+        compute="_compute_stage_overdue",
         search="_search_stage_overdue",
         help="Still open and in its stage for longer than the stage's planned duration.",
     )
@@ -62,7 +66,9 @@ class CrmLead(models.Model):
         for lead in self:
             days = lead.stage_id.planned_duration
             lead.stage_overdue = bool(
-                days > 0 and lead.active and lead.won_status == "pending"
+                days > 0
+                and lead.active
+                and lead.won_status == "pending"
                 and lead.date_last_stage_update
                 and lead.date_last_stage_update < now - timedelta(days=days)
             )
@@ -72,11 +78,17 @@ class CrmLead(models.Model):
             return NotImplemented
         now = fields.Datetime.now()
         stages = self.env["crm.stage"].sudo().search([("planned_duration", ">", 0)])
-        overdue = Domain.OR(
-            Domain("stage_id", "=", stage.id)
-            & Domain("date_last_stage_update", "<", now - timedelta(days=stage.planned_duration))
-            for stage in stages
-        ) & Domain("won_status", "=", "pending") & Domain("active", "=", True)
+        overdue = (
+            Domain.OR(
+                Domain("stage_id", "=", stage.id)
+                & Domain(
+                    "date_last_stage_update", "<", now - timedelta(days=stage.planned_duration)
+                )
+                for stage in stages
+            )
+            & Domain("won_status", "=", "pending")
+            & Domain("active", "=", True)
+        )
         wanted = True in value
         return overdue if (operator == "in") == wanted else ~overdue
 
@@ -92,8 +104,8 @@ class CrmLead(models.Model):
     @api.model
     def _stage_probability_mode(self):
         """'predictive' (Odoo's lead scoring, default) or 'stage'."""
-        return self.env["ir.config_parameter"].sudo().get_param(
-            PROBABILITY_SOURCE_PARAM, "predictive"
+        return (
+            self.env["ir.config_parameter"].sudo().get_param(PROBABILITY_SOURCE_PARAM, "predictive")
         )
 
     @api.model
@@ -131,7 +143,9 @@ class CrmLead(models.Model):
         watch_stage = bool(STAGE_TRIGGER_FIELDS.intersection(vals))
         old_stages = {lead.id: lead.stage_id for lead in self} if watch_stage else {}
         watch_status = bool(STATUS_FIELDS.intersection(vals))
-        old_status = {lead.id: (lead.won_status, lead.active) for lead in self} if watch_status else {}
+        old_status = (
+            {lead.id: (lead.won_status, lead.active) for lead in self} if watch_status else {}
+        )
         if "stage_id" in vals:
             new_stage = self.env["crm.stage"].browse(vals["stage_id"] or [])
             moving = self.filtered(lambda lead: lead.stage_id != new_stage)
@@ -152,8 +166,11 @@ class CrmLead(models.Model):
                     vals = dict(vals, probability=new_stage.win_probability)
         if "probability" in vals:
             self._check_probability_lock(vals)
-        return vals, (override_reason, old_stages if watch_stage else None,
-                      old_status if watch_status else None)
+        return vals, (
+            override_reason,
+            old_stages if watch_stage else None,
+            old_status if watch_status else None,
+        )
 
     def _stage_after_write(self, before):
         """Record the stage history of what ``_stage_before_write`` saw move."""
@@ -204,11 +221,14 @@ class CrmLead(models.Model):
             stage = new_stage or lead.stage_id
             allowed = (0.0, 100.0, stage.win_probability)
             if all(float_compare(vals["probability"], value, 2) for value in allowed):
-                raise UserError(self.env._(
-                    "The probability of %(name)s follows its stage (%(probability)s%%): "
-                    "only a sales administrator can change it.",
-                    name=lead.name, probability=stage.win_probability,
-                ))
+                raise UserError(
+                    self.env._(
+                        "The probability of %(name)s follows its stage (%(probability)s%%): "
+                        "only a sales administrator can change it.",
+                        name=lead.name,
+                        probability=stage.win_probability,
+                    )
+                )
 
     # ------------------------------------------------------------
     # STAGE GATES
@@ -223,11 +243,13 @@ class CrmLead(models.Model):
             done = set(self.stage_criterion_done_ids.ids)
             problems.extend(
                 self.env._("Exit criterion not met: %(criterion)s", criterion=name)
-                for criterion_id, name in criteria if criterion_id not in done
+                for criterion_id, name in criteria
+                if criterion_id not in done
             )
         problems.extend(
             self.env._("Required field empty: %(field)s", field=label)
-            for name, label in gate_fields if name in self._fields and not self[name]
+            for name, label in gate_fields
+            if name in self._fields and not self[name]
         )
         return problems
 
@@ -246,20 +268,26 @@ class CrmLead(models.Model):
                     if all_stages is None:
                         all_stages = self.env["crm.stage"].sudo().search([])
                     skipped = all_stages.filtered(
-                        lambda s: old_stage._stage_key() < s._stage_key() < new_stage._stage_key()
-                        and (not s.team_ids or not lead.team_id or lead.team_id in s.team_ids)
+                        lambda s: (
+                            old_stage._stage_key() < s._stage_key() < new_stage._stage_key()
+                            and (not s.team_ids or not lead.team_id or lead.team_id in s.team_ids)
+                        )
                     )
                     if skipped:
-                        problems.append(self.env._(
-                            "Stages cannot be skipped: go through %(stages)s first.",
-                            stages=", ".join(skipped.mapped("name")),
-                        ))
+                        problems.append(
+                            self.env._(
+                                "Stages cannot be skipped: go through %(stages)s first.",
+                                stages=", ".join(skipped.mapped("name")),
+                            )
+                        )
                 problems += lead._stage_gate_exit_problems()
             elif not company.stage_gate_allow_back:
-                problems.append(self.env._(
-                    "Opportunities cannot go back to an earlier stage (%(stage)s).",
-                    stage=new_stage.name,
-                ))
+                problems.append(
+                    self.env._(
+                        "Opportunities cannot go back to an earlier stage (%(stage)s).",
+                        stage=new_stage.name,
+                    )
+                )
             if problems:
                 problems_by_lead[lead] = problems
         return problems_by_lead
@@ -281,33 +309,47 @@ class CrmLead(models.Model):
                 all_stages = Stage.sudo().search([])
             stage = lead.stage_id
             earlier = all_stages.filtered(
-                lambda s: s._stage_key() < stage._stage_key()
-                and (not s.team_ids or not lead.team_id or lead.team_id in s.team_ids)
+                lambda s: (
+                    s._stage_key() < stage._stage_key()
+                    and (not s.team_ids or not lead.team_id or lead.team_id in s.team_ids)
+                )
             ).sorted(lambda s: s._stage_key())
             if not earlier:
                 continue
             problems = []
             if not allow_skip:
-                problems.append(self.env._(
-                    "Stages cannot be skipped: a new opportunity starts in %(stage)s.",
-                    stage=earlier[0].name,
-                ))
+                problems.append(
+                    self.env._(
+                        "Stages cannot be skipped: a new opportunity starts in %(stage)s.",
+                        stage=earlier[0].name,
+                    )
+                )
             done = set(lead.stage_criterion_done_ids.ids)
             for earlier_stage in earlier.filtered(lambda s: s.id in gated):
                 criteria, gate_fields = Stage._gate_spec(earlier_stage.id)
                 problems.extend(
-                    self.env._("Exit criterion of %(stage)s not met: %(criterion)s",
-                               stage=earlier_stage.name, criterion=name)
-                    for criterion_id, name in criteria if criterion_id not in done
+                    self.env._(
+                        "Exit criterion of %(stage)s not met: %(criterion)s",
+                        stage=earlier_stage.name,
+                        criterion=name,
+                    )
+                    for criterion_id, name in criteria
+                    if criterion_id not in done
                 )
                 problems.extend(
-                    self.env._("Required field of %(stage)s empty: %(field)s",
-                               stage=earlier_stage.name, field=label)
-                    for name, label in gate_fields if name in self._fields and not lead[name]
+                    self.env._(
+                        "Required field of %(stage)s empty: %(field)s",
+                        stage=earlier_stage.name,
+                        field=label,
+                    )
+                    for name, label in gate_fields
+                    if name in self._fields and not lead[name]
                 )
             if problems:
                 header = self.env._(
-                    "%(name)s cannot start in %(stage)s:", name=lead.name, stage=stage.name,
+                    "%(name)s cannot start in %(stage)s:",
+                    name=lead.name,
+                    stage=stage.name,
                 )
                 messages.append("\n".join([header] + ["- " + p for p in problems]))
         if messages:
@@ -320,16 +362,19 @@ class CrmLead(models.Model):
         is_manager = self.env.user.has_group("sales_team.group_sale_manager")
         if override_reason:
             if not is_manager:
-                raise AccessError(self.env._(
-                    "Only sales administrators can override a stage gate."
-                ))
+                raise AccessError(
+                    self.env._("Only sales administrators can override a stage gate.")
+                )
             bodies = {}
             for lead, problems in problems_by_lead.items():
                 bodies[lead.id] = self.env._(
                     "Stage gate overridden by %(user)s to move from %(old)s to %(new)s. "
                     "Reason: %(reason)s. Not met: %(problems)s",
-                    user=self.env.user.name, old=lead.stage_id.name, new=new_stage.name,
-                    reason=override_reason, problems="; ".join(problems),
+                    user=self.env.user.name,
+                    old=lead.stage_id.name,
+                    new=new_stage.name,
+                    reason=override_reason,
+                    problems="; ".join(problems),
                 )
             leads = self.browse([lead.id for lead in problems_by_lead])
             leads._message_log_batch(bodies=bodies)
@@ -338,7 +383,9 @@ class CrmLead(models.Model):
         for lead, problems in problems_by_lead.items():
             header = self.env._(
                 "%(name)s cannot move from %(old)s to %(new)s:",
-                name=lead.name, old=lead.stage_id.name, new=new_stage.name,
+                name=lead.name,
+                old=lead.stage_id.name,
+                new=new_stage.name,
             )
             messages.append("\n".join([header] + ["- " + p for p in problems]))
         message = "\n\n".join(messages)

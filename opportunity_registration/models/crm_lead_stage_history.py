@@ -22,27 +22,24 @@ class CrmLeadStageHistory(models.Model):
     lead_id = fields.Many2one(
         "crm.lead", "Opportunity", required=True, ondelete="cascade", index=True
     )
-    stage_id = fields.Many2one(
-        "crm.stage", "Stage", required=True, ondelete="cascade", index=True
-    )
-    previous_stage_id = fields.Many2one("crm.stage", "Previous Stage", ondelete="set null")
-    next_stage_id = fields.Many2one("crm.stage", "Next Stage", ondelete="set null")
+    stage_id = fields.Many2one("crm.stage", required=True, ondelete="cascade", index=True)
+    previous_stage_id = fields.Many2one("crm.stage", ondelete="set null")
+    next_stage_id = fields.Many2one("crm.stage", ondelete="set null")
     date_in = fields.Datetime("Entered On", required=True)
     date_out = fields.Datetime("Left On")
     days_in_stage = fields.Float(
-        "Days in Stage", aggregator="avg",
+        "Days in Stage",
+        aggregator="avg",
         help="Days between entering and leaving the stage; empty while the "
         "opportunity is still in it.",
     )
-    is_passed = fields.Boolean(
-        "Passed", help="Left this stage for a later stage of the pipeline."
-    )
+    is_passed = fields.Boolean("Passed", help="Left this stage for a later stage of the pipeline.")
     is_first_entry = fields.Boolean(
-        "First Entry", default=True,
+        "First Entry",
+        default=True,
         help="First time the opportunity entered this stage (not a return).",
     )
     stage_passed = fields.Boolean(
-        "Stage Passed",
         help="On the first entry of an opportunity in a stage: the opportunity "
         "left the stage for a later one, at this stay or a later return.",
     )
@@ -52,13 +49,11 @@ class CrmLeadStageHistory(models.Model):
     lead_open = fields.Boolean(
         "Opportunity Ongoing", help="The opportunity is active and neither won nor lost."
     )
-    moved_by_id = fields.Many2one("res.users", "Moved By", ondelete="set null")
-    salesperson_id = fields.Many2one("res.users", "Salesperson", ondelete="set null")
+    moved_by_id = fields.Many2one("res.users", ondelete="set null")
+    salesperson_id = fields.Many2one("res.users", ondelete="set null")
     team_id = fields.Many2one("crm.team", "Sales Team", ondelete="set null")
-    company_id = fields.Many2one("res.company", "Company", ondelete="set null")
-    override_reason = fields.Text(
-        "Override Reason", help="Why a manager moved the opportunity past an unmet gate."
-    )
+    company_id = fields.Many2one("res.company", ondelete="set null")
+    override_reason = fields.Text(help="Why a manager moved the opportunity past an unmet gate.")
 
     _open_stay_unique = models.UniqueIndex("(lead_id) WHERE date_out IS NULL")
     _lead_date_idx = models.Index("(lead_id, date_in)")
@@ -100,11 +95,19 @@ class CrmLeadStageHistory(models.Model):
             old = old_stages.get(lead.id) or self.env["crm.stage"]
             new = lead.stage_id
             passed = bool(old and new and new._stage_key() > old._stage_key())
-            rows.append((
-                lead.id, new.id or None, old.id or None, lead.team_id.id or None,
-                lead.user_id.id or None, lead.company_id.id or None, passed,
-                lead.won_status == "won", lead.active and lead.won_status == "pending",
-            ))
+            rows.append(
+                (
+                    lead.id,
+                    new.id or None,
+                    old.id or None,
+                    lead.team_id.id or None,
+                    lead.user_id.id or None,
+                    lead.company_id.id or None,
+                    passed,
+                    lead.won_status == "won",
+                    lead.active and lead.won_status == "pending",
+                )
+            )
         self.flush_model()
         closing = [row for row in rows if row[2]]
         opening = [row for row in rows if row[1]]
@@ -118,8 +121,9 @@ class CrmLeadStageHistory(models.Model):
     def _close_stays(self, rows, now):
         # The open stay of each lead ends now; when the lead moves forward, the
         # first entry of the stage it leaves is marked passed as well.
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             WITH moves (lead_id, stage_id, old_stage_id, passed) AS (VALUES %(rows)s)
             UPDATE crm_lead_stage_history h
                SET date_out = CASE WHEN h.date_out IS NULL
@@ -140,17 +144,19 @@ class CrmLeadStageHistory(models.Model):
                AND (h.date_out IS NULL
                     OR (m.passed AND h.is_first_entry AND h.stage_id = m.old_stage_id))
             """,
-            rows=SQL(", ").join(
-                SQL("(%s::int, %s::int, %s::int, %s::bool)", row[0], row[1], row[2], row[6])
-                for row in rows
-            ),
-            now=now,
-            uid=self.env.uid,
-        ))
+                rows=SQL(", ").join(
+                    SQL("(%s::int, %s::int, %s::int, %s::bool)", row[0], row[1], row[2], row[6])
+                    for row in rows
+                ),
+                now=now,
+                uid=self.env.uid,
+            )
+        )
 
     def _open_stays(self, rows, now, override_reason):
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             WITH moves (lead_id, stage_id, previous_stage_id, team_id,
                         salesperson_id, company_id, lead_won, lead_open) AS (VALUES %(rows)s)
             INSERT INTO crm_lead_stage_history (
@@ -167,15 +173,19 @@ class CrmLeadStageHistory(models.Model):
               FROM moves m
              WHERE m.stage_id IS NOT NULL
             """,
-            rows=SQL(", ").join(
-                SQL("(%s::int, %s::int, %s::int, %s::int, %s::int, %s::int, %s::bool, %s::bool)",
-                    *row[:6], *row[7:9])
-                for row in rows
-            ),
-            now=now,
-            uid=self.env.uid,
-            reason=override_reason or None,
-        ))
+                rows=SQL(", ").join(
+                    SQL(
+                        "(%s::int, %s::int, %s::int, %s::int, %s::int, %s::int, %s::bool, %s::bool)",
+                        *row[:6],
+                        *row[7:9],
+                    )
+                    for row in rows
+                ),
+                now=now,
+                uid=self.env.uid,
+                reason=override_reason or None,
+            )
+        )
 
     @api.model
     def _sync_lead_status(self, leads):
@@ -183,8 +193,9 @@ class CrmLeadStageHistory(models.Model):
         if not leads:
             return
         self.flush_model()
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             WITH status (lead_id, lead_won, lead_open) AS (VALUES %(rows)s)
             UPDATE crm_lead_stage_history h
                SET lead_won = s.lead_won, lead_open = s.lead_open
@@ -193,12 +204,17 @@ class CrmLeadStageHistory(models.Model):
                AND (h.lead_won IS DISTINCT FROM s.lead_won
                     OR h.lead_open IS DISTINCT FROM s.lead_open)
             """,
-            rows=SQL(", ").join(
-                SQL("(%s::int, %s::bool, %s::bool)", lead.id, lead.won_status == "won",
-                    lead.active and lead.won_status == "pending")
-                for lead in leads
-            ),
-        ))
+                rows=SQL(", ").join(
+                    SQL(
+                        "(%s::int, %s::bool, %s::bool)",
+                        lead.id,
+                        lead.won_status == "won",
+                        lead.active and lead.won_status == "pending",
+                    )
+                    for lead in leads
+                ),
+            )
+        )
         self.invalidate_model(["lead_won", "lead_open"])
 
     # ------------------------------------------------------------
@@ -217,8 +233,9 @@ class CrmLeadStageHistory(models.Model):
         self.env["crm.lead"].flush_model()
         self.flush_model()
         field_id = self.env["ir.model.fields"]._get("crm.lead", "stage_id").id
-        self.env.cr.execute(SQL(
-            """
+        self.env.cr.execute(
+            SQL(
+                """
             WITH todo AS (
                 SELECT l.id, l.create_date, l.create_uid, l.stage_id,
                        l.date_last_stage_update, l.team_id, l.user_id, l.company_id,
@@ -298,9 +315,10 @@ class CrmLeadStageHistory(models.Model):
               FROM stays st
               JOIN todo t ON t.id = st.lead_id
             """,
-            field_id=field_id,
-            uid=self.env.uid,
-        ))
+                field_id=field_id,
+                uid=self.env.uid,
+            )
+        )
         count = self.env.cr.rowcount
         self.invalidate_model()
         return count
@@ -334,16 +352,25 @@ class CrmLeadStageHistory(models.Model):
         planned = self.env["crm.stage"].sudo().search([("planned_duration", ">", 0)])
         if planned:
             # the latest entry date that is overdue now, per stage
-            overdue_before = SQL("CASE %s.stage_id %s END", h, SQL(" ").join(
-                SQL("WHEN %s THEN %s::timestamp", stage.id,
-                    now - timedelta(days=stage.planned_duration))
-                for stage in planned
-            ))
+            overdue_before = SQL(
+                "CASE %s.stage_id %s END",
+                h,
+                SQL(" ").join(
+                    SQL(
+                        "WHEN %s THEN %s::timestamp",
+                        stage.id,
+                        now - timedelta(days=stage.planned_duration),
+                    )
+                    for stage in planned
+                ),
+            )
         else:
             overdue_before = SQL("NULL::timestamp")
         query.groupby = SQL("%s.stage_id, ROUND(%s.days_in_stage * 24)", h, h)
-        rows = self.env.execute_query(query.select(SQL(
-            """%(h)s.stage_id,
+        rows = self.env.execute_query(
+            query.select(
+                SQL(
+                    """%(h)s.stage_id,
                ROUND(%(h)s.days_in_stage * 24),
                COUNT(*) FILTER (WHERE %(h)s.is_first_entry),
                COUNT(*) FILTER (WHERE %(h)s.is_first_entry AND %(h)s.stage_passed),
@@ -353,14 +380,25 @@ class CrmLeadStageHistory(models.Model):
                COUNT(*) FILTER (WHERE %(h)s.date_out IS NULL AND %(h)s.lead_open
                                   AND %(h)s.date_in < %(overdue_before)s)
             """,
-            h=h, overdue_before=overdue_before,
-        )))
+                    h=h,
+                    overdue_before=overdue_before,
+                )
+            )
+        )
         totals = {}
         for stage_id, hours, entered, passed, won, finished, days, overdue in rows:
-            total = totals.setdefault(stage_id, {
-                "entered": 0, "passed": 0, "won": 0, "finished": 0, "days": 0.0,
-                "overdue": 0, "hours": [],
-            })
+            total = totals.setdefault(
+                stage_id,
+                {
+                    "entered": 0,
+                    "passed": 0,
+                    "won": 0,
+                    "finished": 0,
+                    "days": 0.0,
+                    "overdue": 0,
+                    "hours": [],
+                },
+            )
             total["entered"] += entered
             total["passed"] += passed
             total["won"] += won
@@ -383,7 +421,8 @@ class CrmLeadStageHistory(models.Model):
                 "target_win_rate": preset[stage_id],
                 "avg_days": round(total["days"] / finished, 2) if finished else 0.0,
                 "median_days": round(_median_of_counts(total["hours"]) / 24.0, 2)
-                if finished else 0.0,
+                if finished
+                else 0.0,
                 "overdue": total["overdue"],
             }
         return metrics

@@ -102,60 +102,70 @@ class CrmStage(models.Model):
     # ------------------------------------------------------------
     # Stage control parameters (阶段控制参数)
     # ------------------------------------------------------------
-    stage_goal = fields.Text(
-        "Stage Goal", translate=True, help="What this stage must achieve."
-    )
+    stage_goal = fields.Text(translate=True, help="What this stage must achieve.")
     stage_content = fields.Text(
-        "Main Content", translate=True,
+        "Main Content",
+        translate=True,
         help="Main content and key actions of the sales team in this stage.",
     )
     diagnosis_key = fields.Text(
-        "Key Issues to Diagnose", translate=True,
+        "Key Issues to Diagnose",
+        translate=True,
         help="What a manager checks to diagnose an opportunity in this stage.",
     )
     diagnostic_indicators = fields.Text(
-        "Diagnostic Indicators", translate=True,
+        translate=True,
         help="Indicators used to judge the health of opportunities in this stage.",
     )
     criterion_ids = fields.One2many(
-        "crm.stage.criterion", "stage_id", "Exit Criteria",
+        "crm.stage.criterion",
+        "stage_id",
+        "Exit Criteria",
         help="Validation marks: what must be true before an opportunity leaves "
         "this stage for a later one.",
     )
     gate_field_ids = fields.Many2many(
-        "ir.model.fields", "crm_stage_gate_field_rel", "stage_id", "field_id",
+        "ir.model.fields",
+        "crm_stage_gate_field_rel",
+        "stage_id",
+        "field_id",
         string="Fields Required to Exit",
         domain="[('model', '=', 'crm.lead'), ('store', '=', True)]",
-        help="Opportunity fields that must be filled before it leaves this stage "
-        "for a later one.",
+        help="Opportunity fields that must be filled before it leaves this stage for a later one.",
     )
     win_probability = fields.Float(
-        "Default Win Probability (%)", default=0.0,
+        "Default Win Probability (%)",
+        default=0.0,
         help="Preset win probability of an opportunity in this stage. Used as the "
         "opportunity's probability when the probability source is the stage.",
     )
     planned_duration = fields.Integer(
-        "Planned Duration (days)", default=0,
+        "Planned Duration (days)",
+        default=0,
         help="Days an opportunity is expected to stay in this stage; 0 means no "
         "limit. Opportunities staying longer are overdue.",
     )
     target_pass_rate = fields.Float(
-        "Target Pass Rate (%)", default=0.0,
+        "Target Pass Rate (%)",
+        default=0.0,
         help="Expected share of the opportunities entering this stage that move on "
         "to a later stage.",
     )
     target_win_rate = fields.Float(
-        "Target Win Rate (%)", compute="_compute_target_win_rate", store=True,
-        readonly=False, precompute=True,
+        "Target Win Rate (%)",
+        compute="_compute_target_win_rate",
+        store=True,
+        readonly=False,
+        precompute=True,
         help="Preset stage win rate: expected share of the opportunities entering "
         "this stage that are won. Defaults to the win probability.",
     )
-    participants = fields.Char(
-        "Participants", translate=True, help="Roles taking part in this stage."
-    )
-    lifecycle_period = fields.Selection(LIFECYCLE_PERIODS, "Lifecycle Period")
+    participants = fields.Char(translate=True, help="Roles taking part in this stage.")
+    lifecycle_period = fields.Selection(LIFECYCLE_PERIODS)
     standard_code = fields.Char(
-        "Standard Stage Code", readonly=True, copy=False,
+        "Standard Stage Code",
+        readonly=True,
+        copy=False,
         help="Letter of the standard stage model (A-F) this stage was created from.",
     )
 
@@ -181,26 +191,29 @@ class CrmStage(models.Model):
         for stage in self:
             stage.target_win_rate = stage.win_probability
 
-    @api.constrains(
-        "win_probability", "planned_duration", "target_pass_rate", "target_win_rate"
-    )
+    @api.constrains("win_probability", "planned_duration", "target_pass_rate", "target_win_rate")
     def _check_stage_control_values(self):
         # Same rules as the SQL constraints, checked first for a clear message
         # that names the stage.
         for stage in self:
             for fname in ("win_probability", "target_pass_rate", "target_win_rate"):
                 if not 0 <= stage[fname] <= 100:
-                    raise ValidationError(self.env._(
-                        "%(stage)s: %(field)s must be between 0 and 100 (got %(value)s).",
-                        stage=stage.name,
-                        field=self._fields[fname].get_description(self.env)["string"],
-                        value=stage[fname],
-                    ))
+                    raise ValidationError(
+                        self.env._(
+                            "%(stage)s: %(field)s must be between 0 and 100 (got %(value)s).",
+                            stage=stage.name,
+                            field=self._fields[fname].get_description(self.env)["string"],
+                            value=stage[fname],
+                        )
+                    )
             if stage.planned_duration < 0:
-                raise ValidationError(self.env._(
-                    "%(stage)s: the planned duration cannot be negative (got %(value)s days).",
-                    stage=stage.name, value=stage.planned_duration,
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "%(stage)s: the planned duration cannot be negative (got %(value)s days).",
+                        stage=stage.name,
+                        value=stage.planned_duration,
+                    )
+                )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -250,16 +263,17 @@ class CrmStage(models.Model):
     def _check_gate_fields(self):
         for stage in self:
             wrong = stage.gate_field_ids.filtered(
-                lambda f: f.model != "crm.lead" or not f.store
-                or f.ttype in ("one2many", "binary")
+                lambda f: f.model != "crm.lead" or not f.store or f.ttype in ("one2many", "binary")
             )
             if wrong:
-                raise ValidationError(self.env._(
-                    "%(stage)s: this gate can never be met, because these fields "
-                    "cannot be filled on an opportunity: %(fields)s.",
-                    stage=stage.name,
-                    fields=", ".join(wrong.mapped("field_description")),
-                ))
+                raise ValidationError(
+                    self.env._(
+                        "%(stage)s: this gate can never be met, because these fields "
+                        "cannot be filled on an opportunity: %(fields)s.",
+                        stage=stage.name,
+                        fields=", ".join(wrong.mapped("field_description")),
+                    )
+                )
 
     def _stage_key(self):
         """Position in the pipeline: stages are ordered by sequence, then id."""
@@ -278,9 +292,9 @@ class CrmStage(models.Model):
         (same code) is not created twice.
         """
         if not self.env.user.has_group("sales_team.group_sale_manager"):
-            raise AccessError(self.env._(
-                "Only sales administrators can load the standard stage model."
-            ))
+            raise AccessError(
+                self.env._("Only sales administrators can load the standard stage model.")
+            )
         existing = set(self.search([("standard_code", "!=", False)]).mapped("standard_code"))
         todo = [std for std in STANDARD_STAGES if std["code"] not in existing]
         if not todo:
@@ -288,23 +302,25 @@ class CrmStage(models.Model):
         base = max(self.search([]).mapped("sequence") or [0]) + 1
         vals_list = []
         for index, std in enumerate(todo):
-            vals_list.append({
-                "name": std["name"],
-                "standard_code": std["code"],
-                "sequence": base + 10 * index,
-                "win_probability": std["win_probability"],
-                "target_win_rate": std["win_probability"],
-                "planned_duration": std.get("planned_duration", 0),
-                "target_pass_rate": std.get("target_pass_rate", 0.0),
-                "is_won": std.get("is_won", False),
-                "fold": std.get("is_won", False),
-                "lifecycle_period": std["lifecycle_period"],
-                "stage_goal": std["stage_goal"],
-                "criterion_ids": [
-                    fields.Command.create({"name": name, "sequence": seq})
-                    for seq, name in enumerate(std["criteria"], start=1)
-                ],
-            })
+            vals_list.append(
+                {
+                    "name": std["name"],
+                    "standard_code": std["code"],
+                    "sequence": base + 10 * index,
+                    "win_probability": std["win_probability"],
+                    "target_win_rate": std["win_probability"],
+                    "planned_duration": std.get("planned_duration", 0),
+                    "target_pass_rate": std.get("target_pass_rate", 0.0),
+                    "is_won": std.get("is_won", False),
+                    "fold": std.get("is_won", False),
+                    "lifecycle_period": std["lifecycle_period"],
+                    "stage_goal": std["stage_goal"],
+                    "criterion_ids": [
+                        fields.Command.create({"name": name, "sequence": seq})
+                        for seq, name in enumerate(std["criteria"], start=1)
+                    ],
+                }
+            )
         stages = self.with_context(lang="en_US").create(vals_list)
         # Chinese versions straight into the translation JSON, so they are
         # there even when Chinese is not (yet) an installed language.
@@ -312,19 +328,26 @@ class CrmStage(models.Model):
         stages.criterion_ids.flush_recordset()
         for stage, std in zip(stages, todo, strict=True):
             zh = std["zh_CN"]
-            self.env.cr.execute(SQL(
-                "UPDATE crm_stage SET name = name || jsonb_build_object('zh_CN', %s::text),"
-                " stage_goal = stage_goal || jsonb_build_object('zh_CN', %s::text)"
-                " WHERE id = %s",
-                zh["name"], zh["stage_goal"], stage.id,
-            ))
+            self.env.cr.execute(
+                SQL(
+                    "UPDATE crm_stage SET name = name || jsonb_build_object('zh_CN', %s::text),"
+                    " stage_goal = stage_goal || jsonb_build_object('zh_CN', %s::text)"
+                    " WHERE id = %s",
+                    zh["name"],
+                    zh["stage_goal"],
+                    stage.id,
+                )
+            )
             criteria = stage.criterion_ids.sorted("sequence")
             for criterion, name in zip(criteria, zh["criteria"], strict=True):
-                self.env.cr.execute(SQL(
-                    "UPDATE crm_stage_criterion"
-                    " SET name = name || jsonb_build_object('zh_CN', %s::text) WHERE id = %s",
-                    name, criterion.id,
-                ))
+                self.env.cr.execute(
+                    SQL(
+                        "UPDATE crm_stage_criterion"
+                        " SET name = name || jsonb_build_object('zh_CN', %s::text) WHERE id = %s",
+                        name,
+                        criterion.id,
+                    )
+                )
         stages.invalidate_recordset(["name", "stage_goal"])
         stages.criterion_ids.invalidate_recordset(["name"])
         self.env.registry.clear_cache()  # _gate_spec

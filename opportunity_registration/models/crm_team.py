@@ -5,10 +5,12 @@ class CrmTeam(models.Model):
     _inherit = "crm.team"
 
     deputy_manager_id = fields.Many2one(
-        "res.users", "Deputy Manager", domain="[('share', '=', False)]",
+        "res.users",
+        domain="[('share', '=', False)]",
         help="Approves registrations of the important band for this team.",
     )
     branch_manager_id = fields.Many2one(
-        "res.users", "Branch Manager", domain="[('share', '=', False)]",
+        "res.users",
+        domain="[('share', '=', False)]",
         help="Approves registrations of the major band for this team.",
     )

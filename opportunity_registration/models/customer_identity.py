@@ -71,7 +71,7 @@ def _short_text(value, max_length):
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
-        if not -(10 ** (max_length - 1)) < value < 10 ** max_length:
+        if not -(10 ** (max_length - 1)) < value < 10**max_length:
             return None
         return "%d" % value
     if isinstance(value, str) and len(value) <= max_length:
@@ -182,9 +182,7 @@ LATIN_LEGAL_SUFFIXES = (
     "group",
 )
 _CJK_SUFFIXES = sorted(set(CJK_LEGAL_SUFFIXES), key=len, reverse=True)
-_LATIN_SUFFIXES = sorted(
-    {tuple(s.split()) for s in LATIN_LEGAL_SUFFIXES}, key=len, reverse=True
-)
+_LATIN_SUFFIXES = sorted({tuple(s.split()) for s in LATIN_LEGAL_SUFFIXES}, key=len, reverse=True)
 # The Latin suffixes by their last word, longest first: only those ending with
 # a name's last word are tried.
 _LATIN_SUFFIXES_BY_LAST = {}
@@ -230,20 +228,71 @@ _CJK_REGION_RE = re.compile(
     % "|".join(sorted(map(re.escape, CJK_REGIONS), key=len, reverse=True))
 )
 LATIN_REGIONS = {
-    "china", "prc", "beijing", "shanghai", "shenzhen", "guangzhou", "hangzhou",
-    "tianjin", "chengdu", "wuhan", "suzhou", "nanjing", "xiamen", "dalian",
-    "qingdao", "hong", "kong", "hongkong", "hk", "macau", "macao", "taiwan",
-    "asia", "pacific", "apac", "emea", "europe", "international", "global",
-    "usa", "us", "america", "uk", "germany", "deutschland", "france", "japan",
-    "korea", "singapore", "india", "australia", "canada", "brazil", "mexico",
-    "italy", "spain", "netherlands", "switzerland", "sweden", "russia",
-    "north", "south", "east", "west", "central", "greater", "mainland",
+    "china",
+    "prc",
+    "beijing",
+    "shanghai",
+    "shenzhen",
+    "guangzhou",
+    "hangzhou",
+    "tianjin",
+    "chengdu",
+    "wuhan",
+    "suzhou",
+    "nanjing",
+    "xiamen",
+    "dalian",
+    "qingdao",
+    "hong",
+    "kong",
+    "hongkong",
+    "hk",
+    "macau",
+    "macao",
+    "taiwan",
+    "asia",
+    "pacific",
+    "apac",
+    "emea",
+    "europe",
+    "international",
+    "global",
+    "usa",
+    "us",
+    "america",
+    "uk",
+    "germany",
+    "deutschland",
+    "france",
+    "japan",
+    "korea",
+    "singapore",
+    "india",
+    "australia",
+    "canada",
+    "brazil",
+    "mexico",
+    "italy",
+    "spain",
+    "netherlands",
+    "switzerland",
+    "sweden",
+    "russia",
+    "north",
+    "south",
+    "east",
+    "west",
+    "central",
+    "greater",
+    "mainland",
 }
 _CJK_BRACKET_LEGAL = {"有限合伙", "普通合伙", "特殊普通合伙", "个人独资", "個人獨資"}
 
 # All linear: a bracket pair holds no bracket, so each character is read from
 # one opening bracket at most; "&" is tried only right after a word character.
-_BRACKETS = re.compile(r"[(\[{（【〔［｛「『〈《]([^()\[\]{}（）【】〔〕［］｛｝「」『』〈〉《》]*)[)\]}）】〕］｝」』〉》]")
+_BRACKETS = re.compile(
+    r"[(\[{（【〔［｛「『〈《]([^()\[\]{}（）【】〔〕［］｛｝「」『』〈〉《》]*)[)\]}）】〕］｝」』〉》]"
+)
 _AMPERSAND = re.compile(r"(?<=\w)\s*[&+]\s*(?=\w)")
 _NON_WORD = re.compile(r"[\W_]+")
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -251,12 +300,38 @@ _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 # Cyrillic and Greek letters drawn like Latin ones: in a name that also has
 # Latin letters they are read as Latin ("Аcme" with a Cyrillic А is "acme").
-_LATIN_LOOKALIKES = str.maketrans({
-    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
-    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "і": "i", "ј": "j", "ѕ": "s",
-    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
-    "ρ": "p", "τ": "t", "υ": "u", "χ": "x",
-})
+_LATIN_LOOKALIKES = str.maketrans(
+    {
+        "а": "a",
+        "в": "b",
+        "е": "e",
+        "ё": "e",
+        "к": "k",
+        "м": "m",
+        "н": "h",
+        "о": "o",
+        "р": "p",
+        "с": "c",
+        "т": "t",
+        "у": "y",
+        "х": "x",
+        "і": "i",
+        "ј": "j",
+        "ѕ": "s",
+        "α": "a",
+        "β": "b",
+        "ε": "e",
+        "η": "n",
+        "ι": "i",
+        "κ": "k",
+        "ν": "v",
+        "ο": "o",
+        "ρ": "p",
+        "τ": "t",
+        "υ": "u",
+        "χ": "x",
+    }
+)
 _LATIN_LETTER = re.compile(r"[a-z]")
 _WORD = re.compile(r"\w+")
 
@@ -278,8 +353,11 @@ def _fold(text):
     out = []
     for char in text:
         if "\u00c0" <= char <= "\u024f":
-            out.append("".join(c for c in unicodedata.normalize("NFKD", char)
-                               if not unicodedata.combining(c)))
+            out.append(
+                "".join(
+                    c for c in unicodedata.normalize("NFKD", char) if not unicodedata.combining(c)
+                )
+            )
         else:
             out.append(char)
     return "".join(out)
@@ -327,14 +405,13 @@ def _strip_cjk_suffixes(word):
 
 
 def _strip_cjk_branch(words):
-    """"XX有限公司北京分公司" and "XX北京分公司" belong to "XX"."""
+    """ "XX有限公司北京分公司" and "XX北京分公司" belong to "XX"."""
     last = words[-1]
     for branch in CJK_BRANCH_WORDS:
         if last.endswith(branch) and len(last) > len(branch):
             head = last[: -len(branch)]
             # Cut after the last legal form before the branch part...
-            cut = max((head.rfind(s) + len(s) for s in _CJK_SUFFIXES if s in head),
-                      default=-1)
+            cut = max((head.rfind(s) + len(s) for s in _CJK_SUFFIXES if s in head), default=-1)
             if 0 < cut:
                 head = head[:cut]
             else:
@@ -347,7 +424,7 @@ def _strip_cjk_branch(words):
 
 
 def _strip_latin_branch(words):
-    """"XX Ltd. Shanghai Branch" and "XX Shanghai Branch" belong to "XX"."""
+    """ "XX Ltd. Shanghai Branch" and "XX Shanghai Branch" belong to "XX"."""
     for branch in LATIN_BRANCH_WORDS:
         n = len(branch)
         if len(words) > n and tuple(words[-n:]) == branch:
@@ -498,19 +575,65 @@ def normalize_tax_id(vat):
 # E-mail domains
 # ---------------------------------------------------------------------------
 
-DEFAULT_FREE_MAIL_DOMAINS = frozenset({
-    # China
-    "qq.com", "vip.qq.com", "foxmail.com", "163.com", "vip.163.com", "126.com",
-    "vip.126.com", "yeah.net", "188.com", "sina.com", "sina.cn", "vip.sina.com",
-    "sohu.com", "139.com", "189.cn", "wo.cn", "aliyun.com", "tom.com", "21cn.com",
-    # international
-    "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "hotmail.co.uk",
-    "live.com", "live.cn", "msn.com", "yahoo.com", "yahoo.co.jp", "yahoo.com.cn",
-    "ymail.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me",
-    "protonmail.com", "zoho.com", "mail.com", "gmx.com", "gmx.net", "gmx.de",
-    "web.de", "t-online.de", "freenet.de", "orange.fr", "free.fr", "laposte.net",
-    "mail.ru", "yandex.ru", "yandex.com", "naver.com", "hanmail.net",
-})
+DEFAULT_FREE_MAIL_DOMAINS = frozenset(
+    {
+        # China
+        "qq.com",
+        "vip.qq.com",
+        "foxmail.com",
+        "163.com",
+        "vip.163.com",
+        "126.com",
+        "vip.126.com",
+        "yeah.net",
+        "188.com",
+        "sina.com",
+        "sina.cn",
+        "vip.sina.com",
+        "sohu.com",
+        "139.com",
+        "189.cn",
+        "wo.cn",
+        "aliyun.com",
+        "tom.com",
+        "21cn.com",
+        # international
+        "gmail.com",
+        "googlemail.com",
+        "outlook.com",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "live.com",
+        "live.cn",
+        "msn.com",
+        "yahoo.com",
+        "yahoo.co.jp",
+        "yahoo.com.cn",
+        "ymail.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "proton.me",
+        "protonmail.com",
+        "zoho.com",
+        "mail.com",
+        "gmx.com",
+        "gmx.net",
+        "gmx.de",
+        "web.de",
+        "t-online.de",
+        "freenet.de",
+        "orange.fr",
+        "free.fr",
+        "laposte.net",
+        "mail.ru",
+        "yandex.ru",
+        "yandex.com",
+        "naver.com",
+        "hanmail.net",
+    }
+)
 _DOMAIN_LABEL = re.compile(r"(?!-)[a-z0-9-]{1,63}(?<!-)")
 # RFC 5321: a path is at most 256 characters, its brackets included, so an
 # address is at most 254. A longer value, display name included, is refused.
@@ -533,9 +656,13 @@ def _idna_domain(domain):
     # longer than 63 characters (punycode only makes it longer), a space, or a
     # label of symbols alone ("🙂", "¡"), which IDNA 2003 would still encode.
     labels = domain.split(".")
-    if len(labels) < 2 or any(
-        not 0 < len(label) <= 63 or not any(ch.isalnum() for ch in label) for label in labels
-    ) or any(ch.isspace() for ch in domain):
+    if (
+        len(labels) < 2
+        or any(
+            not 0 < len(label) <= 63 or not any(ch.isalnum() for ch in label) for label in labels
+        )
+        or any(ch.isspace() for ch in domain)
+    ):
         return False
     if domain.isascii():
         ascii_domain = domain
@@ -665,7 +792,7 @@ def normalize_phone(phone, country_code=DEFAULT_COUNTRY_CODE):
         international = False
     if international:
         if digits.startswith(country_code):
-            national = digits[len(country_code):]
+            national = digits[len(country_code) :]
         else:
             national = None
     elif (
@@ -688,8 +815,14 @@ def normalize_phone(phone, country_code=DEFAULT_COUNTRY_CODE):
 # ---------------------------------------------------------------------------
 
 
-def customer_keys(name=None, vat=None, email=None, phone=None, free_domains=None,
-                  country_code=DEFAULT_COUNTRY_CODE):
+def customer_keys(
+    name=None,
+    vat=None,
+    email=None,
+    phone=None,
+    free_domains=None,
+    country_code=DEFAULT_COUNTRY_CODE,
+):
     """Every usable key of one customer, as ``{kind: key}``.
 
     Kinds are ``name``, ``vat``, ``email_domain`` and ``phone``; a key that is

@@ -30,17 +30,21 @@ class MailActivity(models.Model):
         """An approver's review to-do is closed by its approver (or a
         registration manager), never by the rep waiting for the decision."""
         if self.env.su or self.env.user.has_group(
-                "opportunity_registration.group_registration_manager"):
+            "opportunity_registration.group_registration_manager"
+        ):
             return
         review_type = self.env.ref(REVIEW_ACTIVITY_TYPE, raise_if_not_found=False)
         foreign = self.filtered(
-            lambda act: review_type and act.activity_type_id == review_type
-            and act.user_id != self.env.user
+            lambda act: (
+                review_type and act.activity_type_id == review_type and act.user_id != self.env.user
+            )
         )
         if foreign:
-            raise AccessError(self.env._(
-                "%(activity)s is %(user)s's review: only they or a registration manager "
-                "can close it.",
-                activity=foreign[:1].summary or foreign[:1].activity_type_id.name,
-                user=foreign[:1].user_id.name,
-            ))
+            raise AccessError(
+                self.env._(
+                    "%(activity)s is %(user)s's review: only they or a registration manager "
+                    "can close it.",
+                    activity=foreign[:1].summary or foreign[:1].activity_type_id.name,
+                    user=foreign[:1].user_id.name,
+                )
+            )

@@ -3,7 +3,6 @@ from odoo.tools import ormcache
 
 from .customer_identity import DEFAULT_FREE_MAIL_DOMAINS
 
-
 # Settings the conflict check caches (see _registration_lock_settings).
 LOCK_SETTINGS = {"registration_scope", "registration_free_mail_domains", "stage_gate_allow_skip"}
 
@@ -25,68 +24,81 @@ class ResCompany(models.Model):
             ("product_line", "Customer and Product Line"),
             ("team", "Customer and Sales Team"),
         ],
-        "Lock Scope", default="customer", required=True,
+        "Lock Scope",
+        default="customer",
+        required=True,
         help="Customer: one registration locks the customer for everything. Customer "
         "and Product Line: teams selling different lines to one customer do not collide. "
         "Customer and Sales Team: each sales team may hold its own lock on a customer. "
         "Locks taken for the whole customer keep covering every line and team.",
     )
     registration_free_mail_domains = fields.Text(
-        "Free-mail Domains", default=lambda self: self._default_free_mail_domains(),
-        help="E-mail domains that do not identify a company (one per line or "
-        "separated by commas).",
+        "Free-mail Domains",
+        default=lambda self: self._default_free_mail_domains(),
+        help="E-mail domains that do not identify a company (one per line or separated by commas).",
     )
     registration_renew_on_activity = fields.Boolean("Renew on Done Activity", default=True)
     registration_renew_on_note = fields.Boolean("Renew on Logged Note", default=True)
     registration_renew_on_meeting = fields.Boolean("Renew on Meeting", default=True)
     registration_renewal_days = fields.Integer(
-        "Renewal (days)", default=30,
+        "Renewal (days)",
+        default=30,
         help="A qualifying follow-up keeps the customer locked for at least this many days.",
     )
     registration_max_days = fields.Integer(
-        "Maximum Protection (days)", default=180,
+        "Maximum Protection (days)",
+        default=180,
         help="Renewals never extend the lock beyond this many days after approval; "
         "a manager may grant an extension.",
     )
     registration_neglect_days = fields.Integer(
-        "Release After Neglect (days)", default=30,
+        "Release After Neglect (days)",
+        default=30,
         help="Without qualifying follow-up for this many days, the lock expires.",
     )
     registration_warning_days = fields.Integer(
-        "Warn Before Expiry (days)", default=7,
+        "Warn Before Expiry (days)",
+        default=7,
     )
     registration_claim_cooldown_days = fields.Integer(
-        "Re-claim Cooldown (days)", default=30,
+        "Re-claim Cooldown (days)",
+        default=30,
         help="How long the previous owner must wait before registering again a "
         "customer they let expire or released.",
     )
     registration_max_active = fields.Integer(
-        "Active Registrations per Rep", default=0,
+        "Active Registrations per Rep",
+        default=0,
         help="Most registrations one rep may hold at once; 0 means no limit.",
     )
     registration_pending_days = fields.Integer(
-        "Expire Pending Reviews After (days)", default=14,
+        "Expire Pending Reviews After (days)",
+        default=14,
         help="A registration still pending review after this many days expires, so "
         "that no customer is held without a decision; the owner is warned and the "
         "approvers reminded before.",
     )
     registration_won_keep_days = fields.Integer(
-        "Keep Won Customers (days)", default=0,
+        "Keep Won Customers (days)",
+        default=0,
         help="After a registered opportunity is won, the winner keeps the customer "
         "locked for this many days; 0 ends the lock at the win. The registration is "
         "kept as won either way, for commission and compliance.",
     )
     registration_escalation_days = fields.Integer(
-        "Escalate Reviews After (working days)", default=2,
+        "Escalate Reviews After (working days)",
+        default=2,
         help="A review pending longer than this is escalated to the next band's approver.",
     )
 
     stage_gate_allow_skip = fields.Boolean(
-        "Allow Skipping Stages", default=True,
+        "Allow Skipping Stages",
+        default=True,
         help="Opportunities may jump over stages when they move forward.",
     )
     stage_gate_allow_back = fields.Boolean(
-        "Allow Going Back", default=True,
+        "Allow Going Back",
+        default=True,
         help="Opportunities may move back to an earlier stage.",
     )
 

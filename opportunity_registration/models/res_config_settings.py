@@ -32,24 +32,50 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.registration_escalation_days", readonly=False
     )
     registration_scope = fields.Selection(related="company_id.registration_scope", readonly=False)
-    registration_free_mail_domains = fields.Text(related="company_id.registration_free_mail_domains", readonly=False)
-    registration_renew_on_activity = fields.Boolean(related="company_id.registration_renew_on_activity", readonly=False)
-    registration_renew_on_note = fields.Boolean(related="company_id.registration_renew_on_note", readonly=False)
-    registration_renew_on_meeting = fields.Boolean(related="company_id.registration_renew_on_meeting", readonly=False)
-    registration_renewal_days = fields.Integer(related="company_id.registration_renewal_days", readonly=False)
-    registration_max_days = fields.Integer(related="company_id.registration_max_days", readonly=False)
-    registration_neglect_days = fields.Integer(related="company_id.registration_neglect_days", readonly=False)
-    registration_warning_days = fields.Integer(related="company_id.registration_warning_days", readonly=False)
-    registration_claim_cooldown_days = fields.Integer(related="company_id.registration_claim_cooldown_days", readonly=False)
-    registration_max_active = fields.Integer(related="company_id.registration_max_active", readonly=False)
-    registration_pending_days = fields.Integer(related="company_id.registration_pending_days", readonly=False)
-    registration_won_keep_days = fields.Integer(related="company_id.registration_won_keep_days", readonly=False)
+    registration_free_mail_domains = fields.Text(
+        related="company_id.registration_free_mail_domains", readonly=False
+    )
+    registration_renew_on_activity = fields.Boolean(
+        related="company_id.registration_renew_on_activity", readonly=False
+    )
+    registration_renew_on_note = fields.Boolean(
+        related="company_id.registration_renew_on_note", readonly=False
+    )
+    registration_renew_on_meeting = fields.Boolean(
+        related="company_id.registration_renew_on_meeting", readonly=False
+    )
+    registration_renewal_days = fields.Integer(
+        related="company_id.registration_renewal_days", readonly=False
+    )
+    registration_max_days = fields.Integer(
+        related="company_id.registration_max_days", readonly=False
+    )
+    registration_neglect_days = fields.Integer(
+        related="company_id.registration_neglect_days", readonly=False
+    )
+    registration_warning_days = fields.Integer(
+        related="company_id.registration_warning_days", readonly=False
+    )
+    registration_claim_cooldown_days = fields.Integer(
+        related="company_id.registration_claim_cooldown_days", readonly=False
+    )
+    registration_max_active = fields.Integer(
+        related="company_id.registration_max_active", readonly=False
+    )
+    registration_pending_days = fields.Integer(
+        related="company_id.registration_pending_days", readonly=False
+    )
+    registration_won_keep_days = fields.Integer(
+        related="company_id.registration_won_keep_days", readonly=False
+    )
     stage_probability_source = fields.Selection(
         [
             ("predictive", "Predictive lead scoring (Odoo)"),
             ("stage", "Default win probability of the stage"),
         ],
-        "Probability Source", default="predictive", required=True,
+        "Probability Source",
+        default="predictive",
+        required=True,
         config_parameter="opportunity_registration.probability_source",
         help="Where the win probability of an opportunity comes from.",
     )

@@ -20,12 +20,19 @@ class ResPartner(models.Model):
         return result
 
     def _registration_follow_identity(self):
-        leads = self.env["crm.lead"].sudo().with_context(active_test=False).search([
-            ("registration_state", "in", ACTIVE_STATES),
-            "|",
-            ("partner_id", "in", self.ids),
-            ("partner_id.commercial_partner_id", "in", self.commercial_partner_id.ids),
-        ])
+        leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("registration_state", "in", ACTIVE_STATES),
+                    "|",
+                    ("partner_id", "in", self.ids),
+                    ("partner_id.commercial_partner_id", "in", self.commercial_partner_id.ids),
+                ]
+            )
+        )
         if leads:
             # renaming a registered account, changing its tax ID or moving a
             # contact to another company changes which customer is held: a
@@ -34,9 +41,10 @@ class ResPartner(models.Model):
             # judged on the real user: Odoo copies a company's tax ID to its
             # contacts as superuser, which must not make it a manager's change
             self.env["crm.lead.registration"]._follow_identity(
-                leads, self.env.uid == SUPERUSER_ID or self.env.user.has_group(
-                    "opportunity_registration.group_registration_manager"
-                ), owner_only=True,
+                leads,
+                self.env.uid == SUPERUSER_ID
+                or self.env.user.has_group("opportunity_registration.group_registration_manager"),
+                owner_only=True,
             )
 
 
@@ -48,12 +56,19 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
         holders of what is now one customer make the merge fail, naming them."""
         partners = self.env["res.partner"].browse(partner_ids).exists()
         commercial = partners.commercial_partner_id
-        leads = self.env["crm.lead"].sudo().with_context(active_test=False).search([
-            ("registration_state", "in", ACTIVE_STATES),
-            "|",
-            ("partner_id", "in", partners.ids),
-            ("partner_id.commercial_partner_id", "in", commercial.ids),
-        ])
+        leads = (
+            self.env["crm.lead"]
+            .sudo()
+            .with_context(active_test=False)
+            .search(
+                [
+                    ("registration_state", "in", ACTIVE_STATES),
+                    "|",
+                    ("partner_id", "in", partners.ids),
+                    ("partner_id.commercial_partner_id", "in", commercial.ids),
+                ]
+            )
+        )
         result = super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
         if leads:
             self.env.invalidate_all()

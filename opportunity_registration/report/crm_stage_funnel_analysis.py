@@ -18,10 +18,10 @@ class CrmStageFunnelAnalysis(models.Model):
     _order = "date_in desc"
 
     lead_id = fields.Many2one("crm.lead", "Opportunity", readonly=True)
-    stage_id = fields.Many2one("crm.stage", "Stage", readonly=True)
+    stage_id = fields.Many2one("crm.stage", readonly=True)
     team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
     user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
-    company_id = fields.Many2one("res.company", "Company", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
     lifecycle_period = fields.Selection(related="stage_id.lifecycle_period", readonly=True)
     date_in = fields.Datetime("Entered On", readonly=True)
     date_out = fields.Datetime("Left On", readonly=True)
@@ -63,6 +63,6 @@ class CrmStageFunnelAnalysis(models.Model):
 
     def init(self):
         tools.drop_view_if_exists(self.env.cr, self._table)
-        self.env.cr.execute(SQL(
-            "CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query()
-        ))
+        self.env.cr.execute(
+            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )

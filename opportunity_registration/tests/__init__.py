@@ -1,21 +1,23 @@
-from . import test_customer_identity
-from . import test_customer_identity_properties
-from . import test_registration_lifecycle
-from . import test_registration_approval
-from . import test_registration_install
-from . import test_registration_locks
-from . import test_registration_ui
-from . import test_translations
-from . import test_concurrency
-from . import test_trust
-from . import test_rpc_surface
-from . import test_role_matrix
-from . import test_submit_properties
 # Stage control (issue 6)
-from . import test_stage_history
-from . import test_stage_gates
-from . import test_stage_metrics
-from . import test_stage_model
-from . import test_stage_ui
-from . import test_stage_tour
-from . import test_cached_settings
+from . import (
+    test_cached_settings,
+    test_concurrency,
+    test_customer_identity,
+    test_customer_identity_properties,
+    test_registration_approval,
+    test_registration_install,
+    test_registration_lifecycle,
+    test_registration_locks,
+    test_registration_ui,
+    test_role_matrix,
+    test_rpc_surface,
+    test_stage_gates,
+    test_stage_history,
+    test_stage_metrics,
+    test_stage_model,
+    test_stage_tour,
+    test_stage_ui,
+    test_submit_properties,
+    test_translations,
+    test_trust,
+)

@@ -1,9 +1,8 @@
 from datetime import timedelta
 
 from odoo import fields
-from odoo.tests import TransactionCase
-
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.tests import TransactionCase
 
 
 class RegistrationCase(TransactionCase):
@@ -16,40 +15,57 @@ class RegistrationCase(TransactionCase):
         cls.company = cls.env.company
         cls.company.registration_protection_days = 90
         cls.rep = mail_new_test_user(
-            cls.env, login="opreg_rep", name="Rep Zhang",
+            cls.env,
+            login="opreg_rep",
+            name="Rep Zhang",
             groups="sales_team.group_sale_salesman",
         )
         cls.rep2 = mail_new_test_user(
-            cls.env, login="opreg_rep2", name="Rep Li",
+            cls.env,
+            login="opreg_rep2",
+            name="Rep Li",
             groups="sales_team.group_sale_salesman",
         )
         cls.approver = mail_new_test_user(
-            cls.env, login="opreg_approver", name="Leader Wang",
+            cls.env,
+            login="opreg_approver",
+            name="Leader Wang",
             groups="sales_team.group_sale_salesman_all_leads,"
             "opportunity_registration.group_registration_approver",
         )
         cls.manager = mail_new_test_user(
-            cls.env, login="opreg_manager", name="Manager Chen",
+            cls.env,
+            login="opreg_manager",
+            name="Manager Chen",
             groups="sales_team.group_sale_manager",
         )
         cls.deputy = mail_new_test_user(
-            cls.env, login="opreg_deputy", name="Deputy Zhao",
+            cls.env,
+            login="opreg_deputy",
+            name="Deputy Zhao",
             groups="sales_team.group_sale_salesman_all_leads",
         )
         cls.branch = mail_new_test_user(
-            cls.env, login="opreg_branch", name="Branch Manager Sun",
+            cls.env,
+            login="opreg_branch",
+            name="Branch Manager Sun",
             groups="sales_team.group_sale_salesman_all_leads",
         )
-        cls.team = cls.env["crm.team"].create({
-            "name": "East",
-            "user_id": cls.approver.id,
-            "deputy_manager_id": cls.deputy.id,
-            "branch_manager_id": cls.branch.id,
-            "member_ids": [(6, 0, (cls.rep | cls.rep2).ids)],
-        })
-        cls.customer = cls.env["res.partner"].create({
-            "name": "杭州云图科技有限公司", "is_company": True,
-        })
+        cls.team = cls.env["crm.team"].create(
+            {
+                "name": "East",
+                "user_id": cls.approver.id,
+                "deputy_manager_id": cls.deputy.id,
+                "branch_manager_id": cls.branch.id,
+                "member_ids": [(6, 0, (cls.rep | cls.rep2).ids)],
+            }
+        )
+        cls.customer = cls.env["res.partner"].create(
+            {
+                "name": "杭州云图科技有限公司",
+                "is_company": True,
+            }
+        )
         cls.today = fields.Date.context_today(cls.customer)
 
     @classmethod

@@ -12,54 +12,90 @@ class StageControlCase(TransactionCase):
         super().setUpClass()
         cls.company = cls.env.company
         cls.user_rep = mail_new_test_user(
-            cls.env, login="opreg_stage_rep", name="Stage Rep",
+            cls.env,
+            login="opreg_stage_rep",
+            name="Stage Rep",
             groups="sales_team.group_sale_salesman",
         )
         cls.user_rep2 = mail_new_test_user(
-            cls.env, login="opreg_stage_rep2", name="Stage Rep 2",
+            cls.env,
+            login="opreg_stage_rep2",
+            name="Stage Rep 2",
             groups="sales_team.group_sale_salesman",
         )
         cls.user_manager = mail_new_test_user(
-            cls.env, login="opreg_stage_manager", name="Stage Manager",
+            cls.env,
+            login="opreg_stage_manager",
+            name="Stage Manager",
             groups="sales_team.group_sale_manager",
         )
         cls.team = cls.env["crm.team"].create({"name": "Stage Team"})
         cls.team2 = cls.env["crm.team"].create({"name": "Stage Team 2"})
         Stage = cls.env["crm.stage"]
-        cls.stage_1 = Stage.create({
-            "name": "S1 Understand", "sequence": 1001, "win_probability": 10,
-            "target_win_rate": 10,
-        })
-        cls.stage_2 = Stage.create({
-            "name": "S2 Confirm", "sequence": 1002, "win_probability": 25,
-            "target_win_rate": 25, "planned_duration": 10,
-        })
-        cls.stage_3 = Stage.create({
-            "name": "S3 Solution", "sequence": 1003, "win_probability": 50,
-            "target_win_rate": 50, "planned_duration": 5,
-        })
-        cls.stage_4 = Stage.create({
-            "name": "S4 Negotiation", "sequence": 1004, "win_probability": 75,
-        })
-        cls.stage_5 = Stage.create({
-            "name": "S5 Won", "sequence": 1005, "win_probability": 100, "is_won": True,
-        })
+        cls.stage_1 = Stage.create(
+            {
+                "name": "S1 Understand",
+                "sequence": 1001,
+                "win_probability": 10,
+                "target_win_rate": 10,
+            }
+        )
+        cls.stage_2 = Stage.create(
+            {
+                "name": "S2 Confirm",
+                "sequence": 1002,
+                "win_probability": 25,
+                "target_win_rate": 25,
+                "planned_duration": 10,
+            }
+        )
+        cls.stage_3 = Stage.create(
+            {
+                "name": "S3 Solution",
+                "sequence": 1003,
+                "win_probability": 50,
+                "target_win_rate": 50,
+                "planned_duration": 5,
+            }
+        )
+        cls.stage_4 = Stage.create(
+            {
+                "name": "S4 Negotiation",
+                "sequence": 1004,
+                "win_probability": 75,
+            }
+        )
+        cls.stage_5 = Stage.create(
+            {
+                "name": "S5 Won",
+                "sequence": 1005,
+                "win_probability": 100,
+                "is_won": True,
+            }
+        )
         cls.stages = cls.stage_1 | cls.stage_2 | cls.stage_3 | cls.stage_4 | cls.stage_5
         cls.History = cls.env["crm.lead.stage.history"]
 
     def _new_leads(self, count, stage=None, user=None, team=None, **vals):
         user = user or self.user_rep
-        return self.env["crm.lead"].create([{
-            "name": "Opportunity %s" % index,
-            "type": "opportunity",
-            "user_id": user.id,
-            "team_id": (team or self.team).id,
-            "stage_id": (stage or self.stage_1).id,
-            **vals,
-        } for index in range(count)])
+        return self.env["crm.lead"].create(
+            [
+                {
+                    "name": "Opportunity %s" % index,
+                    "type": "opportunity",
+                    "user_id": user.id,
+                    "team_id": (team or self.team).id,
+                    "stage_id": (stage or self.stage_1).id,
+                    **vals,
+                }
+                for index in range(count)
+            ]
+        )
 
     def _history(self, leads):
-        return self.History.sudo().search([("lead_id", "in", leads.ids)], order="lead_id, date_in, id")
+        return self.History.sudo().search(
+            [("lead_id", "in", leads.ids)], order="lead_id, date_in, id"
+        )
 
     @staticmethod
     def _day(days):

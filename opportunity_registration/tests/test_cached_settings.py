@@ -22,18 +22,25 @@ class TestCachedSettings(RegistrationCase):
         bands = self.env["crm.lead.registration.band"]._get_company_bands(self.company)
         bands.filtered(lambda b: b.code == "important").lower_bound = 25000
         self.assertEqual(self._form(expected_revenue=30000).registration_band, "important")
-        self.assertEqual(self.env["crm.lead.registration.band"]._code_for_amount(self.company, 24999.99), "ordinary")
+        self.assertEqual(
+            self.env["crm.lead.registration.band"]._code_for_amount(self.company, 24999.99),
+            "ordinary",
+        )
 
     def test_free_mail_domains_change_reaches_the_check(self):
         holder = self._lead(partner_id=self.customer.id, email_from="ceo@yuntu.example.com")
         holder.action_registration_submit()
-        form = self._form(user=self.rep2, partner_name="Other Name Ltd", email_from="x@yuntu.example.com")
+        form = self._form(
+            user=self.rep2, partner_name="Other Name Ltd", email_from="x@yuntu.example.com"
+        )
         self.assertIn("Rep Zhang", form.registration_conflict_message or "")
 
         settings = self.env["res.config.settings"].create({})
         settings.registration_free_mail_domains = "qq.com\nyuntu.example.com"
         settings.execute()
-        form = self._form(user=self.rep2, partner_name="Other Name Ltd", email_from="x@yuntu.example.com")
+        form = self._form(
+            user=self.rep2, partner_name="Other Name Ltd", email_from="x@yuntu.example.com"
+        )
         self.assertFalse(form.registration_conflict_message)
 
     def test_scope_change_reaches_the_check(self):
@@ -43,7 +50,9 @@ class TestCachedSettings(RegistrationCase):
         cloud = self._lead(registration_product_line_id=line_a.id)
         cloud.action_registration_submit()
         hardware = self._lead(user=self.rep2, registration_product_line_id=line_b.id)
-        self.assertFalse(hardware.registration_conflict_message, "another line of the customer is free")
+        self.assertFalse(
+            hardware.registration_conflict_message, "another line of the customer is free"
+        )
         hardware.with_user(self.rep2).action_registration_submit()
         self.assertEqual(hardware.registration_state, "submitted")
 
@@ -69,7 +78,9 @@ class TestCachedSettings(RegistrationCase):
         lead = self._lead(stage_id=stage.id)
         self.assertFalse(lead.stage_has_criteria)
 
-        criterion = self.env["crm.stage.criterion"].create({"stage_id": stage.id, "name": "Budget confirmed"})
+        criterion = self.env["crm.stage.criterion"].create(
+            {"stage_id": stage.id, "name": "Budget confirmed"}
+        )
         lead.invalidate_recordset(["stage_gate_missing", "stage_has_criteria"])
         self.assertTrue(lead.stage_has_criteria)
         self.assertIn("Budget confirmed", lead.stage_gate_missing)

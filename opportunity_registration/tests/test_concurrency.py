@@ -17,14 +17,14 @@ from odoo.tools import config
 
 HARNESS = os.path.join(
     os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-    "benchmarks", "concurrency.py",
+    "benchmarks",
+    "concurrency.py",
 )
 
 
 @tagged("post_install", "-at_install", "-standard", "opportunity_registration_concurrency")
 @unittest.skipUnless(os.environ.get("OPREG_CONCURRENCY") == "1", "set OPREG_CONCURRENCY=1 to run")
 class TestConcurrentSubmissions(BaseCase):
-
     def test_one_winner_over_rpc(self):
         if not os.path.exists(HARNESS):
             self.skipTest("benchmarks/concurrency.py not found next to the module")
@@ -33,7 +33,10 @@ class TestConcurrentSubmissions(BaseCase):
         clients = os.environ.get("OPREG_CONCURRENCY_CLIENTS", "50")
         result = subprocess.run(
             [sys.executable, HARNESS, "--db", db, "--clients", clients, "--timeout", "180"],
-            capture_output=True, text=True, timeout=600, check=False,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            check=False,
         )
-        report = result.stdout[result.stdout.find("=== concurrency"):]
+        report = result.stdout[result.stdout.find("=== concurrency") :]
         self.assertEqual(result.returncode, 0, report[:4000] + result.stderr[-1000:])

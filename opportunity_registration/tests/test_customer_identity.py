@@ -1,7 +1,5 @@
 """Table-driven tests of the customer identity keys (pure functions, no database)."""
 
-from odoo.tests import BaseCase, tagged
-
 from odoo.addons.opportunity_registration.models.customer_identity import (
     DEFAULT_FREE_MAIL_DOMAINS,
     MAX_KEY_LENGTH,
@@ -12,14 +10,31 @@ from odoo.addons.opportunity_registration.models.customer_identity import (
     normalize_phone,
     normalize_tax_id,
 )
+from odoo.tests import BaseCase, tagged
 
 # Each group: spellings of ONE customer, which must all give the same key.
 SAME_COMPANY = [
     # Chinese legal forms, branches, full width, bracketed regions
-    ("华为技术有限公司", "华为技术有限公司深圳分公司", "华为技术", "华为技术有限公司 深圳分公司",
-     "华为技术股份有限公司", "华为技术（深圳）有限公司", " 华为技术有限公司 "),
-    ("腾讯科技（深圳）有限公司", "腾讯科技(北京)有限公司", "腾讯科技有限公司", "腾讯科技【上海】有限公司"),
-    ("阿里巴巴（中国）网络技术有限公司", "阿里巴巴网络技术有限公司", "阿里巴巴网络技术有限公司杭州分公司"),
+    (
+        "华为技术有限公司",
+        "华为技术有限公司深圳分公司",
+        "华为技术",
+        "华为技术有限公司 深圳分公司",
+        "华为技术股份有限公司",
+        "华为技术（深圳）有限公司",
+        " 华为技术有限公司 ",
+    ),
+    (
+        "腾讯科技（深圳）有限公司",
+        "腾讯科技(北京)有限公司",
+        "腾讯科技有限公司",
+        "腾讯科技【上海】有限公司",
+    ),
+    (
+        "阿里巴巴（中国）网络技术有限公司",
+        "阿里巴巴网络技术有限公司",
+        "阿里巴巴网络技术有限公司杭州分公司",
+    ),
     ("中国银行股份有限公司北京市分行", "中国银行北京分行", "中国银行股份有限公司", "中国银行"),
     ("海尔集团公司", "海尔集团", "海尔集团有限公司", "海尔"),
     ("比亚迪股份有限公司", "比亚迪有限责任公司", "比亚迪"),
@@ -35,11 +50,27 @@ SAME_COMPANY = [
     ("ABC科技有限公司", "ＡＢＣ科技有限公司", "abc科技", "ABC 科技 有限公司"),
     ("华为", "华为集团", "华为集团有限公司"),
     # Latin legal forms, punctuation, case, width
-    ("Acme Co., Ltd.", "ACME CO LTD", "Acme Corporation", "acme corp.", "Acme, Inc.",
-     "ACME LIMITED", "Acme L.L.C.", "Acme LLC", "  acme  ", "Ａｃｍｅ Ｃｏ．，Ｌｔｄ．", "Acme Group",
-     "Acme Shanghai Branch", "Acme Ltd., Beijing Branch Office"),
+    (
+        "Acme Co., Ltd.",
+        "ACME CO LTD",
+        "Acme Corporation",
+        "acme corp.",
+        "Acme, Inc.",
+        "ACME LIMITED",
+        "Acme L.L.C.",
+        "Acme LLC",
+        "  acme  ",
+        "Ａｃｍｅ Ｃｏ．，Ｌｔｄ．",
+        "Acme Group",
+        "Acme Shanghai Branch",
+        "Acme Ltd., Beijing Branch Office",
+    ),
     ("Huawei", "ＨＵＡＷＥＩ", "HUAWEI", "Huawei Co., Ltd."),
-    ("Huawei Technologies Co., Ltd.", "HUAWEI TECHNOLOGIES CO LTD", "Huawei Technologies (China) Co., Ltd."),
+    (
+        "Huawei Technologies Co., Ltd.",
+        "HUAWEI TECHNOLOGIES CO LTD",
+        "Huawei Technologies (China) Co., Ltd.",
+    ),
     ("Siemens AG", "Siemens (China) Co., Ltd.", "Siemens Ltd. China Shanghai Branch", "SIEMENS"),
     ("Volkswagen AG", "Volkswagen A.G.", "VOLKSWAGEN"),
     ("BMW GmbH & Co. KG", "BMW GmbH", "bmw"),
@@ -87,16 +118,48 @@ DIFFERENT_COMPANY = [
 
 # Inputs that must never be usable for matching.
 GARBAGE = [
-    None, False, True, 0, 42, 3.14, b"Acme Ltd", ["Acme"], {"name": "Acme"},
-    "", " ", "\t\n", "!!!", "...", "-", "()", "（）", "、，。！", "—— ——", "@#$%^&*",
-    "🍎", "🙂🙂🙂", "🏢 🏭", "有限公司", "股份有限公司", "集团有限公司", "公司", "Co., Ltd.",
-    "Inc.", "LLC", "GmbH & Co. KG", "The Company", "S.A.", "株式会社", "& + &", "Group", "集团",
+    None,
+    False,
+    True,
+    0,
+    42,
+    3.14,
+    b"Acme Ltd",
+    ["Acme"],
+    {"name": "Acme"},
+    "",
+    " ",
+    "\t\n",
+    "!!!",
+    "...",
+    "-",
+    "()",
+    "（）",
+    "、，。！",
+    "—— ——",
+    "@#$%^&*",
+    "🍎",
+    "🙂🙂🙂",
+    "🏢 🏭",
+    "有限公司",
+    "股份有限公司",
+    "集团有限公司",
+    "公司",
+    "Co., Ltd.",
+    "Inc.",
+    "LLC",
+    "GmbH & Co. KG",
+    "The Company",
+    "S.A.",
+    "株式会社",
+    "& + &",
+    "Group",
+    "集团",
 ]
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestCompanyName(BaseCase):
-
     def test_same_customer(self):
         for group in SAME_COMPANY:
             keys = {name: normalize_company_name(name) for name in group}
@@ -135,12 +198,23 @@ class TestCompanyName(BaseCase):
         self.assertEqual(normalize_company_name("Société Générale S.A."), "societegenerale")
 
     def test_long_and_mixed_input(self):
-        for value in ("x" * 10000, "华" * 10000, "🙂" * 10000 + "Acme", "Acme " * 2000,
-                      "a\u0301" * 5000, "华为Huawei华为Ｈｕａｗｅｉ" * 500, "(" * 5000 + "Acme" + ")" * 5000):
+        for value in (
+            "x" * 10000,
+            "华" * 10000,
+            "🙂" * 10000 + "Acme",
+            "Acme " * 2000,
+            "a\u0301" * 5000,
+            "华为Huawei华为Ｈｕａｗｅｉ" * 500,
+            "(" * 5000 + "Acme" + ")" * 5000,
+        ):
             with self.subTest(value=value[:20]):
                 key = normalize_company_name(value)
-                self.assertTrue(key is False or (isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH))
-        self.assertNotEqual(normalize_company_name("x" * 10000), normalize_company_name("y" * 10000))
+                self.assertTrue(
+                    key is False or (isinstance(key, str) and 0 < len(key) <= MAX_KEY_LENGTH)
+                )
+        self.assertNotEqual(
+            normalize_company_name("x" * 10000), normalize_company_name("y" * 10000)
+        )
         self.assertEqual(normalize_company_name("x" * 10000), normalize_company_name("x" * 10000))
         self.assertEqual(normalize_company_name("华为 Technologies 有限公司"), "华为technologies")
         self.assertEqual(normalize_company_name("Москва"), "москва")
@@ -178,13 +252,30 @@ TAX_IDS = [
     (123456789, "123456789"),
     ("12345", "12345"),
 ]
-BAD_TAX_IDS = [None, False, True, "", " ", "1234", "12-34", "DE", "CN", "-----", "000000000",
-               "AAAAAAA", "ABCDEFGH", "1" * 31, "🙂🙂🙂🙂🙂🙂", "税号", 3.5, b"123456789"]
+BAD_TAX_IDS = [
+    None,
+    False,
+    True,
+    "",
+    " ",
+    "1234",
+    "12-34",
+    "DE",
+    "CN",
+    "-----",
+    "000000000",
+    "AAAAAAA",
+    "ABCDEFGH",
+    "1" * 31,
+    "🙂🙂🙂🙂🙂🙂",
+    "税号",
+    3.5,
+    b"123456789",
+]
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestTaxId(BaseCase):
-
     def test_table(self):
         for value, expected in TAX_IDS:
             with self.subTest(value=value):
@@ -240,26 +331,67 @@ EMAILS = [
     ("a@mail.ru", False),
     ("a@yandex.ru", False),
 ]
-BAD_EMAILS = [None, False, 12, b"a@acme.com", "", " ", "acme.com", "@acme.com", "a@", "a@b",
-              "a@@acme.com", "a b@acme.com", "a@acme..com", "a@-acme.com", "a@acme-.com",
-              "a@1.2.3.4", "a@[127.0.0.1]", "a@localhost", "🙂@🙂", "a@acme.com" + "m" * 300,
-              "@" * 10000, "a@" + "x." * 5000 + "com", "!!!"]
+BAD_EMAILS = [
+    None,
+    False,
+    12,
+    b"a@acme.com",
+    "",
+    " ",
+    "acme.com",
+    "@acme.com",
+    "a@",
+    "a@b",
+    "a@@acme.com",
+    "a b@acme.com",
+    "a@acme..com",
+    "a@-acme.com",
+    "a@acme-.com",
+    "a@1.2.3.4",
+    "a@[127.0.0.1]",
+    "a@localhost",
+    "🙂@🙂",
+    "a@acme.com" + "m" * 300,
+    "@" * 10000,
+    "a@" + "x." * 5000 + "com",
+    "!!!",
+]
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestEmailDomain(BaseCase):
-
     def test_table(self):
         for value, expected in EMAILS:
             with self.subTest(value=value):
                 self.assertEqual(email_domain_key(value), expected)
 
     def test_default_list(self):
-        for domain in ("qq.com", "163.com", "126.com", "sina.com", "sina.cn", "sohu.com",
-                       "yeah.net", "139.com", "aliyun.com", "foxmail.com", "gmail.com",
-                       "googlemail.com", "outlook.com", "hotmail.com", "live.com", "yahoo.com",
-                       "icloud.com", "me.com", "proton.me", "protonmail.com", "gmx.de",
-                       "web.de", "mail.ru", "yandex.ru"):
+        for domain in (
+            "qq.com",
+            "163.com",
+            "126.com",
+            "sina.com",
+            "sina.cn",
+            "sohu.com",
+            "yeah.net",
+            "139.com",
+            "aliyun.com",
+            "foxmail.com",
+            "gmail.com",
+            "googlemail.com",
+            "outlook.com",
+            "hotmail.com",
+            "live.com",
+            "yahoo.com",
+            "icloud.com",
+            "me.com",
+            "proton.me",
+            "protonmail.com",
+            "gmx.de",
+            "web.de",
+            "mail.ru",
+            "yandex.ru",
+        ):
             self.assertIn(domain, DEFAULT_FREE_MAIL_DOMAINS)
 
     def test_garbage(self):
@@ -307,14 +439,33 @@ PHONES = [
     ("+1.650.555.0100", "+16505550100"),
     ("8888666", "8888666"),
 ]
-BAD_PHONES = [None, False, True, "", " ", "-", "+", "123456", "12345", "+86 12345", "0086",
-              "1111111", "000-0000-0000", "call me", "138abc00138000", "N/A", "🙂" * 12,
-              "1" * 16, "+86 138 0013 8000 / +86 139 0013 9000", "9" * 10000, 3.5]
+BAD_PHONES = [
+    None,
+    False,
+    True,
+    "",
+    " ",
+    "-",
+    "+",
+    "123456",
+    "12345",
+    "+86 12345",
+    "0086",
+    "1111111",
+    "000-0000-0000",
+    "call me",
+    "138abc00138000",
+    "N/A",
+    "🙂" * 12,
+    "1" * 16,
+    "+86 138 0013 8000 / +86 139 0013 9000",
+    "9" * 10000,
+    3.5,
+]
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestPhone(BaseCase):
-
     def test_table(self):
         for value, expected in PHONES:
             with self.subTest(value=value):
@@ -333,13 +484,17 @@ class TestPhone(BaseCase):
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestCustomerKeys(BaseCase):
-
     def test_all_keys(self):
         self.assertEqual(
-            customer_keys("Acme Co., Ltd.", "CN91110000802100433B", "Li <li@acme.com>",
-                          "+86 138 0013 8000"),
-            {"name": "acme", "vat": "91110000802100433B", "email_domain": "acme.com",
-             "phone": "13800138000"},
+            customer_keys(
+                "Acme Co., Ltd.", "CN91110000802100433B", "Li <li@acme.com>", "+86 138 0013 8000"
+            ),
+            {
+                "name": "acme",
+                "vat": "91110000802100433B",
+                "email_domain": "acme.com",
+                "phone": "13800138000",
+            },
         )
 
     def test_unusable_keys_are_left_out(self):

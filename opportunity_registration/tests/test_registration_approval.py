@@ -10,7 +10,6 @@ from .common import RegistrationCase
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestRegistrationApproval(RegistrationCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -25,11 +24,17 @@ class TestRegistrationApproval(RegistrationCase):
     def test_default_bands_follow_the_spec(self):
         self.assertEqual(
             [(b.code, b.lower_bound, b.approval) for b in self.bands],
-            [("small", 0, "automatic"), ("ordinary", 20000, "team_leader"),
-             ("important", 50000, "deputy_manager"), ("major", 200000, "branch_manager")],
+            [
+                ("small", 0, "automatic"),
+                ("ordinary", 20000, "team_leader"),
+                ("important", 50000, "deputy_manager"),
+                ("major", 200000, "branch_manager"),
+            ],
         )
         definitions = self.bands.tier_definition_id
-        self.assertEqual(len(definitions.filtered("active")), 3, "no definition fires for the automatic band")
+        self.assertEqual(
+            len(definitions.filtered("active")), 3, "no definition fires for the automatic band"
+        )
 
     def test_each_amount_is_reviewed_by_its_band_only(self):
         cases = [
@@ -56,10 +61,13 @@ class TestRegistrationApproval(RegistrationCase):
 
     def test_approver_is_asked_once_by_email_and_gets_a_to_do(self):
         self.approver.notification_type = "email"
-        before = self.env["mail.notification"].search([("res_partner_id", "=", self.approver.partner_id.id)])
+        before = self.env["mail.notification"].search(
+            [("res_partner_id", "=", self.approver.partner_id.id)]
+        )
         lead = self._submitted(30000)
         asked = self.env["mail.notification"].search(
-            [("res_partner_id", "=", self.approver.partner_id.id), ("id", "not in", before.ids)])
+            [("res_partner_id", "=", self.approver.partner_id.id), ("id", "not in", before.ids)]
+        )
         self.assertEqual(len(asked), 1, "one e-mail for one review request")
         self.assertEqual(asked.notification_type, "email")
         self.assertEqual(asked.mail_message_id.model, "crm.lead.registration")
@@ -74,8 +82,10 @@ class TestRegistrationApproval(RegistrationCase):
         self.assertEqual(reg.review_ids.done_by, self.approver)
         self.assertEqual(reg.review_ids.comment, "Budget confirmed by CFO")
         self.assertTrue(any("Budget confirmed by CFO" in b for b in self._messages(lead)))
-        self.assertFalse(lead.activity_ids.filtered(lambda a: a.user_id == self.approver),
-                         "the review activity is done")
+        self.assertFalse(
+            lead.activity_ids.filtered(lambda a: a.user_id == self.approver),
+            "the review activity is done",
+        )
 
     def test_reject_with_comment_returns_it_to_the_rep(self):
         lead = self._submitted(30000)
@@ -94,9 +104,12 @@ class TestRegistrationApproval(RegistrationCase):
         self.assertTrue(reg.can_review)
         action = reg.validate_tier()
         self.assertEqual(action["res_model"], "comment.wizard", "approval asks for a comment")
-        wizard = self.env["comment.wizard"].with_user(self.approver).with_context(
-            action["context"]
-        ).create({"comment": "OK for me"})
+        wizard = (
+            self.env["comment.wizard"]
+            .with_user(self.approver)
+            .with_context(**action["context"])
+            .create({"comment": "OK for me"})
+        )
         wizard.add_comment()
         self.assertEqual(lead.registration_state, "approved")
 
@@ -139,7 +152,9 @@ class TestRegistrationApproval(RegistrationCase):
         self.deputy.notification_type = "email"
         escalated = self.env["crm.lead.registration"]._cron_escalate()
         self.assertEqual(escalated, reg)
-        told = self.env["mail.notification"].search([("res_partner_id", "=", self.deputy.partner_id.id)])
+        told = self.env["mail.notification"].search(
+            [("res_partner_id", "=", self.deputy.partner_id.id)]
+        )
         self.assertEqual(len(told), 1, "the escalated approver is e-mailed once, by the activity")
         self.assertEqual(reg.approver_ids, self.approver | self.deputy)
         self.assertIn(self.deputy, reg.review_ids.reviewer_ids)
@@ -202,14 +217,18 @@ class TestRegistrationApproval(RegistrationCase):
         for code, vals, message in bad_writes:
             with self.assertRaisesRegex(ValidationError, message), self.env.cr.savepoint():
                 self.band[code].write(vals)
-        with self.assertRaises(Exception), self.env.cr.savepoint():
+        with self.assertRaises(ValidationError), self.env.cr.savepoint():
             self.band["small"].lower_bound = -5
             self.env.flush_all()
         self.env.invalidate_all()
         self.assertEqual(
             [(b.lower_bound, b.approval) for b in self.bands],
-            [(0, "automatic"), (20000, "team_leader"), (50000, "deputy_manager"),
-             (200000, "branch_manager")],
+            [
+                (0, "automatic"),
+                (20000, "team_leader"),
+                (50000, "deputy_manager"),
+                (200000, "branch_manager"),
+            ],
             "nothing was saved",
         )
 
@@ -223,7 +242,9 @@ class TestRegistrationApproval(RegistrationCase):
             return lead.activity_ids.filtered(lambda a: "Weekly follow-up" in (a.summary or ""))
 
         self.assertEqual(follow_ups(ordinary).user_id, self.rep)
-        self.assertEqual(follow_ups(major).user_id, self.branch, "major deals: the branch manager personally")
+        self.assertEqual(
+            follow_ups(major).user_id, self.branch, "major deals: the branch manager personally"
+        )
 
         # A week later with no update: one reminder each, not twice.
         follow_ups(ordinary | major).unlink()
@@ -238,21 +259,35 @@ class TestRegistrationApproval(RegistrationCase):
 
     def test_foreign_currency_budget_is_converted_at_submission(self):
         company_currency = self.company.currency_id
-        foreign = self.env["res.currency"].with_context(active_test=False).search(
-            [("id", "!=", company_currency.id)], limit=1)
+        foreign = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("id", "!=", company_currency.id)], limit=1)
+        )
         foreign.active = True
-        self.env["res.currency.rate"].search([("currency_id", "in", (foreign | company_currency).ids)]).unlink()
+        self.env["res.currency.rate"].search(
+            [("currency_id", "in", (foreign | company_currency).ids)]
+        ).unlink()
         # 1 company currency unit = 0.5 foreign unit: 15,000 foreign = 30,000.
-        self.env["res.currency.rate"].create({
-            "currency_id": foreign.id, "rate": 0.5, "name": self.today - timedelta(days=1),
-            "company_id": self.company.id,
-        })
-        self.env["res.currency.rate"].create({
-            "currency_id": company_currency.id, "rate": 1.0, "name": self.today - timedelta(days=1),
-            "company_id": self.company.id,
-        })
-        lead = self._lead(expected_revenue=0, budget_currency_id=foreign.id,
-                          budget_amount_currency=15000)
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": foreign.id,
+                "rate": 0.5,
+                "name": self.today - timedelta(days=1),
+                "company_id": self.company.id,
+            }
+        )
+        self.env["res.currency.rate"].create(
+            {
+                "currency_id": company_currency.id,
+                "rate": 1.0,
+                "name": self.today - timedelta(days=1),
+                "company_id": self.company.id,
+            }
+        )
+        lead = self._lead(
+            expected_revenue=0, budget_currency_id=foreign.id, budget_amount_currency=15000
+        )
         self.assertEqual(lead.registration_band, "ordinary")
         lead.with_user(self.rep).action_registration_submit()
         self.assertAlmostEqual(lead.registration_id.amount, 30000, places=2)

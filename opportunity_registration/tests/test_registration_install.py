@@ -1,26 +1,29 @@
-from odoo.tests import tagged
-
 from odoo.addons.opportunity_registration.hooks import (
     BACKFILL_PARAM,
     fill_customer_keys,
     pre_init_hook,
 )
+from odoo.tests import tagged
 
 from .common import RegistrationCase
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestRegistrationInstall(RegistrationCase):
-
     def test_install_leaves_existing_opportunities_working_and_fills_keys_in_sql(self):
         person = self.env["res.partner"].create({"name": "Wu Fang"})
-        leads = self.env["crm.lead"].create([
-            self._lead_vals(name="company partner"),
-            self._lead_vals(name="company name only", partner_id=False,
-                            partner_name="ＢＬＵＥ　Ocean Co., Ltd."),
-            self._lead_vals(name="person", partner_id=person.id),
-            self._lead_vals(name="nothing", partner_id=False),
-        ])
+        leads = self.env["crm.lead"].create(
+            [
+                self._lead_vals(name="company partner"),
+                self._lead_vals(
+                    name="company name only",
+                    partner_id=False,
+                    partner_name="ＢＬＵＥ　Ocean Co., Ltd.",
+                ),
+                self._lead_vals(name="person", partner_id=person.id),
+                self._lead_vals(name="nothing", partner_id=False),
+            ]
+        )
         won = self.env["crm.lead"].create(self._lead_vals(name="won", partner_id=False))
         won.action_set_won()
         expected = {lead.id: lead._get_customer_key() for lead in leads | won}
@@ -30,8 +33,9 @@ class TestRegistrationInstall(RegistrationCase):
 
         # As before the module was installed: the keys are not known yet.
         self.env.flush_all()
-        self.env.cr.execute("UPDATE crm_lead SET customer_key = NULL WHERE id IN %s",
-                            [tuple(expected)])
+        self.env.cr.execute(
+            "UPDATE crm_lead SET customer_key = NULL WHERE id IN %s", [tuple(expected)]
+        )
         self.env.invalidate_all()
         with self.assertQueryCount(__system__=3):
             pre_init_hook(self.env)  # only instant ALTERs and one parameter

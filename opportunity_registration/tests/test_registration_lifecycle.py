@@ -8,7 +8,6 @@ from .common import RegistrationCase
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestRegistrationLifecycle(RegistrationCase):
-
     # ------------------------------------------------------------
     # Submission
     # ------------------------------------------------------------
@@ -38,7 +37,9 @@ class TestRegistrationLifecycle(RegistrationCase):
         lead.expected_revenue = 45000
         self.assertEqual(reg.amount, 45000)
         self.assertEqual(reg.band, "ordinary")
-        self.assertTrue(any("changed from" in body and "45" in body for body in self._messages(lead)))
+        self.assertTrue(
+            any("changed from" in body and "45" in body for body in self._messages(lead))
+        )
         self.assertIn("amount_changed", reg.sudo().event_ids.mapped("event"))
 
     def test_numbers_follow_a_sequence_per_company(self):
@@ -50,9 +51,9 @@ class TestRegistrationLifecycle(RegistrationCase):
         self.assertEqual(abs(n2 - n1), 1)
 
         other_company = self.env["res.company"].create({"name": "Branch Co"})
-        seq = self.env["ir.sequence"].search([
-            ("code", "=", "crm.lead.registration"), ("company_id", "=", other_company.id)
-        ])
+        seq = self.env["ir.sequence"].search(
+            [("code", "=", "crm.lead.registration"), ("company_id", "=", other_company.id)]
+        )
         self.assertEqual(len(seq), 1, "a new company gets its own sequence at once")
         self.assertEqual(
             self.env["crm.lead.registration"]._next_number(other_company)[-5:], "00001"
@@ -75,14 +76,22 @@ class TestRegistrationLifecycle(RegistrationCase):
 
     def test_completeness_lists_every_problem_at_once(self):
         lead = self._lead(
-            email_from="not-an-email", phone="call me", need_description=False,
-            expected_revenue=0, date_deadline=self.today - timedelta(days=1),
+            email_from="not-an-email",
+            phone="call me",
+            need_description=False,
+            expected_revenue=0,
+            date_deadline=self.today - timedelta(days=1),
         )
         with self.assertRaises(ValidationError) as err:
             lead.with_user(self.rep).action_registration_submit()
         message = str(err.exception)
-        for expected in ("E-mail: not-an-email", "Phone: call me", "Need description",
-                         "Budget", "is in the past"):
+        for expected in (
+            "E-mail: not-an-email",
+            "Phone: call me",
+            "Need description",
+            "Budget",
+            "is in the past",
+        ):
             self.assertIn(expected, message)
         self.assertEqual(lead.registration_state, "draft")
         self.assertFalse(lead.registration_ids)
@@ -101,8 +110,9 @@ class TestRegistrationLifecycle(RegistrationCase):
         settings.execute()
         self.assertFalse(self.company.registration_require_need)
 
-        lead = self._lead(need_description=False, key_person_identified=False,
-                          key_person_name=False)
+        lead = self._lead(
+            need_description=False, key_person_identified=False, key_person_name=False
+        )
         with self.assertRaises(ValidationError) as err:
             lead.with_user(self.rep).action_registration_submit()
         self.assertIn("Key person", str(err.exception))
@@ -230,11 +240,13 @@ class TestRegistrationLifecycle(RegistrationCase):
     def test_reason_wizard(self):
         lead = self._lead()
         lead.with_user(self.rep).action_registration_submit()
-        action = lead.with_user(self.approver).with_context(
-            registration_action="reject"
-        ).action_open_registration_reason()
+        action = (
+            lead.with_user(self.approver)
+            .with_context(registration_action="reject")
+            .action_open_registration_reason()
+        )
         wizard_form = Form(
-            self.env[action["res_model"]].with_user(self.approver).with_context(action["context"])
+            self.env[action["res_model"]].with_user(self.approver).with_context(**action["context"])
         )
         wizard_form.reason = "Duplicate of an older deal"
         wizard_form.save().action_confirm()
@@ -267,9 +279,12 @@ class TestRegistrationLifecycle(RegistrationCase):
         with self.assertRaises(AccessError):
             reg.with_user(self.manager).write({"state": "approved"})
         with self.assertRaises(AccessError):
-            self.env["crm.lead.registration"].with_user(self.rep).create({
-                "lead_id": lead.id, "user_id": self.rep.id,
-            })
+            self.env["crm.lead.registration"].with_user(self.rep).create(
+                {
+                    "lead_id": lead.id,
+                    "user_id": self.rep.id,
+                }
+            )
         self.assertEqual(reg.state, "submitted")
 
     # ------------------------------------------------------------

@@ -9,7 +9,6 @@ from odoo.tools import mute_logger
 
 from .common import RegistrationCase
 
-
 # Queries of one submission, whatever the database size and the customer's
 # history: automatic approval (small band), and a review (ordinary band:
 # tier review, approver's activity and notification).
@@ -19,7 +18,6 @@ QUERIES_SUBMIT_REVIEW = 62
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestRegistrationLocks(RegistrationCase):
-
     def _approved(self, user=None, **overrides):
         lead = self._lead(user=user, expected_revenue=5000, **overrides)
         lead.with_user(user or self.rep).action_registration_submit()
@@ -43,15 +41,29 @@ class TestRegistrationLocks(RegistrationCase):
         with self.assertRaisesRegex(UserError, "Rep Zhang"), self.env.cr.savepoint():
             self._lead(user=self.rep2, name="rewrite", email_from="x@unrelated.example.org")
         self.env.invalidate_all()
-        contact = self.env["res.partner"].create({
-            "name": "Ms Zhou", "parent_id": self.customer.id,
-            "email": "zhou@unrelated-contact.example.org", "phone": "+86 21 5555 0001",
-        })
+        contact = self.env["res.partner"].create(
+            {
+                "name": "Ms Zhou",
+                "parent_id": self.customer.id,
+                "email": "zhou@unrelated-contact.example.org",
+                "phone": "+86 21 5555 0001",
+            }
+        )
         cases = {
-            "same partner": {"partner_id": contact.id, "email_from": contact.email, "phone": contact.phone},
-            "same name, other spelling": {"partner_id": False, "partner_name": "杭州云图科技股份有限公司"},
-            "same tax id": {"partner_id": self.env["res.partner"].create({
-                "name": "Yuntu HZ", "is_company": True, "vat": "91330100-MA27XK5X1U"}).id},
+            "same partner": {
+                "partner_id": contact.id,
+                "email_from": contact.email,
+                "phone": contact.phone,
+            },
+            "same name, other spelling": {
+                "partner_id": False,
+                "partner_name": "杭州云图科技股份有限公司",
+            },
+            "same tax id": {
+                "partner_id": self.env["res.partner"]
+                .create({"name": "Yuntu HZ", "is_company": True, "vat": "91330100-MA27XK5X1U"})
+                .id
+            },
             "same e-mail domain": {"partner_id": other.id, "email_from": "ceo@yuntu.example.com"},
             "same phone": {"partner_id": other.id, "phone": "0571 8888 6666"},
         }
@@ -59,14 +71,18 @@ class TestRegistrationLocks(RegistrationCase):
             vals.setdefault("email_from", "x@unrelated%d.example.org" % len(label))
             vals.setdefault("phone", "+86 21 5555 %04d" % len(label))
             rival = self._lead(user=self.rep2, name=label, **vals)
-            self.assertEqual(rival.registration_conflict_ids.registration_id.user_id, self.rep, label)
+            self.assertEqual(
+                rival.registration_conflict_ids.registration_id.user_id, self.rep, label
+            )
             with self.assertRaisesRegex(UserError, "Rep Zhang", msg=label):
                 rival.with_user(self.rep2).action_registration_submit()
 
     def test_free_mail_and_unusable_keys_never_match(self):
         self._approved(email_from="boss@qq.com")
         for name, email in [("Other A", "someone@qq.com"), ("Other B", "!!!@@@")]:
-            rival = self._lead(user=self.rep2, partner_id=False, partner_name=name, email_from=email)
+            rival = self._lead(
+                user=self.rep2, partner_id=False, partner_name=name, email_from=email
+            )
             self.assertFalse(rival.registration_conflict_ids, name)
         rival = self._lead(user=self.rep2, partner_id=False, partner_name="!!!", phone="+")
         self.assertFalse(rival.registration_conflict_ids)
@@ -74,8 +90,13 @@ class TestRegistrationLocks(RegistrationCase):
     def test_free_mail_domains_follow_settings(self):
         self.company.registration_free_mail_domains = "yuntu.example.com"
         self._approved()
-        rival = self._lead(user=self.rep2, partner_id=False, partner_name="Different Co",
-                           email_from="a@yuntu.example.com", phone="+86 21 1111 2222")
+        rival = self._lead(
+            user=self.rep2,
+            partner_id=False,
+            partner_name="Different Co",
+            email_from="a@yuntu.example.com",
+            phone="+86 21 1111 2222",
+        )
         self.assertFalse(rival.registration_conflict_ids)
 
     def test_product_line_scope(self):
@@ -92,13 +113,19 @@ class TestRegistrationLocks(RegistrationCase):
 
     def test_sales_team_scope(self):
         self.company.registration_scope = "team"
-        west = self.env["crm.team"].create({
-            "name": "West", "user_id": self.approver.id, "member_ids": [(6, 0, self.rep2.ids)],
-        })
+        west = self.env["crm.team"].create(
+            {
+                "name": "West",
+                "user_id": self.approver.id,
+                "member_ids": [(6, 0, self.rep2.ids)],
+            }
+        )
         east_lead = self._approved()
         self.assertEqual(east_lead.registration_id.scope_team_id, self.team)
         west_lead = self._lead(user=self.rep2, team_id=west.id)
-        self.assertFalse(west_lead.registration_conflict_message, "another team may hold its own lock")
+        self.assertFalse(
+            west_lead.registration_conflict_message, "another team may hold its own lock"
+        )
         west_lead.with_user(self.rep2).action_registration_submit()
         self.assertEqual(west_lead.registration_id.scope_team_id, west)
         self.assertIn(west_lead.registration_state, ("submitted", "approved"))
@@ -109,9 +136,14 @@ class TestRegistrationLocks(RegistrationCase):
             same_team.with_user(self.rep2).action_registration_submit()
 
         # the database holds it too: one active lock per customer and team
-        with self.assertRaises(psycopg2.errors.UniqueViolation), self.env.cr.savepoint(), mute_logger("odoo.sql_db"):
-            self.env["crm.lead.registration"].sudo().create(dict(
-                same_team._prepare_registration_vals(), scope_team_id=self.team.id))
+        with (
+            self.assertRaises(psycopg2.errors.UniqueViolation),
+            self.env.cr.savepoint(),
+            mute_logger("odoo.sql_db"),
+        ):
+            self.env["crm.lead.registration"].sudo().create(
+                dict(same_team._prepare_registration_vals(), scope_team_id=self.team.id)
+            )
 
     def test_database_refuses_a_second_active_registration(self):
         """The guard holds without the Python check (two workers racing)."""
@@ -133,7 +165,9 @@ class TestRegistrationLocks(RegistrationCase):
 
             self.patch(type(Registration), "_check_conflicts", skip_first_check)
             Registration._create_from_leads(rival.with_user(self.rep2))
-        self.assertEqual(len(calls), 1, "the Python check was skipped, the index refused the insert")
+        self.assertEqual(
+            len(calls), 1, "the Python check was skipped, the index refused the insert"
+        )
         self.assertTrue(vals["customer_key"])
         self.assertEqual(lead.registration_state, "approved")
         self.assertFalse(rival.registration_ids)
@@ -151,8 +185,9 @@ class TestRegistrationLocks(RegistrationCase):
         lead.with_user(self.rep).write({"description": "just an edit"})
         self.assertEqual(reg.protection_end_date, self.today + timedelta(days=90), "not any write")
 
-        lead.with_user(self.rep).message_post(body="Visited the plant", message_type="comment",
-                                              subtype_xmlid="mail.mt_note")
+        lead.with_user(self.rep).message_post(
+            body="Visited the plant", message_type="comment", subtype_xmlid="mail.mt_note"
+        )
         self.assertEqual(reg.protection_end_date, self.today + timedelta(days=100), "capped")
         self.assertEqual(lead.protection_end_date, reg.protection_end_date)
         self.assertEqual(reg.last_follow_up_date, self.today)
@@ -161,26 +196,37 @@ class TestRegistrationLocks(RegistrationCase):
     def test_done_activity_and_meeting_renew(self):
         lead = self._approved()
         reg = lead.registration_id
-        self._age(lead, protection_end_date=self.today + timedelta(days=3),
-                  last_follow_up_date=self.today - timedelta(days=20))
+        self._age(
+            lead,
+            protection_end_date=self.today + timedelta(days=3),
+            last_follow_up_date=self.today - timedelta(days=20),
+        )
         activity = lead.activity_schedule("mail.mail_activity_data_call", user_id=self.rep.id)
         activity.with_user(self.rep).action_feedback(feedback="Called the CFO")
         self.assertEqual(reg.protection_end_date, self.today + timedelta(days=30))
         self.assertEqual(reg.last_follow_up_date, self.today)
 
         self.company.registration_renewal_days = 45
-        self.env["calendar.event"].with_user(self.rep).create({
-            "name": "Demo", "opportunity_id": lead.id,
-            "start": fields.Datetime.now(), "stop": fields.Datetime.now() + timedelta(hours=1),
-        })
+        self.env["calendar.event"].with_user(self.rep).create(
+            {
+                "name": "Demo",
+                "opportunity_id": lead.id,
+                "start": fields.Datetime.now(),
+                "stop": fields.Datetime.now() + timedelta(hours=1),
+            }
+        )
         self.assertEqual(reg.protection_end_date, self.today + timedelta(days=45))
 
         self.company.registration_renew_on_meeting = False
         self.company.registration_renewal_days = 60
-        self.env["calendar.event"].create({
-            "name": "Demo 2", "opportunity_id": lead.id,
-            "start": fields.Datetime.now(), "stop": fields.Datetime.now() + timedelta(hours=1),
-        })
+        self.env["calendar.event"].create(
+            {
+                "name": "Demo 2",
+                "opportunity_id": lead.id,
+                "start": fields.Datetime.now(),
+                "stop": fields.Datetime.now() + timedelta(hours=1),
+            }
+        )
         self.assertEqual(reg.protection_end_date, self.today + timedelta(days=45), "meetings off")
 
     def test_neglect_and_end_expire_in_one_pass_and_warn_first(self):
@@ -199,13 +245,20 @@ class TestRegistrationLocks(RegistrationCase):
         warned = self.env["crm.lead.registration"]._cron_warn_expiry()
         self.assertEqual(
             warned,
-            soon.registration_id | ending.registration_id | neglected.registration_id
+            soon.registration_id
+            | ending.registration_id
+            | neglected.registration_id
             | nearly_neglected.registration_id,
             "every lock about to end is warned, neglect included",
         )
-        neglect_warning = nearly_neglected.activity_ids.filtered(lambda a: "expires on" in a.summary)
-        self.assertEqual(neglect_warning.date_deadline, self.today + timedelta(days=5),
-                         "the neglect period ends 30 days after the last follow-up")
+        neglect_warning = nearly_neglected.activity_ids.filtered(
+            lambda a: "expires on" in a.summary
+        )
+        self.assertEqual(
+            neglect_warning.date_deadline,
+            self.today + timedelta(days=5),
+            "the neglect period ends 30 days after the last follow-up",
+        )
         self.assertTrue(soon.activity_ids.filtered(lambda a: "expires on" in a.summary))
         mail = self.env["mail.mail"].search([("subject", "=", "Registrations about to expire")])
         self.assertEqual(len(mail), 1, "one e-mail per owner")
@@ -238,11 +291,17 @@ class TestRegistrationLocks(RegistrationCase):
         self.assertEqual(warning.user_tz, "Asia/Shanghai")
         self.assertEqual(warning.state, "planned")
         self.assertTrue(warning.automated)
-        self.assertIn("Soon &amp; &lt;Sons&gt; Ltd", str(warning.note), "customer names are escaped")
+        self.assertIn(
+            "Soon &amp; &lt;Sons&gt; Ltd", str(warning.note), "customer names are escaped"
+        )
         self.assertIn(self.rep2.partner_id, lead.message_partner_ids, "the owner follows it again")
         self.assertEqual(lead.with_user(self.rep2).activity_user_id, self.rep2)
-        self.assertIn(lead, self.env["crm.lead"].with_user(self.rep2).search(
-            [("activity_user_id", "=", self.rep2.id), ("id", "=", lead.id)]))
+        self.assertIn(
+            lead,
+            self.env["crm.lead"]
+            .with_user(self.rep2)
+            .search([("activity_user_id", "=", self.rep2.id), ("id", "=", lead.id)]),
+        )
 
         # done, it counts as follow-up like any activity: the lock is renewed
         warning.with_user(self.rep2).action_feedback(feedback="Called the CFO")
@@ -257,7 +316,9 @@ class TestRegistrationLocks(RegistrationCase):
         self.assertIn("Extension requested", request.summary)
         self.assertIn("Tender in March", str(request.note))
         with self.assertRaises(AccessError):
-            lead.registration_id.with_user(self.rep).action_grant_extension(self.today + timedelta(days=300))
+            lead.registration_id.with_user(self.rep).action_grant_extension(
+                self.today + timedelta(days=300)
+            )
         end = self.today + timedelta(days=300)
         self._arbitrate(lead, decision="extend", extension_end_date=end, reason="Tender")
         self.assertEqual(lead.protection_end_date, end)
@@ -271,9 +332,16 @@ class TestRegistrationLocks(RegistrationCase):
     def test_released_customer_is_claimed_from_the_public_pool(self):
         lead = self._approved()
         lead.with_user(self.rep).action_registration_release(reason="No budget this year")
-        pool = self.env["crm.lead"].with_user(self.rep2).search([
-            ("registration_state", "in", ("released", "expired")), ("id", "=", lead.id),
-        ])
+        pool = (
+            self.env["crm.lead"]
+            .with_user(self.rep2)
+            .search(
+                [
+                    ("registration_state", "in", ("released", "expired")),
+                    ("id", "=", lead.id),
+                ]
+            )
+        )
         self.assertEqual(pool, lead, "every rep sees the public pool")
         with self.assertRaises(AccessError):
             lead.with_user(self.rep2).write({"name": "mine now"})
@@ -318,24 +386,30 @@ class TestRegistrationLocks(RegistrationCase):
 
     def _arbitrate(self, lead, **vals):
         action = self.env.ref("opportunity_registration.crm_lead_registration_arbitration_action")
-        wizard = self.env[action.res_model].with_user(self.manager).with_context(
-            active_id=lead.id, default_lead_id=lead.id
-        ).create(vals)
+        wizard = (
+            self.env[action.res_model]
+            .with_user(self.manager)
+            .with_context(active_id=lead.id, default_lead_id=lead.id)
+            .create(vals)
+        )
         wizard.action_confirm()
         return wizard
 
     def test_arbitration_gives_the_customer_to_the_challenger(self):
         holder = self._approved()
         challenger = self._lead(user=self.rep2, name="Challenger")
-        wizard = self._arbitrate(challenger, decision="give_to_challenger",
-                                 reason="Rep Li met them first")
+        wizard = self._arbitrate(
+            challenger, decision="give_to_challenger", reason="Rep Li met them first"
+        )
         self.assertEqual(wizard.registration_id, holder.registration_id)
         self.assertEqual(holder.registration_state, "released")
         self.assertIn(challenger.registration_state, ("submitted", "approved"))
         self.assertEqual(challenger.registration_id.user_id, self.rep2)
         self.assertIn("Rep Li met them first", holder.registration_id.close_reason)
-        self.assertFalse(any("Rep Li met them first" in b for b in self._messages(holder)),
-                         "the released opportunity is in the public pool: the reason is not")
+        self.assertFalse(
+            any("Rep Li met them first" in b for b in self._messages(holder)),
+            "the released opportunity is in the public pool: the reason is not",
+        )
         self.assertTrue(any("Rep Li met them first" in b for b in self._messages(challenger)))
 
     def test_arbitration_transfers_owner_or_account(self):
@@ -344,22 +418,36 @@ class TestRegistrationLocks(RegistrationCase):
             holder.registration_id.with_user(self.manager).action_transfer(user=self.rep2)
         with self.assertRaises(AccessError):
             holder.registration_id.with_user(self.rep).action_transfer(user=self.rep2, reason="x")
-        self._arbitrate(holder, decision="transfer_user", new_user_id=self.rep2.id,
-                        reason="Rep Zhang moved to another region")
+        self._arbitrate(
+            holder,
+            decision="transfer_user",
+            new_user_id=self.rep2.id,
+            reason="Rep Zhang moved to another region",
+        )
         self.assertEqual(holder.registration_id.user_id, self.rep2)
         self.assertEqual(holder.user_id, self.rep2)
         self.assertEqual(holder.registration_state, "approved", "no reject and resubmit")
         challenger = self._lead(user=self.rep, name="after the transfer")
-        self.assertIn("registered by Rep Li", challenger.registration_conflict_message,
-                      "the check names the new owner")
+        self.assertIn(
+            "registered by Rep Li",
+            challenger.registration_conflict_message,
+            "the check names the new owner",
+        )
         self.rep2.name = "Rep Li Na"
         challenger.invalidate_recordset(["registration_conflict_message"])
-        self.assertIn("registered by Rep Li Na", challenger.registration_conflict_message,
-                      "and follows a renamed owner")
+        self.assertIn(
+            "registered by Rep Li Na",
+            challenger.registration_conflict_message,
+            "and follows a renamed owner",
+        )
 
         group = self.env["res.partner"].create({"name": "Zhejiang Cloud Atlas", "is_company": True})
-        self._arbitrate(holder, decision="transfer_partner", new_partner_id=group.id,
-                        reason="Contract signed by the group")
+        self._arbitrate(
+            holder,
+            decision="transfer_partner",
+            new_partner_id=group.id,
+            reason="Contract signed by the group",
+        )
         self.assertEqual(holder.registration_id.customer_name, "Zhejiang Cloud Atlas")
         self.assertEqual(holder.registration_id.customer_key, "zhejiangcloudatlas")
         events = holder.registration_event_ids.filtered(lambda e: e.event == "transferred")
@@ -389,25 +477,36 @@ class TestRegistrationLocks(RegistrationCase):
         rival = self._lead(user=self.rep2, name="rival")
         with self.assertRaises(UserError):
             rival.with_user(self.rep2).action_registration_submit()
-        refused = [v for v in logged if isinstance(v, dict) and v.get("event") == "conflict_refused"]
+        refused = [
+            v for v in logged if isinstance(v, dict) and v.get("event") == "conflict_refused"
+        ]
         self.assertEqual(len(refused), 1)
         self.assertEqual(refused[0]["registration_id"], holder.registration_id.id)
         self.assertIn("Rep Li", refused[0]["note"])
 
     def test_submit_costs_a_constant_number_of_queries(self):
         """Submitting does not grow with the database or with the customer's history."""
+
         def with_history(name, count, amount):
             for index in range(count):
                 old = self._lead(partner_id=False, partner_name=name, name="old %d" % index)
                 old.with_user(self.rep).action_registration_submit()
                 old.with_user(self.rep).action_registration_withdraw()
-            return self._lead(partner_id=False, partner_name=name, expected_revenue=amount).with_user(self.rep)
+            return self._lead(
+                partner_id=False, partner_name=name, expected_revenue=amount
+            ).with_user(self.rep)
 
         # warm-up: the ORM's and the registry's caches, as on a running server
-        self._lead(partner_id=False, partner_name="Warm Up Ltd").with_user(self.rep).action_registration_submit()
+        self._lead(partner_id=False, partner_name="Warm Up Ltd").with_user(
+            self.rep
+        ).action_registration_submit()
         self._lead(partner_id=False, partner_name="Warm Up 2 Ltd", expected_revenue=5000).with_user(
-            self.rep).action_registration_submit()
-        for amount, band, queries in ((5000, "small", QUERIES_SUBMIT_SMALL), (30000, "ordinary", QUERIES_SUBMIT_REVIEW)):
+            self.rep
+        ).action_registration_submit()
+        for amount, band, queries in (
+            (5000, "small", QUERIES_SUBMIT_SMALL),
+            (30000, "ordinary", QUERIES_SUBMIT_REVIEW),
+        ):
             for history in (1, 6):
                 lead = with_history("History %s %d Ltd" % (band, history), history, amount)
                 self.env.flush_all()
@@ -420,11 +519,14 @@ class TestRegistrationLocks(RegistrationCase):
     def test_rep_sees_the_holder_while_filling_the_form(self):
         """The form warns a rep of another rep's lock without exposing that opportunity."""
         self._approved()
-        with Form(self.env["crm.lead"].with_user(self.rep2).with_context(default_type="opportunity")) as form:
+        with Form(
+            self.env["crm.lead"].with_user(self.rep2).with_context(default_type="opportunity")
+        ) as form:
             form.name = "Second try"
             form.partner_id = self.customer
             self.assertIn("Rep Zhang", form.registration_conflict_message)
             self.assertIn("protected until", form.registration_conflict_message)
         with self.assertRaises(AccessError):
             self.env["crm.lead"].with_user(self.rep2).browse(form.record.id).read(
-                ["registration_conflict_ids"])
+                ["registration_conflict_ids"]
+            )

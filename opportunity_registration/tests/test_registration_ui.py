@@ -5,7 +5,6 @@ from .common import RegistrationCase
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestRegistrationUi(HttpCase, RegistrationCase):
-
     def test_submit_from_the_opportunity_form(self):
         lead = self._lead(need_description=False)
         self.start_tour(

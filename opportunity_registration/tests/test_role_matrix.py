@@ -9,10 +9,9 @@ refused, ``UserError`` (exactly, not a subclass) where a business rule refuses.
 
 from datetime import timedelta
 
+from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
-
-from odoo.addons.mail.tests.common import mail_new_test_user
 
 from .common import RegistrationCase
 
@@ -31,8 +30,16 @@ FIXTURES = {
 }
 PENDING = ("ordinary", "important", "major", "unresolved")
 ROLES = (
-    "rep", "rep2", "rep_other_team", "rep_other_company", "reg_user_only",
-    "leader_other_team", "approver", "deputy", "branch", "manager",
+    "rep",
+    "rep2",
+    "rep_other_team",
+    "rep_other_company",
+    "reg_user_only",
+    "leader_other_team",
+    "approver",
+    "deputy",
+    "branch",
+    "manager",
 )
 # who is resolved as the approver of each pending fixture
 BAND_APPROVER = {
@@ -48,46 +55,69 @@ SEES_ALL = ("approver", "deputy", "branch", "manager")
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestRoleMatrix(RegistrationCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls.company_b = cls.env["res.company"].create({"name": "Matrix Company B"})
         cls.leader_other_team = mail_new_test_user(
-            cls.env, login="opreg_west_leader", name="Leader Qian",
+            cls.env,
+            login="opreg_west_leader",
+            name="Leader Qian",
             groups="sales_team.group_sale_salesman,"
             "opportunity_registration.group_registration_approver",
         )
         cls.rep_other_team = mail_new_test_user(
-            cls.env, login="opreg_rep_west", name="Rep Zhou",
+            cls.env,
+            login="opreg_rep_west",
+            name="Rep Zhou",
             groups="sales_team.group_sale_salesman",
         )
-        cls.west = cls.env["crm.team"].create({
-            "name": "West",
-            "user_id": cls.leader_other_team.id,
-            "member_ids": [(6, 0, cls.rep_other_team.ids)],
-        })
+        cls.west = cls.env["crm.team"].create(
+            {
+                "name": "West",
+                "user_id": cls.leader_other_team.id,
+                "member_ids": [(6, 0, cls.rep_other_team.ids)],
+            }
+        )
         cls.rep_other_company = mail_new_test_user(
-            cls.env, login="opreg_rep_b", name="Rep Wu (Company B)",
+            cls.env,
+            login="opreg_rep_b",
+            name="Rep Wu (Company B)",
             groups="sales_team.group_sale_salesman",
-            company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)],
+            company_id=cls.company_b.id,
+            company_ids=[(6, 0, cls.company_b.ids)],
         )
         cls.reg_user_only = mail_new_test_user(
-            cls.env, login="opreg_reg_only", name="Registration User Only",
+            cls.env,
+            login="opreg_reg_only",
+            name="Registration User Only",
             groups="opportunity_registration.group_registration_user",
         )
-        cls.solo_team = cls.env["crm.team"].create({
-            "name": "Solo", "user_id": False,
-            "deputy_manager_id": False, "branch_manager_id": False,
-        })
+        cls.solo_team = cls.env["crm.team"].create(
+            {
+                "name": "Solo",
+                "user_id": False,
+                "deputy_manager_id": False,
+                "branch_manager_id": False,
+            }
+        )
         cls.users = {role: getattr(cls, role) for role in ROLES}
 
         cls.fx = {}
         for key, (amount, team, customer) in FIXTURES.items():
-            lead = cls.env["crm.lead"].with_user(cls.rep).create(cls._lead_vals(
-                name="Matrix %s" % key, partner_id=False, partner_name=customer,
-                expected_revenue=amount, team_id=getattr(cls, team).id,
-            ))
+            lead = (
+                cls.env["crm.lead"]
+                .with_user(cls.rep)
+                .create(
+                    cls._lead_vals(
+                        name="Matrix %s" % key,
+                        partner_id=False,
+                        partner_name=customer,
+                        expected_revenue=amount,
+                        team_id=getattr(cls, team).id,
+                    )
+                )
+            )
             lead.with_user(cls.rep).action_registration_submit()
             cls.fx[key] = lead.with_env(cls.env)
         cls.fixture_leads = cls.env["crm.lead"].union(*cls.fx.values())
@@ -139,12 +169,18 @@ class TestRoleMatrix(RegistrationCase):
             return pair.with_user(user).merge_opportunity()
 
         def comment_wizard(lead, user):
-            wizard = self.env["comment.wizard"].with_user(user).create({
-                "res_model": REG,
-                "res_id": lead.registration_id.id,
-                "validate_reject": "validate",
-                "comment": "fine by me",
-            })
+            wizard = (
+                self.env["comment.wizard"]
+                .with_user(user)
+                .create(
+                    {
+                        "res_model": REG,
+                        "res_id": lead.registration_id.id,
+                        "validate_reject": "validate",
+                        "comment": "fine by me",
+                    }
+                )
+            )
             return wizard.add_comment()
 
         def onchange_conflict(lead, user, company=None):
@@ -165,15 +201,22 @@ class TestRoleMatrix(RegistrationCase):
             spec = {field: {} for field in vals}
             spec["registration_conflict_message"] = {}
             # every value is new to the form, so the result holds the message
-            result = Lead.with_user(user).with_company(user.company_id).onchange(
-                vals, list(vals), spec,
+            result = (
+                Lead.with_user(user)
+                .with_company(user.company_id)
+                .onchange(
+                    vals,
+                    list(vals),
+                    spec,
+                )
             )
             return result["value"].get("registration_conflict_message") or False
 
         return {
             # --- reading -------------------------------------------------
             "read registration": lambda lead, u: reg(lead, u).read(
-                ["amount", "close_reason", "customer_key"]),
+                ["amount", "close_reason", "customer_key"]
+            ),
             "search registrations": lambda lead, u: (
                 Reg.with_user(u).search_count([]),
                 Reg.with_user(u).search_count([("id", "in", fixture_regs.ids)]),
@@ -181,26 +224,38 @@ class TestRoleMatrix(RegistrationCase):
             "read_group registrations by state": lambda lead, u: {
                 group["state"]: (group["__count"], group["amount:sum"])
                 for group in Reg.with_user(u).formatted_read_group(
-                    [], ["state"], ["__count", "amount:sum"])
+                    [], ["state"], ["__count", "amount:sum"]
+                )
             },
-            "read lock history": lambda lead, u: self.env[
-                "crm.lead.registration.event"].with_user(u).search(
-                [("lead_id", "in", self.fixture_leads.ids)]).ids,
+            "read lock history": lambda lead, u: (
+                self.env["crm.lead.registration.event"]
+                .with_user(u)
+                .search([("lead_id", "in", self.fixture_leads.ids)])
+                .ids
+            ),
             "read conflicting opportunities": lambda lead, u: lead.with_user(u).read(
-                ["registration_conflict_ids"]),
+                ["registration_conflict_ids"]
+            ),
             "onchange conflict message (own company)": onchange_conflict,
             "onchange conflict message (forged company A)": lambda lead, u: onchange_conflict(
-                lead, u, company=self.company),
+                lead, u, company=self.company
+            ),
             # --- protected fields ----------------------------------------
             "write lead registration_state": lambda lead, u: lead.with_user(u).write(
-                {"registration_state": "approved"}),
+                {"registration_state": "approved"}
+            ),
             "write lead protection_end_date": lambda lead, u: lead.with_user(u).write(
-                {"protection_end_date": "2031-12-31"}),
+                {"protection_end_date": "2031-12-31"}
+            ),
             "create lead with registration_state": lambda lead, u: Lead.with_user(u).create(
-                self._lead_vals(partner_id=False, partner_name="Forged Status Ltd",
-                                user_id=u.id, registration_state="approved")),
-            "write registration state": lambda lead, u: reg(lead, u).write(
-                {"state": "approved"}),
+                self._lead_vals(
+                    partner_id=False,
+                    partner_name="Forged Status Ltd",
+                    user_id=u.id,
+                    registration_state="approved",
+                )
+            ),
+            "write registration state": lambda lead, u: reg(lead, u).write({"state": "approved"}),
             # --- decisions -----------------------------------------------
             "approve (registration)": lambda lead, u: reg(lead, u).action_approve(),
             "approve (lead)": lambda lead, u: lead.with_user(u).action_registration_approve(),
@@ -210,62 +265,123 @@ class TestRoleMatrix(RegistrationCase):
             "restart_validation": lambda lead, u: reg(lead, u).restart_validation(),
             "request_validation": lambda lead, u: reg(lead, u).request_validation(),
             # --- the engine's reviews ------------------------------------
-            "tier.review write status": lambda lead, u: self._review(lead).with_user(u).write(
-                {"status": "approved", "done_by": u.id}),
-            "tier.review create": lambda lead, u: self.env["tier.review"].with_user(u).create(
-                review_vals(lead, u)),
+            "tier.review write status": lambda lead, u: (
+                self._review(lead).with_user(u).write({"status": "approved", "done_by": u.id})
+            ),
+            "tier.review create": lambda lead, u: (
+                self.env["tier.review"].with_user(u).create(review_vals(lead, u))
+            ),
             "tier.review unlink": lambda lead, u: self._review(lead).with_user(u).unlink(),
             # --- lock lifecycle ------------------------------------------
             "release": lambda lead, u: reg(lead, u).action_release(reason="r"),
             "withdraw": lambda lead, u: reg(lead, u).action_withdraw(reason="r"),
             "transfer (int id)": lambda lead, u: reg(lead, u).action_transfer(
-                user=self.rep2.id, reason="r"),
+                user=self.rep2.id, reason="r"
+            ),
             "transfer (str id)": lambda lead, u: reg(lead, u).action_transfer(
-                user=str(self.rep2.id), reason="r"),
+                user=str(self.rep2.id), reason="r"
+            ),
             "transfer to other company's rep": lambda lead, u: reg(lead, u).action_transfer(
-                user=self.rep_other_company.id, reason="r"),
+                user=self.rep_other_company.id, reason="r"
+            ),
             "transfer without reason": lambda lead, u: reg(lead, u).action_transfer(
-                user=self.rep2.id),
+                user=self.rep2.id
+            ),
             "transfer to a non-id": lambda lead, u: reg(lead, u).action_transfer(
-                user="rep2", reason="r"),
+                user="rep2", reason="r"
+            ),
             "extend (str date)": lambda lead, u: reg(lead, u).action_grant_extension(
-                self.extension_end, reason="tender"),
+                self.extension_end, reason="tender"
+            ),
             "extend (date)": lambda lead, u: reg(lead, u).action_grant_extension(
-                self.today + timedelta(days=200)),
+                self.today + timedelta(days=200)
+            ),
             "extend beyond 3 years": lambda lead, u: reg(lead, u).action_grant_extension(
-                (self.today + timedelta(days=4 * 366)).isoformat()),
+                (self.today + timedelta(days=4 * 366)).isoformat()
+            ),
             "claim": lambda lead, u: lead.with_user(u).action_registration_claim(),
             # --- the opportunity -----------------------------------------
             "change salesperson": lambda lead, u: lead.with_user(u).write(
-                {"user_id": self.rep2.id}),
+                {"user_id": self.rep2.id}
+            ),
             "change customer": lambda lead, u: lead.with_user(u).write(
-                {"partner_name": "Other Co", "partner_id": False}),
+                {"partner_name": "Other Co", "partner_id": False}
+            ),
             "merge two registered opportunities": merge,
-            "create opportunity": lambda lead, u: Lead.with_user(u).create(
-                self._lead_vals(partner_id=False, partner_name="New Co of %s" % u.login,
-                                user_id=u.id, team_id=False,
-                                company_id=u.company_id.id)).id,
-            "create opportunity in company A": lambda lead, u: Lead.with_user(u).create(
-                self._lead_vals(partner_id=False, partner_name="Foothold Co", user_id=u.id,
-                                team_id=False, company_id=self.company.id)).id,
-            "create opportunity with an absurd amount": lambda lead, u: Lead.with_user(u).create(
-                self._lead_vals(partner_id=False, partner_name="Huge Co", user_id=u.id,
-                                expected_revenue=1e20)).id,
+            "create opportunity": lambda lead, u: (
+                Lead.with_user(u)
+                .create(
+                    self._lead_vals(
+                        partner_id=False,
+                        partner_name="New Co of %s" % u.login,
+                        user_id=u.id,
+                        team_id=False,
+                        company_id=u.company_id.id,
+                    )
+                )
+                .id
+            ),
+            "create opportunity in company A": lambda lead, u: (
+                Lead.with_user(u)
+                .create(
+                    self._lead_vals(
+                        partner_id=False,
+                        partner_name="Foothold Co",
+                        user_id=u.id,
+                        team_id=False,
+                        company_id=self.company.id,
+                    )
+                )
+                .id
+            ),
+            "create opportunity with an absurd amount": lambda lead, u: (
+                Lead.with_user(u)
+                .create(
+                    self._lead_vals(
+                        partner_id=False,
+                        partner_name="Huge Co",
+                        user_id=u.id,
+                        expected_revenue=1e20,
+                    )
+                )
+                .id
+            ),
             # --- forged context keys -------------------------------------
-            "forged context: change salesperson": lambda lead, u: lead.with_user(u).with_context(
-                registration_transfer=True, skip_validation_check=True,
-            ).write({"user_id": self.rep2.id}),
-            "forged context: write lead registration_state": lambda lead, u: lead.with_user(
-                u).with_context(skip_validation_check=True).write(
-                {"registration_state": "approved"}),
-            "forged context: write registration state": lambda lead, u: reg(lead, u).with_context(
-                skip_validation_check=True, skip_check_state_condition=True,
-            ).write({"state": "approved"}),
-            "forged context: approve own": lambda lead, u: reg(lead, u).with_context(
-                skip_validation_check=True, skip_check_state_condition=True,
-            ).action_approve(),
-            "forged context: tier.review write": lambda lead, u: self._review(lead).with_user(
-                u).with_context(skip_validation_check=True).write({"status": "approved"}),
+            "forged context: change salesperson": lambda lead, u: (
+                lead.with_user(u)
+                .with_context(
+                    registration_transfer=True,
+                    skip_validation_check=True,
+                )
+                .write({"user_id": self.rep2.id})
+            ),
+            "forged context: write lead registration_state": lambda lead, u: (
+                lead.with_user(u)
+                .with_context(skip_validation_check=True)
+                .write({"registration_state": "approved"})
+            ),
+            "forged context: write registration state": lambda lead, u: (
+                reg(lead, u)
+                .with_context(
+                    skip_validation_check=True,
+                    skip_check_state_condition=True,
+                )
+                .write({"state": "approved"})
+            ),
+            "forged context: approve own": lambda lead, u: (
+                reg(lead, u)
+                .with_context(
+                    skip_validation_check=True,
+                    skip_check_state_condition=True,
+                )
+                .action_approve()
+            ),
+            "forged context: tier.review write": lambda lead, u: (
+                self._review(lead)
+                .with_user(u)
+                .with_context(skip_validation_check=True)
+                .write({"status": "approved"})
+            ),
         }
 
     # ------------------------------------------------------------
@@ -276,6 +392,7 @@ class TestRoleMatrix(RegistrationCase):
         def check(result, lead):
             self.assertEqual(lead.registration_id.state, state)
             self.assertEqual(lead.registration_state, state)
+
         return check
 
     def _check_search(self, role):
@@ -288,6 +405,7 @@ class TestRoleMatrix(RegistrationCase):
                 self.assertEqual(result, (company_total, len(self.fixture_regs)))
             else:
                 self.assertEqual(result, (0, 0), "sees none of the other reps' registrations")
+
         return check
 
     def _check_read_group(self, role):
@@ -302,17 +420,20 @@ class TestRoleMatrix(RegistrationCase):
             for state, regs in visible.grouped("state").items():
                 expected[state] = (len(regs), sum(regs.mapped("amount")))
             self.assertEqual(result, expected, "sums only what the user may read")
+
         return check
 
     def _check_events(self, role):
         def check(result, lead):
             events = self.env["crm.lead.registration.event"].search(
-                [("lead_id", "in", self.fixture_leads.ids)])
+                [("lead_id", "in", self.fixture_leads.ids)]
+            )
             self.assertTrue(events)
             if role == "rep" or role in SEES_ALL:
                 self.assertEqual(sorted(result), sorted(events.ids))
             else:
                 self.assertEqual(result, [], "no lock history of other reps")
+
         return check
 
     def _check_read(self, result, lead):
@@ -323,6 +444,7 @@ class TestRoleMatrix(RegistrationCase):
             self.assertEqual(lead.user_id, self.users[role])
             self.assertEqual(lead.registration_id.user_id, self.users[role])
             self.assertEqual(lead.registration_state, "approved")
+
         return check
 
     def _check_transferred(self, result, lead):
@@ -334,6 +456,7 @@ class TestRoleMatrix(RegistrationCase):
         def check(result, lead):
             self.assertEqual(lead.protection_end_date.isoformat(), end)
             self.assertEqual(lead.registration_id.extension_end_date.isoformat(), end)
+
         return check
 
     def _check_no_conflict(self, result, lead):
@@ -363,20 +486,45 @@ class TestRoleMatrix(RegistrationCase):
                 expected, check = refused_unless(("rep",) + SEES_ALL, role, self._check_read)
                 add(role, "read registration", fixture, expected, check)
             add(role, "search registrations", "-", ALLOWED, self._check_search(role))
-            add(role, "read_group registrations by state", "-", ALLOWED,
-                self._check_read_group(role))
+            add(
+                role,
+                "read_group registrations by state",
+                "-",
+                ALLOWED,
+                self._check_read_group(role),
+            )
             add(role, "read lock history", "-", ALLOWED, self._check_events(role))
         add("rep", "read conflicting opportunities", "approved", AccessError)
         add("approver", "read conflicting opportunities", "approved", AccessError)
         add("manager", "read conflicting opportunities", "approved", ALLOWED)
-        add("rep_other_company", "onchange conflict message (own company)", "-", ALLOWED,
-            self._check_no_conflict)
-        add("rep_other_company", "onchange conflict message (forged company A)", "-", ALLOWED,
-            self._check_no_conflict)
-        add("rep2", "onchange conflict message (own company)", "-", ALLOWED,
-            self._check_conflict_named)
-        add("rep_other_team", "onchange conflict message (own company)", "-", ALLOWED,
-            self._check_conflict_named)
+        add(
+            "rep_other_company",
+            "onchange conflict message (own company)",
+            "-",
+            ALLOWED,
+            self._check_no_conflict,
+        )
+        add(
+            "rep_other_company",
+            "onchange conflict message (forged company A)",
+            "-",
+            ALLOWED,
+            self._check_no_conflict,
+        )
+        add(
+            "rep2",
+            "onchange conflict message (own company)",
+            "-",
+            ALLOWED,
+            self._check_conflict_named,
+        )
+        add(
+            "rep_other_team",
+            "onchange conflict message (own company)",
+            "-",
+            ALLOWED,
+            self._check_conflict_named,
+        )
 
         # protected fields
         for role in ("rep", "approver", "manager"):
@@ -391,18 +539,34 @@ class TestRoleMatrix(RegistrationCase):
         for role in ROLES:
             for fixture in PENDING:
                 approver = BAND_APPROVER[fixture] == role
-                add(role, "approve (registration)", fixture,
+                add(
+                    role,
+                    "approve (registration)",
+                    fixture,
                     ALLOWED if approver else AccessError,
-                    self._check_state("approved") if approver else None)
-                add(role, "approve (lead)", fixture,
+                    self._check_state("approved") if approver else None,
+                )
+                add(
+                    role,
+                    "approve (lead)",
+                    fixture,
                     ALLOWED if approver else AccessError,
-                    self._check_state("approved") if approver else None)
-                add(role, "reject (registration)", fixture,
+                    self._check_state("approved") if approver else None,
+                )
+                add(
+                    role,
+                    "reject (registration)",
+                    fixture,
                     ALLOWED if approver else AccessError,
-                    self._check_state("rejected") if approver else None)
-                add(role, "validate_tier", fixture,
+                    self._check_state("rejected") if approver else None,
+                )
+                add(
+                    role,
+                    "validate_tier",
+                    fixture,
                     ALLOWED if approver else AccessError,
-                    self._check_state("submitted") if approver else None)
+                    self._check_state("submitted") if approver else None,
+                )
             add(role, "restart_validation", "ordinary", AccessError)
             add(role, "request_validation", "ordinary", AccessError)
         for role in ("rep", "approver", "manager"):
@@ -411,8 +575,9 @@ class TestRoleMatrix(RegistrationCase):
         add("manager", "comment wizard approve", "ordinary", AccessError)
         add("leader_other_team", "comment wizard approve", "ordinary", AccessError)
         add("deputy", "comment wizard approve", "ordinary", AccessError)
-        add("approver", "comment wizard approve", "ordinary", ALLOWED,
-            self._check_state("approved"))
+        add(
+            "approver", "comment wizard approve", "ordinary", ALLOWED, self._check_state("approved")
+        )
 
         # the engine's reviews: no internal user writes them
         for role in ROLES:
@@ -423,22 +588,43 @@ class TestRoleMatrix(RegistrationCase):
 
         # lock lifecycle
         for role in ROLES:
-            add(role, "release", "approved", *refused_unless(
-                ("rep", "manager"), role, self._check_state("released")))
-            add(role, "withdraw", "ordinary", *refused_unless(
-                ("rep", "manager"), role, self._check_state("withdrawn")))
-            add(role, "transfer (int id)", "approved", *refused_unless(
-                ("manager",), role, self._check_transferred))
-            add(role, "extend (str date)", "approved", *refused_unless(
-                ("manager",), role, self._check_extended(self.extension_end)))
+            add(
+                role,
+                "release",
+                "approved",
+                *refused_unless(("rep", "manager"), role, self._check_state("released")),
+            )
+            add(
+                role,
+                "withdraw",
+                "ordinary",
+                *refused_unless(("rep", "manager"), role, self._check_state("withdrawn")),
+            )
+            add(
+                role,
+                "transfer (int id)",
+                "approved",
+                *refused_unless(("manager",), role, self._check_transferred),
+            )
+            add(
+                role,
+                "extend (str date)",
+                "approved",
+                *refused_unless(("manager",), role, self._check_extended(self.extension_end)),
+            )
         add("rep", "release", "ordinary", UserError)
         add("rep", "withdraw", "approved", UserError)
         add("manager", "transfer (str id)", "approved", ALLOWED, self._check_transferred)
         add("manager", "transfer to other company's rep", "approved", UserError)
         add("manager", "transfer without reason", "approved", UserError)
         add("manager", "transfer to a non-id", "approved", UserError)
-        add("manager", "extend (date)", "approved", ALLOWED,
-            self._check_extended((self.today + timedelta(days=200)).isoformat()))
+        add(
+            "manager",
+            "extend (date)",
+            "approved",
+            ALLOWED,
+            self._check_extended((self.today + timedelta(days=200)).isoformat()),
+        )
         add("manager", "extend beyond 3 years", "approved", UserError)
         add("manager", "extend (str date)", "ordinary", UserError)
 
@@ -473,8 +659,9 @@ class TestRoleMatrix(RegistrationCase):
         add("manager", "merge two registered opportunities", "-", UserError)
         add("rep2", "merge two registered opportunities", "-", AccessError)
         for role in ROLES:
-            add(role, "create opportunity", "-",
-                AccessError if role == "reg_user_only" else ALLOWED)
+            add(
+                role, "create opportunity", "-", AccessError if role == "reg_user_only" else ALLOWED
+            )
         add("rep_other_company", "create opportunity in company A", "-", AccessError)
 
         # forged context keys widen nothing
@@ -500,9 +687,10 @@ class TestRoleMatrix(RegistrationCase):
             operations[op](lead, user)
             self.env.flush_all()
         self.assertIs(
-            type(caught.exception), expected,
-            "%s instead of %s: %s" % (type(caught.exception).__name__, expected.__name__,
-                                      caught.exception),
+            type(caught.exception),
+            expected,
+            "%s instead of %s: %s"
+            % (type(caught.exception).__name__, expected.__name__, caught.exception),
         )
 
     def test_role_matrix(self):
@@ -517,7 +705,9 @@ class TestRoleMatrix(RegistrationCase):
         self.assertIn(self.manager, self.fx["unresolved"].registration_id.approver_ids)
         self.assertNotIn(self.approver, self.fx["unresolved"].registration_id.approver_ids)
         self.assertEqual(self.fx["approved"].registration_state, "approved")
-        self.assertTrue(self.manager.has_group("opportunity_registration.group_registration_manager"))
+        self.assertTrue(
+            self.manager.has_group("opportunity_registration.group_registration_manager")
+        )
         self.assertFalse(self.reg_user_only.has_group("sales_team.group_sale_salesman"))
         self.assertEqual(self.rep_other_company.company_ids, self.company_b)
 
@@ -535,11 +725,18 @@ class TestRoleMatrix(RegistrationCase):
                 with self.env.cr.savepoint() as savepoint:
                     try:
                         self._run_cell(operations, role, op, fixture, expected, check)
-                    except Exception as exc:  # noqa: BLE001 - reported below
-                        failures.append("%s | %s | %s | expected %s: %s: %s" % (
-                            role, op, fixture, label, type(exc).__name__,
-                            str(exc).strip().replace("\n", " ")[:400],
-                        ))
+                    except Exception as exc:
+                        failures.append(
+                            "%s | %s | %s | expected %s: %s: %s"
+                            % (
+                                role,
+                                op,
+                                fixture,
+                                label,
+                                type(exc).__name__,
+                                str(exc).strip().replace("\n", " ")[:400],
+                            )
+                        )
                         if reports_subtests:
                             raise
                     finally:
@@ -547,4 +744,6 @@ class TestRoleMatrix(RegistrationCase):
                         self.env.invalidate_all()
         self.assertEqual(len(cells), 418, "the size of the matrix")
         if failures and not reports_subtests:
-            self.fail("%d of %d cells failed:\n%s" % (len(failures), len(cells), "\n".join(failures)))
+            self.fail(
+                "%d of %d cells failed:\n%s" % (len(failures), len(cells), "\n".join(failures))
+            )

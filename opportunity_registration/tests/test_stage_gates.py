@@ -6,23 +6,34 @@ from .common_stage import StageControlCase
 
 @tagged("post_install", "-at_install", "opportunity_registration", "stage_control")
 class TestStageGates(StageControlCase):
-
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.criterion_need = cls.env["crm.stage.criterion"].create({
-            "stage_id": cls.stage_1.id, "name": "Customer need identified", "sequence": 1,
-        })
-        cls.criterion_contact = cls.env["crm.stage.criterion"].create({
-            "stage_id": cls.stage_1.id, "name": "Contact person known", "sequence": 2,
-        })
+        cls.criterion_need = cls.env["crm.stage.criterion"].create(
+            {
+                "stage_id": cls.stage_1.id,
+                "name": "Customer need identified",
+                "sequence": 1,
+            }
+        )
+        cls.criterion_contact = cls.env["crm.stage.criterion"].create(
+            {
+                "stage_id": cls.stage_1.id,
+                "name": "Contact person known",
+                "sequence": 2,
+            }
+        )
         cls.stage_1.gate_field_ids = cls.env["ir.model.fields"]._get("crm.lead", "date_deadline")
 
     def _meet_gate(self, lead):
-        lead.write({
-            "stage_criterion_done_ids": [(6, 0, (self.criterion_need | self.criterion_contact).ids)],
-            "date_deadline": "2030-01-01",
-        })
+        lead.write(
+            {
+                "stage_criterion_done_ids": [
+                    (6, 0, (self.criterion_need | self.criterion_contact).ids)
+                ],
+                "date_deadline": "2030-01-01",
+            }
+        )
 
     @users("opreg_stage_rep")
     def test_refusal_names_what_is_missing(self):
@@ -30,8 +41,7 @@ class TestStageGates(StageControlCase):
         lead.stage_criterion_done_ids = self.criterion_need
         self.assertEqual(
             lead.stage_gate_missing,
-            "Exit criterion not met: Contact person known\n"
-            "Required field empty: Expected Closing",
+            "Exit criterion not met: Contact person known\nRequired field empty: Expected Closing",
         )
         with self.assertRaises(UserError) as refusal:
             lead.write({"stage_id": self.stage_2.id})
@@ -52,11 +62,15 @@ class TestStageGates(StageControlCase):
     def test_gate_met_in_the_same_save(self):
         """Ticking the criteria and moving in one save passes the gate."""
         lead = self._new_leads(1)
-        lead.write({
-            "stage_criterion_done_ids": [(6, 0, (self.criterion_need | self.criterion_contact).ids)],
-            "date_deadline": "2030-01-01",
-            "stage_id": self.stage_2.id,
-        })
+        lead.write(
+            {
+                "stage_criterion_done_ids": [
+                    (6, 0, (self.criterion_need | self.criterion_contact).ids)
+                ],
+                "date_deadline": "2030-01-01",
+                "stage_id": self.stage_2.id,
+            }
+        )
         self.assertEqual(lead.stage_id, self.stage_2)
         other = self._new_leads(1)
         with Form(other) as form:
@@ -97,8 +111,10 @@ class TestStageGates(StageControlCase):
         self.company.sudo().stage_gate_allow_skip = False
         with self.assertRaises(UserError) as refusal:
             lead.write({"stage_id": self.stage_4.id})
-        self.assertIn("Stages cannot be skipped: go through S2 Confirm, S3 Solution first.",
-                      str(refusal.exception))
+        self.assertIn(
+            "Stages cannot be skipped: go through S2 Confirm, S3 Solution first.",
+            str(refusal.exception),
+        )
         lead.write({"stage_id": self.stage_2.id})  # the next stage is fine
         self.company.sudo().stage_gate_allow_skip = True
         lead.write({"stage_id": self.stage_4.id})
@@ -127,8 +143,12 @@ class TestStageGates(StageControlCase):
         action = refusal.exception.args[1]
         self.assertEqual(action["res_model"], "crm.lead.stage.override")
         self.assertEqual(action["context"]["default_stage_id"], self.stage_2.id)
-        wizard = self.env["crm.lead.stage.override"].with_user(self.user_manager).with_context(
-            **action["context"]).create({"reason": "Customer's CEO signed off on the phone"})
+        wizard = (
+            self.env["crm.lead.stage.override"]
+            .with_user(self.user_manager)
+            .with_context(**action["context"])
+            .create({"reason": "Customer's CEO signed off on the phone"})
+        )
         self.assertEqual(wizard.lead_ids, lead)
         wizard.action_confirm()
         self.assertEqual(lead.stage_id, self.stage_2)
@@ -143,17 +163,29 @@ class TestStageGates(StageControlCase):
     def test_override_refused_to_rep_and_needs_reason(self):
         lead = self._new_leads(1).with_user(self.user_rep)
         with self.assertRaises(AccessError):
-            lead.with_context(stage_gate_override_reason="I say so").write({"stage_id": self.stage_2.id})
+            lead.with_context(stage_gate_override_reason="I say so").write(
+                {"stage_id": self.stage_2.id}
+            )
         self.assertEqual(lead.stage_id, self.stage_1)
-        wizard = self.env["crm.lead.stage.override"].with_user(self.user_manager).create({
-            "lead_ids": [(6, 0, lead.ids)], "stage_id": self.stage_2.id, "reason": "   ",
-        })
+        wizard = (
+            self.env["crm.lead.stage.override"]
+            .with_user(self.user_manager)
+            .create(
+                {
+                    "lead_ids": [(6, 0, lead.ids)],
+                    "stage_id": self.stage_2.id,
+                    "reason": "   ",
+                }
+            )
+        )
         with self.assertRaises(UserError):
             wizard.action_confirm()
 
     def test_gate_that_cannot_be_met(self):
         with self.assertRaises(ValidationError) as error:
-            self.stage_2.gate_field_ids = self.env["ir.model.fields"]._get("crm.lead", "stage_history_ids")
+            self.stage_2.gate_field_ids = self.env["ir.model.fields"]._get(
+                "crm.lead", "stage_history_ids"
+            )
         self.assertIn("can never be met", str(error.exception))
 
     @users("opreg_stage_rep")
@@ -162,11 +194,17 @@ class TestStageGates(StageControlCase):
         with self.assertRaises(UserError) as refusal:
             self._new_leads(1, stage=self.stage_3)
         self.assertIn("cannot start in S3 Solution", str(refusal.exception))
-        self.assertIn("Exit criterion of S1 Understand not met: Customer need identified",
-                      str(refusal.exception))
+        self.assertIn(
+            "Exit criterion of S1 Understand not met: Customer need identified",
+            str(refusal.exception),
+        )
         # criteria met and the gate field given: the new opportunity may start there
-        lead = self._new_leads(1, stage=self.stage_3, date_deadline="2030-01-01",
-                               stage_criterion_done_ids=[(6, 0, (self.criterion_need | self.criterion_contact).ids)])
+        lead = self._new_leads(
+            1,
+            stage=self.stage_3,
+            date_deadline="2030-01-01",
+            stage_criterion_done_ids=[(6, 0, (self.criterion_need | self.criterion_contact).ids)],
+        )
         self.assertEqual(lead.stage_id, self.stage_3)
         # a copy of an opportunity in a later stage goes through the same gate
         gated = self._new_leads(1)
@@ -178,7 +216,12 @@ class TestStageGates(StageControlCase):
         # skipping forbidden: a new opportunity starts in the first stage
         self.company.sudo().stage_gate_allow_skip = False
         first = self.env["crm.stage"].search(
-            ["|", ("team_ids", "=", False), ("team_ids", "in", self.team.ids)], order="sequence, id", limit=1)
-        with self.assertRaisesRegex(UserError, "Stages cannot be skipped: a new opportunity starts in %s" % first.name):
+            ["|", ("team_ids", "=", False), ("team_ids", "in", self.team.ids)],
+            order="sequence, id",
+            limit=1,
+        )
+        with self.assertRaisesRegex(
+            UserError, "Stages cannot be skipped: a new opportunity starts in %s" % first.name
+        ):
             self._new_leads(1, stage=self.stage_2)
         self.assertEqual(self._new_leads(1, stage=first).stage_id, first)

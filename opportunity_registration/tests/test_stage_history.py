@@ -7,7 +7,6 @@ from .common_stage import StageControlCase
 
 @tagged("post_install", "-at_install", "opportunity_registration", "stage_control")
 class TestStageHistory(StageControlCase):
-
     @users("opreg_stage_rep")
     def test_create_opens_a_stay(self):
         lead = self._new_leads(1)
@@ -28,8 +27,10 @@ class TestStageHistory(StageControlCase):
         lead.write({"stage_id": self.stage_2.id})
         lead.write({"stage_id": self.stage_1.id})  # back
         first, second, third = self._history(lead)
-        self.assertEqual((first.stage_id, second.stage_id, third.stage_id),
-                         (self.stage_1, self.stage_2, self.stage_1))
+        self.assertEqual(
+            (first.stage_id, second.stage_id, third.stage_id),
+            (self.stage_1, self.stage_2, self.stage_1),
+        )
         self.assertTrue(first.date_out)
         self.assertEqual(first.next_stage_id, self.stage_2)
         self.assertTrue(first.is_passed, "S1 -> S2 goes forward")
@@ -65,8 +66,12 @@ class TestStageHistory(StageControlCase):
             self.env.flush_all()
             counts.append(self.env.cr.sql_log_count - start)
             stays = self._history(leads)
-            self.assertEqual(len(stays.filtered(lambda h: h.stage_id == self.stage_2 and not h.date_out)), size)
-            self.assertEqual(len(stays.filtered(lambda h: h.stage_id == self.stage_1 and h.date_out)), size)
+            self.assertEqual(
+                len(stays.filtered(lambda h: h.stage_id == self.stage_2 and not h.date_out)), size
+            )
+            self.assertEqual(
+                len(stays.filtered(lambda h: h.stage_id == self.stage_1 and h.date_out)), size
+            )
         self.assertEqual(counts[0], counts[1])
 
     def test_batch_write_query_count(self):
@@ -83,15 +88,18 @@ class TestStageHistory(StageControlCase):
     def test_import_with_load(self):
         result = self.env["crm.lead"].load(
             ["name", "type", "stage_id/id"],
-            [["Imported 1", "opportunity", self._xmlid(self.stage_2)],
-             ["Imported 2", "opportunity", self._xmlid(self.stage_3)]],
+            [
+                ["Imported 1", "opportunity", self._xmlid(self.stage_2)],
+                ["Imported 2", "opportunity", self._xmlid(self.stage_3)],
+            ],
         )
         self.assertFalse(result["messages"], result["messages"])
         leads = self.env["crm.lead"].browse(result["ids"])
         self.assertEqual(self._history(leads).stage_id, self.stage_2 | self.stage_3)
         # re-import moving the first one on
         result = self.env["crm.lead"].load(
-            ["id", "stage_id/id"], [[self._xmlid(leads[0]), self._xmlid(self.stage_4)]],
+            ["id", "stage_id/id"],
+            [[self._xmlid(leads[0]), self._xmlid(self.stage_4)]],
         )
         self.assertFalse(result["messages"], result["messages"])
         stays = self._history(leads[0])
@@ -120,7 +128,9 @@ class TestStageHistory(StageControlCase):
         self.assertEqual(self._history(leads[0])[-1].stage_id, won_stage)
         # mass edit from the list view is a write on the selection
         leads[1:].with_context(active_test=False).write({"stage_id": self.stage_4.id})
-        self.assertEqual(self._history(leads[1:]).filtered(lambda h: not h.date_out).stage_id, self.stage_4)
+        self.assertEqual(
+            self._history(leads[1:]).filtered(lambda h: not h.date_out).stage_id, self.stage_4
+        )
 
     def test_backfill_from_tracking(self):
         """Install backfill: stays rebuilt from stage tracking values."""
@@ -136,19 +146,31 @@ class TestStageHistory(StageControlCase):
         field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
         moves = [  # (day, old, new)
             (2, self.stage_1, self.stage_2),
-            (5, self.stage_2, self.stage_1),   # back
-            (6, self.stage_1, self.stage_3),   # skip forward
+            (5, self.stage_2, self.stage_1),  # back
+            (6, self.stage_1, self.stage_3),  # skip forward
         ]
         for day, old, new in moves:
-            message = self.env["mail.message"].create({
-                "model": "crm.lead", "res_id": tracked.id, "date": self._day(day),
-                "message_type": "notification",
-                "tracking_value_ids": [(0, 0, {
-                    "field_id": field.id,
-                    "old_value_integer": old.id, "old_value_char": old.name,
-                    "new_value_integer": new.id, "new_value_char": new.name,
-                })],
-            })
+            message = self.env["mail.message"].create(
+                {
+                    "model": "crm.lead",
+                    "res_id": tracked.id,
+                    "date": self._day(day),
+                    "message_type": "notification",
+                    "tracking_value_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "field_id": field.id,
+                                "old_value_integer": old.id,
+                                "old_value_char": old.name,
+                                "new_value_integer": new.id,
+                                "new_value_char": new.name,
+                            },
+                        )
+                    ],
+                }
+            )
             self.assertTrue(message.tracking_value_ids)
         tracked.stage_id = self.stage_3  # current stage = last tracked one
         self._history(tracked).unlink()
@@ -157,8 +179,10 @@ class TestStageHistory(StageControlCase):
         self.assertEqual(count, 5)
         s1, s2, s1b, s3 = self._history(tracked)
         self.assertEqual(
-            [(h.stage_id, h.date_in, h.date_out, h.days_in_stage, h.is_passed, h.is_first_entry)
-             for h in (s1, s2, s1b, s3)],
+            [
+                (h.stage_id, h.date_in, h.date_out, h.days_in_stage, h.is_passed, h.is_first_entry)
+                for h in (s1, s2, s1b, s3)
+            ],
             [
                 (self.stage_1, self._day(0), self._day(2), 2.0, True, True),
                 (self.stage_2, self._day(2), self._day(5), 3.0, False, True),
@@ -174,8 +198,9 @@ class TestStageHistory(StageControlCase):
             "S1 passed (first entry marked), S2 left backwards",
         )
         (stay,) = self._history(untracked)
-        self.assertEqual((stay.stage_id, stay.date_in, stay.date_out),
-                         (self.stage_1, self._day(0), False))
+        self.assertEqual(
+            (stay.stage_id, stay.date_in, stay.date_out), (self.stage_1, self._day(0), False)
+        )
         # idempotent: leads with history are left alone
         self.assertEqual(self.History._backfill_from_tracking(), 0)
 
@@ -200,8 +225,10 @@ class TestStageHistory(StageControlCase):
         lead.write({"stage_id": self.stage_3.id})
         s2, s1, s2_again, s3 = self._history(lead)
         self.assertEqual((s2.stage_passed, s2.is_passed), (True, False))
-        self.assertEqual((s2_again.stage_passed, s2_again.is_passed, s2_again.is_first_entry),
-                         (False, True, False))
+        self.assertEqual(
+            (s2_again.stage_passed, s2_again.is_passed, s2_again.is_first_entry),
+            (False, True, False),
+        )
         self.assertTrue(s1.stage_passed and s1.is_passed)
         self.assertFalse(s3.date_out)
 

@@ -7,15 +7,19 @@ from .common_stage import StageControlCase
 
 @tagged("post_install", "-at_install", "opportunity_registration", "stage_control")
 class TestStageModel(StageControlCase):
-
     def test_stage_parameters_bad_input(self):
         for vals in (
-            {"win_probability": 120}, {"win_probability": -1},
-            {"planned_duration": -3}, {"target_pass_rate": 101},
+            {"win_probability": 120},
+            {"win_probability": -1},
+            {"planned_duration": -3},
+            {"target_pass_rate": 101},
             {"target_win_rate": -5},
         ):
-            with self.subTest(vals=vals), mute_logger("odoo.sql_db"), \
-                    self.assertRaises(ValidationError):
+            with (
+                self.subTest(vals=vals),
+                mute_logger("odoo.sql_db"),
+                self.assertRaises(ValidationError),
+            ):
                 self.stage_2.write(vals)
                 self.stage_2.flush_recordset()
         self.stage_2.invalidate_recordset()
@@ -25,12 +29,18 @@ class TestStageModel(StageControlCase):
         self.assertIn("between 0 and 100", str(error.exception))
 
     def test_stage_parameters_defaults(self):
-        stage = self.env["crm.stage"].create({
-            "name": "Plain", "win_probability": 40,
-            "stage_goal": "Goal", "stage_content": "Content", "diagnosis_key": "Key",
-            "diagnostic_indicators": "Indicators", "participants": "Rep, presales",
-            "lifecycle_period": "development",
-        })
+        stage = self.env["crm.stage"].create(
+            {
+                "name": "Plain",
+                "win_probability": 40,
+                "stage_goal": "Goal",
+                "stage_content": "Content",
+                "diagnosis_key": "Key",
+                "diagnostic_indicators": "Indicators",
+                "participants": "Rep, presales",
+                "lifecycle_period": "development",
+            }
+        )
         self.assertEqual(stage.target_win_rate, 40.0, "preset win rate follows the probability")
         stage.target_win_rate = 35
         stage.win_probability = 45
@@ -47,19 +57,28 @@ class TestStageModel(StageControlCase):
         self.assertEqual(stages.mapped("is_won"), [False] * 5 + [True])
         stage_c = stages[2]
         self.assertEqual((stage_c.planned_duration, stage_c.target_pass_rate), (10, 60.0))
-        self.assertEqual(stages.mapped("lifecycle_period"), [
-            "identification", "development", "development", "maturity", "maturity", "harvest"])
+        self.assertEqual(
+            stages.mapped("lifecycle_period"),
+            ["identification", "development", "development", "maturity", "maturity", "harvest"],
+        )
         self.assertEqual(stages[0].name, "A Understand")
         self.assertTrue(stages[0].criterion_ids)
         self.assertTrue(all(s.sequence > max(before.mapped("sequence")) for s in stages))
         self.env.cr.execute(
-            "SELECT name->>'zh_CN' FROM crm_stage WHERE id IN %s ORDER BY sequence", (tuple(stages.ids),))
-        self.assertEqual([row[0] for row in self.env.cr.fetchall()], [
-            "A 了解商机", "B 确认商机", "C 方案论证", "D 商务谈判", "E 销售成交", "F 交接回款"])
+            "SELECT name->>'zh_CN' FROM crm_stage WHERE id IN %s ORDER BY sequence",
+            (tuple(stages.ids),),
+        )
+        self.assertEqual(
+            [row[0] for row in self.env.cr.fetchall()],
+            ["A 了解商机", "B 确认商机", "C 方案论证", "D 商务谈判", "E 销售成交", "F 交接回款"],
+        )
         self.env.cr.execute(
             "SELECT name->>'zh_CN' FROM crm_stage_criterion WHERE stage_id = %s ORDER BY sequence",
-            (stages[0].id,))
-        self.assertEqual([row[0] for row in self.env.cr.fetchall()], ["已识别客户需求", "已知联系人"])
+            (stages[0].id,),
+        )
+        self.assertEqual(
+            [row[0] for row in self.env.cr.fetchall()], ["已识别客户需求", "已知联系人"]
+        )
         # existing stages untouched; loading again creates nothing
         self.assertEqual(before.mapped("name"), names_before)
         self.assertFalse(Stage.action_load_standard_stages())
@@ -79,7 +98,6 @@ class TestStageModel(StageControlCase):
 
 @tagged("post_install", "-at_install", "opportunity_registration", "stage_control")
 class TestProbabilitySource(StageControlCase):
-
     def _set_mode(self, mode, locked=False):
         params = self.env["ir.config_parameter"].sudo()
         params.set_param("opportunity_registration.probability_source", mode)
@@ -90,8 +108,9 @@ class TestProbabilitySource(StageControlCase):
         self.assertEqual(settings.stage_probability_source, "predictive")
         lead = self._new_leads(1)
         lead.write({"stage_id": self.stage_3.id})
-        self.assertEqual(lead.probability, lead.automated_probability,
-                         "predictive scoring keeps the probability")
+        self.assertEqual(
+            lead.probability, lead.automated_probability, "predictive scoring keeps the probability"
+        )
         self.assertNotEqual(lead.probability, 50.0)
 
     @users("opreg_stage_rep")

@@ -5,7 +5,6 @@ from .common_stage import StageControlCase
 
 @tagged("post_install", "-at_install", "opportunity_registration", "stage_control")
 class TestStageGateTour(HttpCase, StageControlCase):
-
     def test_stage_gate_tour(self):
         stage_1 = self.env["crm.stage"].create({"name": "Tour S1", "sequence": 0})
         stage_2 = self.env["crm.stage"].create({"name": "Tour S2", "sequence": 0})
@@ -17,7 +16,8 @@ class TestStageGateTour(HttpCase, StageControlCase):
         lead = self._new_leads(1, stage=stage_1)
         self.start_tour(
             "/odoo/action-crm.crm_lead_action_pipeline/%s" % lead.id,
-            "opportunity_registration_stage_gate_tour", login="opreg_stage_rep",
+            "opportunity_registration_stage_gate_tour",
+            login="opreg_stage_rep",
         )
         self.assertEqual(lead.stage_id, stage_2)
         self.assertEqual(self._history(lead).stage_id, stage_1 | stage_2)
@@ -29,7 +29,10 @@ class TestStageGateTour(HttpCase, StageControlCase):
         lead = self._new_leads(1, stage=stage_1, user=self.user_manager)
         self.start_tour(
             "/odoo/action-crm.crm_lead_action_pipeline/%s" % lead.id,
-            "opportunity_registration_stage_override_tour", login="opreg_stage_manager",
+            "opportunity_registration_stage_override_tour",
+            login="opreg_stage_manager",
         )
         self.assertEqual(lead.stage_id, stage_2)
-        self.assertEqual(self._history(lead)[-1].override_reason, "Signed off by the customer's CEO")
+        self.assertEqual(
+            self._history(lead)[-1].override_reason, "Signed off by the customer's CEO"
+        )

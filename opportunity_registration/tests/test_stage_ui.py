@@ -5,7 +5,6 @@ from .common_stage import StageControlCase
 
 @tagged("post_install", "-at_install", "opportunity_registration", "stage_control")
 class TestStageScreens(StageControlCase):
-
     @users("opreg_stage_rep")
     def test_rep_screens_load(self):
         Lead = self.env["crm.lead"]
@@ -16,7 +15,9 @@ class TestStageScreens(StageControlCase):
         lead = self._new_leads(1)
         action = lead.action_open_stage_history()
         self.assertEqual(action["domain"], [("lead_id", "=", lead.id)])
-        self.assertEqual(self.env[action["res_model"]].search(action["domain"]).stage_id, self.stage_1)
+        self.assertEqual(
+            self.env[action["res_model"]].search(action["domain"]).stage_id, self.stage_1
+        )
         # the funnel screen, opened from its menu (server action)
         server_action = self.env.ref("opportunity_registration.crm_stage_funnel_action").sudo()
         result = server_action.with_user(self.env.user).run()
@@ -34,14 +35,19 @@ class TestStageScreens(StageControlCase):
         self.assertIn("action_load_standard_stages_button", views["list"]["arch"])
         admin = self.env.ref("base.user_admin")
         settings = self.env["res.config.settings"].with_user(admin).create({})
-        self.assertIn("stage_probability_source", settings.get_views([(False, "form")])["views"]["form"]["arch"])
+        self.assertIn(
+            "stage_probability_source",
+            settings.get_views([(False, "form")])["views"]["form"]["arch"],
+        )
         action = settings.action_load_standard_stages()
         self.assertEqual(action["res_model"], "crm.stage")
         self.assertEqual(Stage.search_count([("standard_code", "!=", False)]), 6)
         settings.write({"stage_probability_source": "stage", "stage_gate_allow_skip": False})
         settings.execute()
         self.assertEqual(
-            self.env["ir.config_parameter"].sudo().get_param("opportunity_registration.probability_source"),
+            self.env["ir.config_parameter"]
+            .sudo()
+            .get_param("opportunity_registration.probability_source"),
             "stage",
         )
         self.assertFalse(self.env.company.stage_gate_allow_skip)

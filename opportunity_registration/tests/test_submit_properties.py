@@ -16,34 +16,55 @@ TEXT = st.one_of(
     st.none(),
     st.text(max_size=60),
     st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=300),
-    st.sampled_from(["", " ", "()", "有限公司", "Co., Ltd.", "🙂🙂", "<script>x</script>",
-                     "1" * 3000, "+86 (10) 8888-6666", "a@b", "x@gmail.com"]),
+    st.sampled_from(
+        [
+            "",
+            " ",
+            "()",
+            "有限公司",
+            "Co., Ltd.",
+            "🙂🙂",
+            "<script>x</script>",
+            "1" * 3000,
+            "+86 (10) 8888-6666",
+            "a@b",
+            "x@gmail.com",
+        ]
+    ),
 )
 AMOUNT = st.one_of(
     st.floats(allow_nan=True, allow_infinity=True),
-    st.integers(min_value=-10**20, max_value=10**20),
+    st.integers(min_value=-(10**20), max_value=10**20),
     st.sampled_from([0, 1, 19999.99, 20000, 5e12, 1e13 + 1]),
 )
 DEADLINE = st.one_of(st.none(), st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31)))
 SETTINGS = settings(
-    max_examples=60, deadline=None, derandomize=True, database=None,
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestSubmitProperties(RegistrationCase):
-
     @SETTINGS
     @given(partner_name=TEXT, email=TEXT, phone=TEXT, amount=AMOUNT, deadline=DEADLINE, need=TEXT)
-    def test_submit_never_crashes_nor_half_writes(self, partner_name, email, phone, amount,
-                                                  deadline, need):
+    def test_submit_never_crashes_nor_half_writes(
+        self, partner_name, email, phone, amount, deadline, need
+    ):
         Registration = self.env["crm.lead.registration"].sudo()
         with self.env.cr.savepoint(flush=False) as savepoint:
             before = Registration.search_count([])
             vals = self._lead_vals(
-                partner_id=False, partner_name=partner_name, email_from=email, phone=phone,
-                expected_revenue=amount, date_deadline=deadline, need_description=need,
+                partner_id=False,
+                partner_name=partner_name,
+                email_from=email,
+                phone=phone,
+                expected_revenue=amount,
+                date_deadline=deadline,
+                need_description=need,
             )
             try:
                 lead = self.env["crm.lead"].with_user(self.rep).create(vals)

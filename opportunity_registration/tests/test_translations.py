@@ -10,7 +10,6 @@ from .common import RegistrationCase
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestTranslations(RegistrationCase):
-
     def test_every_term_has_a_chinese_translation(self):
         reader = TranslationModuleReader(self.env.cr, modules=["opportunity_registration"])
         sources = {row[4] for row in reader if row[0] == "opportunity_registration"}
@@ -24,7 +23,9 @@ class TestTranslations(RegistrationCase):
         self.env["ir.module.module"]._load_module_terms(["opportunity_registration"], ["zh_CN"])
         self.rep.lang = "zh_CN"
         lead = self._lead(need_description=False, expected_revenue=0)
-        as_rep = lead.with_user(self.rep).with_context(lang=self.rep.lang)  # as the web client sends it
+        as_rep = lead.with_user(self.rep).with_context(
+            lang=self.rep.lang
+        )  # as the web client sends it
         with self.assertRaises(ValidationError) as err:
             as_rep.action_registration_submit()
         self.assertIn("无法提交", str(err.exception))

@@ -7,10 +7,9 @@ with nothing but the standard ORM/RPC methods and ordinary CRM operations.
 from datetime import timedelta
 
 from odoo import fields
+from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import Form, tagged
-
-from odoo.addons.mail.tests.common import mail_new_test_user
 
 from ..models.customer_identity import normalize_phone
 from .common import RegistrationCase
@@ -18,7 +17,6 @@ from .common import RegistrationCase
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestTrust(RegistrationCase):
-
     def _submitted(self, amount, user=None, **overrides):
         lead = self._lead(user=user, expected_revenue=amount, **overrides)
         lead.with_user(user or self.rep).action_registration_submit()
@@ -54,10 +52,14 @@ class TestTrust(RegistrationCase):
         with self.assertRaises(AccessError):
             review.with_user(self.rep).write({"status": "approved"})
         with self.assertRaises(AccessError):
-            Review.create({
-                "model": reg._name, "res_id": reg.id,
-                "definition_id": review.definition_id.id, "requested_by": self.rep.id,
-            })
+            Review.create(
+                {
+                    "model": reg._name,
+                    "res_id": reg.id,
+                    "definition_id": review.definition_id.id,
+                    "requested_by": self.rep.id,
+                }
+            )
         # a rival cannot block a pending registration by writing its review
         with self.assertRaises(AccessError):
             review.with_user(self.rep2).write({"status": "rejected"})
@@ -96,13 +98,19 @@ class TestTrust(RegistrationCase):
         """The engine's comment wizard, given another registration's review."""
         mine = self._submitted(30000)  # ordinary: Leader Wang
         major = self._submitted(500000, partner_id=False, partner_name="Major Account Ltd")
-        wizard = self.env["comment.wizard"].with_user(self.approver).create({
-            "res_model": "crm.lead.registration",
-            "res_id": major.registration_id.id,
-            "review_ids": [(6, 0, mine.registration_id.sudo().review_ids.ids)],
-            "validate_reject": "validate",
-            "comment": "ok",
-        })
+        wizard = (
+            self.env["comment.wizard"]
+            .with_user(self.approver)
+            .create(
+                {
+                    "res_model": "crm.lead.registration",
+                    "res_id": major.registration_id.id,
+                    "review_ids": [(6, 0, mine.registration_id.sudo().review_ids.ids)],
+                    "validate_reject": "validate",
+                    "comment": "ok",
+                }
+            )
+        )
         with self.assertRaises(AccessError):
             wizard.add_comment()
         self.assertEqual(major.registration_state, "submitted")
@@ -160,9 +168,16 @@ class TestTrust(RegistrationCase):
 
     def test_company_typed_into_contact_is_the_same_customer(self):
         self._approved()  # 杭州云图科技有限公司, an organization
-        person = self.env["res.partner"].with_user(self.rep2).create({
-            "name": "杭州云图科技有限公司", "is_company": False,
-        })
+        person = (
+            self.env["res.partner"]
+            .with_user(self.rep2)
+            .create(
+                {
+                    "name": "杭州云图科技有限公司",
+                    "is_company": False,
+                }
+            )
+        )
         rival = self._lead(user=self.rep2, partner_id=person.id)
         self.assertIn("Rep Zhang", rival.with_user(self.rep2).registration_conflict_message)
         with self.assertRaisesRegex(UserError, "Rep Zhang"):
@@ -187,13 +202,25 @@ class TestTrust(RegistrationCase):
         held = self._approved()  # Rep Zhang holds Yuntu
         mine = self._approved(user=self.rep2, partner_id=False, partner_name="Free Trade Ltd")
         # to a customer someone else holds: refused, naming the holder
-        self._refused(UserError, "Rep Zhang",
-                      mine.with_user(self.rep2).write, {"email_from": "boss@yuntu.example.com"})
-        self._refused(UserError, "Rep Zhang",
-                      mine.with_user(self.manager).write, {"partner_name": "杭州云图科技股份有限公司"})
+        self._refused(
+            UserError,
+            "Rep Zhang",
+            mine.with_user(self.rep2).write,
+            {"email_from": "boss@yuntu.example.com"},
+        )
+        self._refused(
+            UserError,
+            "Rep Zhang",
+            mine.with_user(self.manager).write,
+            {"partner_name": "杭州云图科技股份有限公司"},
+        )
         # to another, free customer: a new registration, not a silent move
-        self._refused(UserError, "cannot change",
-                      mine.with_user(self.rep2).write, {"partner_name": "Other Free Co"})
+        self._refused(
+            UserError,
+            "cannot change",
+            mine.with_user(self.rep2).write,
+            {"partner_name": "Other Free Co"},
+        )
         self.assertEqual(mine.partner_name, "Free Trade Ltd", "nothing half-written")
         self.assertEqual(mine.registration_id.customer_name, "Free Trade Ltd")
         # a registration manager moves it, through the same check
@@ -208,16 +235,30 @@ class TestTrust(RegistrationCase):
         """A pending registration holds its customer too: renaming it would free
         the name while the rep keeps the lock under another."""
         self._approved()
-        pending = self._submitted(30000, user=self.rep2, partner_id=False, partner_name="Pending Co")
-        self._refused(UserError, "cannot change",
-                      pending.with_user(self.rep2).write, {"partner_name": "Pending Holdings Co"})
-        self._refused(UserError, "Rep Zhang",
-                      pending.with_user(self.manager).write, {"partner_name": "杭州云图科技"})
+        pending = self._submitted(
+            30000, user=self.rep2, partner_id=False, partner_name="Pending Co"
+        )
+        self._refused(
+            UserError,
+            "cannot change",
+            pending.with_user(self.rep2).write,
+            {"partner_name": "Pending Holdings Co"},
+        )
+        self._refused(
+            UserError,
+            "Rep Zhang",
+            pending.with_user(self.manager).write,
+            {"partner_name": "杭州云图科技"},
+        )
         pending.with_user(self.manager).write({"partner_name": "Pending Holdings Co"})
         self.assertEqual(pending.registration_id.customer_key, "pendingholdings")
         # contact details go through the same check, for the rep too
-        self._refused(UserError, "Rep Zhang",
-                      pending.with_user(self.rep2).write, {"phone": "+86 571 8888 6666"})
+        self._refused(
+            UserError,
+            "Rep Zhang",
+            pending.with_user(self.rep2).write,
+            {"phone": "+86 571 8888 6666"},
+        )
         pending.with_user(self.rep2).write({"phone": "+86 21 6666 1234"})
         self.assertEqual(pending.registration_id.phone_key, normalize_phone("+86 21 6666 1234"))
 
@@ -226,14 +267,32 @@ class TestTrust(RegistrationCase):
         other = self.env["res.partner"].create({"name": "Blue Sky Ltd", "is_company": True})
         self._approved(user=self.rep2, partner_id=other.id)
         # renaming a held customer frees its name: not for a rep, the holder included
-        self._refused(UserError, "cannot change", setattr, self.customer.with_user(self.rep2),
-                      "name", "Renamed Yuntu")
-        self._refused(UserError, "cannot change", setattr, self.customer.with_user(self.rep),
-                      "name", "Renamed Yuntu")
+        self._refused(
+            UserError,
+            "cannot change",
+            setattr,
+            self.customer.with_user(self.rep2),
+            "name",
+            "Renamed Yuntu",
+        )
+        self._refused(
+            UserError,
+            "cannot change",
+            setattr,
+            self.customer.with_user(self.rep),
+            "name",
+            "Renamed Yuntu",
+        )
         self.assertEqual(held.registration_id.customer_key, "杭州云图科技")
         # a registration manager renames, through the conflict check
-        self._refused(UserError, "Rep Zhang", setattr, other.with_user(self.manager),
-                      "name", "杭州云图科技有限公司")
+        self._refused(
+            UserError,
+            "Rep Zhang",
+            setattr,
+            other.with_user(self.manager),
+            "name",
+            "杭州云图科技有限公司",
+        )
         other.with_user(self.manager).name = "Blue Sky Holdings Ltd"
         reg = self.env["crm.lead.registration"].search([("partner_id", "=", other.id)])
         self.assertEqual(reg.customer_key, "blueskyholdings", "the lock follows the rename")
@@ -242,15 +301,28 @@ class TestTrust(RegistrationCase):
         """The e-mail or phone of a customer account flows into every opportunity
         of that account: the change goes through the check."""
         self._approved()
-        other = self.env["res.partner"].create({"name": "Blue Sky Ltd", "is_company": True,
-                                                "email": "info@bluesky.example.com"})
+        other = self.env["res.partner"].create(
+            {"name": "Blue Sky Ltd", "is_company": True, "email": "info@bluesky.example.com"}
+        )
         mine = self._approved(user=self.rep2, partner_id=other.id, email_from=False)
         self.assertEqual(mine.registration_id.domain_key, "bluesky.example.com")
-        self._refused(UserError, "Rep Zhang", setattr, other.with_user(self.rep2),
-                      "email", "ceo@yuntu.example.com")
+        self._refused(
+            UserError,
+            "Rep Zhang",
+            setattr,
+            other.with_user(self.rep2),
+            "email",
+            "ceo@yuntu.example.com",
+        )
         # another rep cannot change a registered customer's details
-        self._refused(UserError, "change through Rep Li", setattr, other.with_user(self.rep),
-                      "email", "sales@bluesky-group.example.com")
+        self._refused(
+            UserError,
+            "change through Rep Li",
+            setattr,
+            other.with_user(self.rep),
+            "email",
+            "sales@bluesky-group.example.com",
+        )
         other.with_user(self.rep2).email = "sales@bluesky-group.example.com"
         self.assertEqual(mine.registration_id.domain_key, "bluesky-group.example.com")
 
@@ -266,8 +338,11 @@ class TestTrust(RegistrationCase):
     def test_merging_opportunities_keeps_registrations_and_history(self):
         held = self._approved()
         draft = self._lead(name="Duplicate of Yuntu", expected_revenue=1000, probability=90)
-        self.assertEqual((held | draft)._sort_by_confidence_level(reverse=True)[0], draft,
-                         "the registered opportunity is the one merged away")
+        self.assertEqual(
+            (held | draft)._sort_by_confidence_level(reverse=True)[0],
+            draft,
+            "the registered opportunity is the one merged away",
+        )
         reg = held.registration_id
         events = reg.event_ids
         survivor = (held | draft).with_user(self.manager).merge_opportunity()
@@ -295,14 +370,18 @@ class TestTrust(RegistrationCase):
         lead = self._approved()
         lead.sudo().user_id = False
         forged = lead.with_user(self.rep2).with_context(
-            registration_transfer=True, skip_validation_check=True,
+            registration_transfer=True,
+            skip_validation_check=True,
         )
         with self.assertRaisesRegex(UserError, "registered by Rep Zhang"):
             forged.write({"user_id": self.rep2.id})
 
     def test_registration_that_identifies_no_one_is_refused(self):
         lead = self._lead(
-            partner_id=False, partner_name="🙂🙂", email_from="someone@gmail.com", phone=False,
+            partner_id=False,
+            partner_name="🙂🙂",
+            email_from="someone@gmail.com",
+            phone=False,
         )
         with self.assertRaisesRegex(ValidationError, "does not identify a customer"):
             lead.with_user(self.rep).action_registration_submit()
@@ -371,29 +450,43 @@ class TestTrust(RegistrationCase):
         self._approved()
         company_b = self.env["res.company"].create({"name": "Company B"})
         rep_b = mail_new_test_user(
-            self.env, login="opreg_rep_b", name="Rep B", company_id=company_b.id,
-            company_ids=[(6, 0, company_b.ids)], groups="sales_team.group_sale_salesman",
+            self.env,
+            login="opreg_rep_b",
+            name="Rep B",
+            company_id=company_b.id,
+            company_ids=[(6, 0, company_b.ids)],
+            groups="sales_team.group_sale_salesman",
         )
         form = Form(self.env["crm.lead"].with_user(rep_b).with_company(company_b))
         form.name = "Probe"
         form.partner_name = "杭州云图科技有限公司"
         self.assertFalse(form.registration_conflict_message)
         # forging the company in the onchange values changes nothing
-        probe = self.env["crm.lead"].with_user(rep_b).new({
-            "name": "Probe", "partner_name": "杭州云图科技有限公司", "company_id": self.company.id,
-        })
+        probe = (
+            self.env["crm.lead"]
+            .with_user(rep_b)
+            .new(
+                {
+                    "name": "Probe",
+                    "partner_name": "杭州云图科技有限公司",
+                    "company_id": self.company.id,
+                }
+            )
+        )
         self.assertFalse(probe.registration_conflict_message)
 
     def test_registration_user_without_sales_reads_only_their_own(self):
         self._approved()
         self._approved(user=self.rep2, partner_id=False, partner_name="Rep Li Co")
         outsider = mail_new_test_user(
-            self.env, login="opreg_reg_only", name="Registration Only",
+            self.env,
+            login="opreg_reg_only",
+            name="Registration Only",
             groups="opportunity_registration.group_registration_user",
         )
         Registration = self.env["crm.lead.registration"].with_user(outsider)
         self.assertFalse(Registration.search([]))
-        self.assertFalse(Registration.read_group([], ["amount:sum"], []) [0]["amount"])
+        self.assertFalse(Registration.read_group([], ["amount:sum"], [])[0]["amount"])
         self.assertFalse(self.env["crm.lead.registration.event"].with_user(outsider).search([]))
         # a rep reads their own registrations, not a colleague's
         own = self.env["crm.lead.registration"].with_user(self.rep2).search([])
@@ -423,8 +516,11 @@ class TestTrust(RegistrationCase):
 
     def test_absurd_amounts_are_refused(self):
         lead = self._lead()
-        currency = self.env["res.currency"].with_context(active_test=False).search(
-            [("id", "!=", self.company.currency_id.id)], limit=1)
+        currency = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("id", "!=", self.company.currency_id.id)], limit=1)
+        )
         currency.active = True
         for amount in (float("nan"), float("inf"), 1e308):
             with self.assertRaises(ValidationError, msg=amount):
@@ -453,23 +549,30 @@ class TestTrust(RegistrationCase):
         pending.with_user(self.approver).action_registration_approve(comment="ok\x00 fine")
         self.assertEqual(pending.registration_id.sudo().review_ids.comment, "ok fine")
         with self.assertRaisesRegex(UserError, "not a document model"):
-            self.env["tier.review"].with_user(self.rep).create({
-                "model": "crm.lead.registration ", "res_id": pending.registration_id.id,
-            })
+            self.env["tier.review"].with_user(self.rep).create(
+                {
+                    "model": "crm.lead.registration ",
+                    "res_id": pending.registration_id.id,
+                }
+            )
 
     def test_release_reason_stays_off_the_public_pool(self):
         lead = self._approved()
         lead.with_user(self.rep).action_registration_release(reason="Customer owes us 30k")
         self.assertEqual(lead.registration_state, "released")
-        self.assertFalse(any("owes" in body for body in self._messages(lead)),
-                         "every rep reads a pool opportunity's chatter")
+        self.assertFalse(
+            any("owes" in body for body in self._messages(lead)),
+            "every rep reads a pool opportunity's chatter",
+        )
         self.assertEqual(lead.registration_id.close_reason, "Customer owes us 30k")
 
     def test_rep_cannot_clear_the_approvers_to_do(self):
         lead = self._submitted(30000)
         todo = lead.activity_ids.filtered(lambda a: a.user_id == self.approver)
-        self.assertEqual(todo.activity_type_id,
-                         self.env.ref("opportunity_registration.mail_activity_type_registration_review"))
+        self.assertEqual(
+            todo.activity_type_id,
+            self.env.ref("opportunity_registration.mail_activity_type_registration_review"),
+        )
         with self.assertRaises(AccessError):
             todo.with_user(self.rep).unlink()
         with self.assertRaises(AccessError):
@@ -500,19 +603,24 @@ class TestTrust(RegistrationCase):
     def test_lookalike_letters_are_one_customer(self):
         acme = self.env["res.partner"].create({"name": "Acme Robotics Ltd", "is_company": True})
         self._approved(partner_id=acme.id, email_from="buyer@acme-robotics.example.com")
-        homoglyph = self._lead(user=self.rep2, partner_id=False,
-                               partner_name="\u0410cme Robotics Ltd")  # Cyrillic А
+        homoglyph = self._lead(
+            user=self.rep2, partner_id=False, partner_name="\u0410cme Robotics Ltd"
+        )  # Cyrillic А
         with self.assertRaisesRegex(UserError, "Rep Zhang"):
             homoglyph.with_user(self.rep2).action_registration_submit()
 
-
     def test_band_with_two_steps_is_approved_in_order(self):
-        major = self.env["crm.lead.registration.band"]._get_company_bands(self.company).filtered(
-            lambda b: b.code == "major")
+        major = (
+            self.env["crm.lead.registration.band"]
+            ._get_company_bands(self.company)
+            .filtered(lambda b: b.code == "major")
+        )
         major.write({"approval": "team_leader", "second_approval": "branch_manager"})
         lead = self._lead(expected_revenue=500000)
-        self.assertEqual(lead.with_user(self.rep).registration_approver_names,
-                         "Leader Wang, then Branch Manager Sun")
+        self.assertEqual(
+            lead.with_user(self.rep).registration_approver_names,
+            "Leader Wang, then Branch Manager Sun",
+        )
         lead.with_user(self.rep).action_registration_submit()
         reg = lead.registration_id
         self.assertEqual(reg.approver_ids, self.approver)
@@ -523,7 +631,9 @@ class TestTrust(RegistrationCase):
         self.assertFalse(lead.with_user(self.branch).registration_can_review)
         lead.with_user(self.approver).action_registration_approve(comment="Fits our roadmap")
         self.assertEqual(reg.state, "submitted", "the second step is still to come")
-        self.assertTrue(any("now waiting for Branch Manager Sun" in b for b in self._messages(lead)))
+        self.assertTrue(
+            any("now waiting for Branch Manager Sun" in b for b in self._messages(lead))
+        )
         self.assertFalse(lead.with_user(self.approver).registration_can_review)
         self.assertTrue(lead.with_user(self.branch).registration_can_review)
         lead.with_user(self.branch).action_registration_approve()
@@ -541,7 +651,9 @@ class TestTrust(RegistrationCase):
         self.assertEqual(lead.registration_id.submitted_by_id, self.rep)
 
     def test_ended_registration_leaves_no_follow_up_to_do(self):
-        follow_up = self.env.ref("opportunity_registration.mail_activity_type_registration_follow_up")
+        follow_up = self.env.ref(
+            "opportunity_registration.mail_activity_type_registration_follow_up"
+        )
         lead = self._approved()
         self.assertTrue(lead.activity_ids.filtered(lambda a: a.activity_type_id == follow_up))
         lead.with_user(self.rep).action_set_won()
@@ -560,8 +672,11 @@ class TestTrust(RegistrationCase):
     def test_raising_then_lowering_the_amount_never_renews_a_lock(self):
         lead = self._approved()
         reg = lead.registration_id
-        self._age(lead, date_approved=fields.Datetime.now() - timedelta(days=60),
-                  protection_end_date=self.today + timedelta(days=30))
+        self._age(
+            lead,
+            date_approved=fields.Datetime.now() - timedelta(days=60),
+            protection_end_date=self.today + timedelta(days=30),
+        )
         approved_on, end = reg.date_approved, reg.protection_end_date
         lead.with_user(self.rep).expected_revenue = 80000
         self.assertEqual(reg.state, "submitted")
@@ -582,9 +697,12 @@ class TestTrust(RegistrationCase):
     def test_rep_cannot_rewrite_the_approvers_to_do(self):
         lead = self._submitted(30000)
         todo = lead.activity_ids.filtered(lambda a: a.user_id == self.approver)
-        for vals in ({"user_id": self.rep.id}, {"date_deadline": self.today + timedelta(days=300)},
-                     {"activity_type_id": self.env.ref("mail.mail_activity_data_todo").id},
-                     {"active": False}):
+        for vals in (
+            {"user_id": self.rep.id},
+            {"date_deadline": self.today + timedelta(days=300)},
+            {"activity_type_id": self.env.ref("mail.mail_activity_data_todo").id},
+            {"active": False},
+        ):
             with self.assertRaises(AccessError, msg=vals):
                 todo.with_user(self.rep).write(vals)
         todo.with_user(self.approver).write({"date_deadline": self.today + timedelta(days=1)})
@@ -596,8 +714,14 @@ class TestTrust(RegistrationCase):
         self.env["res.partner"].create({"name": "Ms Zhou", "parent_id": self.customer.id})
         held = self._approved()
         self.assertEqual(held.registration_id.vat_key, "91330100MA27XK5X1U")
-        self._refused(UserError, "cannot change", setattr, self.customer.with_user(self.rep2),
-                      "vat", "91330100MA27XK5X2V")
+        self._refused(
+            UserError,
+            "cannot change",
+            setattr,
+            self.customer.with_user(self.rep2),
+            "vat",
+            "91330100MA27XK5X2V",
+        )
         self.assertEqual(held.registration_id.vat_key, "91330100MA27XK5X1U")
 
     def test_unassigned_opportunity_becomes_the_submitters(self):

@@ -1,4 +1,6 @@
-from . import crm_lead_registration_reason
-from . import crm_lead_registration_arbitration
-from . import crm_lead_stage_override
-from . import crm_stage_funnel
+from . import (
+    crm_lead_registration_arbitration,
+    crm_lead_registration_reason,
+    crm_lead_stage_override,
+    crm_stage_funnel,
+)

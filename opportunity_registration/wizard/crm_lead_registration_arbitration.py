@@ -14,12 +14,22 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
     )
     holder_lead_id = fields.Many2one(related="registration_id.lead_id", string="Held Opportunity")
     holder_user_id = fields.Many2one(related="registration_id.user_id", string="Holder")
-    holder_date_submitted = fields.Datetime(related="registration_id.date_submitted", string="Registered On")
-    holder_last_follow_up = fields.Date(related="registration_id.last_follow_up_date", string="Last Follow-up")
-    holder_protection_end = fields.Date(related="registration_id.protection_end_date", string="Protected Until")
-    holder_event_ids = fields.One2many(related="registration_id.event_ids", string="Holder's Timeline")
+    holder_date_submitted = fields.Datetime(
+        related="registration_id.date_submitted", string="Registered On"
+    )
+    holder_last_follow_up = fields.Date(
+        related="registration_id.last_follow_up_date", string="Last Follow-up"
+    )
+    holder_protection_end = fields.Date(
+        related="registration_id.protection_end_date", string="Protected Until"
+    )
+    holder_event_ids = fields.One2many(
+        related="registration_id.event_ids", string="Holder's Timeline"
+    )
     challenger_user_id = fields.Many2one(related="lead_id.user_id", string="Challenger")
-    challenger_create_date = fields.Datetime(related="lead_id.create_date", string="Challenger's Opportunity Created")
+    challenger_create_date = fields.Datetime(
+        related="lead_id.create_date", string="Challenger's Opportunity Created"
+    )
     challenger_activity_date = fields.Datetime(
         related="lead_id.date_last_stage_update", string="Challenger's Last Stage Change"
     )
@@ -31,20 +41,26 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
             ("transfer_partner", "Move the registration to another customer account"),
             ("extend", "Extend the protection"),
         ],
-        "Decision", required=True, default="keep",
+        required=True,
+        default="keep",
     )
     new_user_id = fields.Many2one("res.users", "New Owner", domain="[('share', '=', False)]")
     new_partner_id = fields.Many2one("res.partner", "Customer Account")
     extension_end_date = fields.Date("Protect Until")
-    reason = fields.Text("Reason", required=True)
+    reason = fields.Text(required=True)
 
     @api.model
     def default_get(self, fields_list):
         values = super().default_get(fields_list)
-        lead = self.env["crm.lead"].browse(values.get("lead_id") or self.env.context.get("active_id"))
+        lead = self.env["crm.lead"].browse(
+            values.get("lead_id") or self.env.context.get("active_id")
+        )
         if lead and not values.get("registration_id"):
-            holder = lead.registration_id if lead.registration_state in ("submitted", "approved") \
+            holder = (
+                lead.registration_id
+                if lead.registration_state in ("submitted", "approved")
                 else lead.registration_conflict_ids[:1].registration_id
+            )
             values["registration_id"] = holder.id
         return values
 
@@ -65,22 +81,38 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
             holder.action_grant_extension(self.extension_end_date, reason=self.reason)
         elif self.decision == "give_to_challenger":
             if self.lead_id == holder.lead_id:
-                raise UserError(self.env._("Open the challenger's opportunity to give it the customer."))
+                raise UserError(
+                    self.env._("Open the challenger's opportunity to give it the customer.")
+                )
             holder.action_release(reason=self.env._("Arbitration: %(reason)s", reason=self.reason))
-            self.lead_id.sudo().with_user(self.lead_id.user_id or self.env.user).action_registration_submit()
-            self.lead_id.sudo()._message_log(body=self.env._(
-                "Arbitration by %(user)s: the customer goes to this opportunity (%(previous)s "
-                "held it). Reason: %(reason)s",
-                user=self.env.user.name, previous=holder.user_id.name, reason=self.reason,
-            ))
+            self.lead_id.sudo().with_user(
+                self.lead_id.user_id or self.env.user
+            ).action_registration_submit()
+            self.lead_id.sudo()._message_log(
+                body=self.env._(
+                    "Arbitration by %(user)s: the customer goes to this opportunity (%(previous)s "
+                    "held it). Reason: %(reason)s",
+                    user=self.env.user.name,
+                    previous=holder.user_id.name,
+                    reason=self.reason,
+                )
+            )
         else:
             self.env["crm.lead.registration.event"]._log(
-                holder, "transferred",
-                note=self.env._("Arbitration kept %(owner)s: %(reason)s",
-                                owner=holder.user_id.name, reason=self.reason),
+                holder,
+                "transferred",
+                note=self.env._(
+                    "Arbitration kept %(owner)s: %(reason)s",
+                    owner=holder.user_id.name,
+                    reason=self.reason,
+                ),
             )
-            self.lead_id._message_log(body=self.env._(
-                "Arbitration by %(user)s: %(owner)s keeps the customer. Reason: %(reason)s",
-                user=self.env.user.name, owner=holder.user_id.name, reason=self.reason,
-            ))
+            self.lead_id._message_log(
+                body=self.env._(
+                    "Arbitration by %(user)s: %(owner)s keeps the customer. Reason: %(reason)s",
+                    user=self.env.user.name,
+                    owner=holder.user_id.name,
+                    reason=self.reason,
+                )
+            )
         return {"type": "ir.actions.act_window_close"}

@@ -15,9 +15,10 @@ class CrmLeadRegistrationReason(models.TransientModel):
             ("reject", "Reject Registration"),
             ("request_extension", "Request Extension"),
         ],
-        required=True, readonly=True,
+        required=True,
+        readonly=True,
     )
-    reason = fields.Text("Reason")
+    reason = fields.Text()
 
     def action_confirm(self):
         self.ensure_one()

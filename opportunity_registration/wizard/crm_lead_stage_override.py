@@ -12,7 +12,7 @@ class CrmLeadStageOverride(models.TransientModel):
 
     lead_ids = fields.Many2many("crm.lead", string="Opportunities", required=True)
     stage_id = fields.Many2one("crm.stage", "Move To", required=True)
-    reason = fields.Text("Reason", required=True)
+    reason = fields.Text(required=True)
 
     def action_confirm(self):
         self.ensure_one()

@@ -62,23 +62,23 @@ class CrmStageFunnelLine(models.TransientModel):
     _order = "sequence, id"
 
     funnel_id = fields.Many2one("crm.stage.funnel", required=True, ondelete="cascade")
-    stage_id = fields.Many2one("crm.stage", "Stage", required=True)
+    stage_id = fields.Many2one("crm.stage", required=True)
     sequence = fields.Integer(related="stage_id.sequence", store=True)
-    entered = fields.Integer("Entered", help="Opportunities that entered the stage.")
+    entered = fields.Integer(help="Opportunities that entered the stage.")
     conversion_rate = fields.Float(
         "Conversion from Previous Stage (%)",
         help="Share of the previous stage's opportunities that reached this stage.",
     )
-    passed = fields.Integer("Passed", help="Opportunities that left the stage for a later one.")
+    passed = fields.Integer(help="Opportunities that left the stage for a later one.")
     pass_rate = fields.Float(
         "Stage Pass Rate (%)",
         help="Passed / entered: share of the opportunities that moved on to a later stage.",
     )
-    won = fields.Integer("Won", help="Opportunities that entered the stage and are won.")
+    won = fields.Integer(help="Opportunities that entered the stage and are won.")
     win_rate = fields.Float("Stage Win Rate (%)", help="Won / entered.")
     target_win_rate = fields.Float("Preset Win Rate (%)")
     avg_days = fields.Float("Average Days in Stage")
     median_days = fields.Float("Median Days in Stage")
     overdue = fields.Integer(
-        "Overdue", help="Ongoing opportunities in the stage for longer than its planned duration."
+        help="Ongoing opportunities in the stage for longer than its planned duration."
     )
