@@ -1,22 +1,23 @@
-# Stage control (issue 6)
-from . import (
-    calendar_event,
-    crm_lead,
-    crm_lead_registration,
-    crm_lead_registration_approval,
-    crm_lead_registration_band,
-    crm_lead_registration_event,
-    crm_lead_registration_lifetime,
-    crm_lead_registration_lock,
-    crm_lead_stage,
-    crm_lead_stage_history,
-    crm_stage,
-    crm_stage_criterion,
-    crm_team,
-    mail_activity,
-    res_company,
-    res_config_settings,
-    res_partner,
-    res_users,
-    tier_review,
-)
+# Order matters: a model is defined before the files that extend it.
+from . import crm_lead_registration
+from . import crm_lead_registration_lock
+from . import crm_lead_registration_approval
+from . import crm_lead_registration_lifetime
+from . import crm_lead_registration_band
+from . import crm_lead_registration_event
+from . import crm_lead
+from . import crm_lead_identity
+from . import crm_lead_capture
+from . import crm_lead_submission
+from . import crm_team
+from . import res_partner
+from . import res_users
+from . import tier_review
+from . import res_company
+from . import res_config_settings
+from . import mail_activity
+from . import calendar_event
+from . import crm_stage
+from . import crm_stage_criterion
+from . import crm_lead_stage_history
+from . import crm_lead_stage

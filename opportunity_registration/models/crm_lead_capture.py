@@ -1,0 +1,223 @@
+import math
+import re
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import email_normalize
+
+from .crm_lead_registration import KEY_FIELDS
+
+_PHONE = re.compile(r"\+?[\d\s().\-/]+(?:\s*(?:x|ext\.?)\s*\d{1,6})?", re.IGNORECASE)
+MAX_PHONE_LENGTH = 64
+MAX_EMAIL_LENGTH = 254
+MAX_NAME_LENGTH = 500
+# Amounts beyond this are typing errors (or attacks), not budgets.
+MAX_AMOUNT = 1e13
+
+
+def _plausible_amount(amount):
+    return isinstance(amount, (int, float)) and math.isfinite(amount) and abs(amount) <= MAX_AMOUNT
+
+
+class CrmLead(models.Model):
+    """What a registration must carry (商机信息采集表): the data-capture
+    fields, the amount in company currency, and the one-message completeness
+    report.
+    """
+
+    _inherit = "crm.lead"
+
+    need_description = fields.Text(help="The customer's main need or pain point.")
+
+    key_person_identified = fields.Boolean(help="The decision maker (KP) is known.")
+
+    key_person_name = fields.Char("Key Person", help="Name and role of the decision maker.")
+
+    registration_source = fields.Selection(
+        [
+            ("rep", "Reported by Rep"),
+            ("leader", "Assigned by Leader"),
+            ("partner", "Channel Partner"),
+        ],
+        "Opportunity Source",
+        default="rep",
+    )
+
+    deal_channel = fields.Selection([("direct", "Direct"), ("indirect", "Indirect")], "Channel")
+
+    deal_term = fields.Selection([("short", "Short-term"), ("long", "Long-term")], "Term")
+
+    deal_type = fields.Selection(
+        [("demand", "Demand-type"), ("competitor", "Competitor-type")],
+        help="Competitor-type: the customer currently uses a competitor.",
+    )
+
+    budget_currency_id = fields.Many2one(
+        "res.currency",
+        help="Currency the customer's budget is quoted in, when it is not the "
+        "company's; the registration converts it at the submission date.",
+    )
+
+    budget_amount_currency = fields.Monetary(
+        "Budget in Currency",
+        currency_field="budget_currency_id",
+        help="The customer's budget in the budget currency.",
+    )
+
+    competitor_name = fields.Char("Competitor")
+
+    competitor_fee = fields.Monetary("Competitor's Current Fee", currency_field="company_currency")
+
+    competitor_contract_end = fields.Date()
+
+    is_valid_opportunity = fields.Boolean(
+        "Valid Opportunity",
+        compute="_compute_is_valid_opportunity",
+        store=True,
+        help="A valid opportunity (有效商机) has a confirmed need, an identified key "
+        "person and a budget.",
+    )
+
+    def _registration_amount(self, date=None):
+        """The budget in company currency: a foreign-currency budget is converted."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        currency = self.budget_currency_id
+        if currency and currency != company.currency_id and self.budget_amount_currency:
+            if not _plausible_amount(self.budget_amount_currency):
+                return 0.0
+            amount = currency._convert(
+                self.budget_amount_currency,
+                company.currency_id,
+                company,
+                date or fields.Date.context_today(self),
+            )
+            return amount if _plausible_amount(amount) else 0.0
+        return self.expected_revenue if _plausible_amount(self.expected_revenue) else 0.0
+
+    @api.depends("need_description", "key_person_identified", "expected_revenue")
+    def _compute_is_valid_opportunity(self):
+        for lead in self:
+            lead.is_valid_opportunity = bool(
+                (lead.need_description or "").strip()
+                and lead.key_person_identified
+                and lead.expected_revenue > 0
+            )
+
+    @api.constrains("expected_revenue", "budget_amount_currency")
+    def _check_registration_amounts(self):
+        for lead in self:
+            for field in ("expected_revenue", "budget_amount_currency"):
+                if not _plausible_amount(lead[field] or 0.0):
+                    raise ValidationError(
+                        self.env._(
+                            "%(field)s of %(name)s must be a number between -%(max)s and %(max)s.",
+                            field=self._fields[field]._description_string(self.env),
+                            name=lead.name,
+                            max=f"{MAX_AMOUNT:,.0f}",
+                        )
+                    )
+
+    def _registration_customer_name(self):
+        commercial = self.partner_id.commercial_partner_id
+        name = (
+            (commercial.is_company and commercial.name)
+            or self.partner_name
+            or commercial.name
+            or self.contact_name
+            or False
+        )
+        return name and name[:MAX_NAME_LENGTH]
+
+    def _registration_problems(self):
+        """Every missing or invalid item of this lead, in one list."""
+        self.ensure_one()
+        company = self.company_id or self.env.company
+        today = fields.Date.context_today(self)
+        problems = []
+        name = self._registration_customer_name()
+        keys = self._registration_keys()
+        if not name:
+            problems.append(self.env._("Customer: set a customer or a company name."))
+        elif not any(keys[field] for field in KEY_FIELDS):
+            problems.append(
+                self.env._(
+                    "Customer: %(name)s does not identify a customer. Give the company's "
+                    "name in letters, its tax ID, a company e-mail address (not a free "
+                    "mail service) or a phone number.",
+                    name=name[:80],
+                )
+            )
+        if len(self.partner_name or "") > MAX_NAME_LENGTH or len(self.name or "") > MAX_NAME_LENGTH:
+            problems.append(
+                self.env._(
+                    "Names: a company or opportunity name is at most %(max)s characters long.",
+                    max=MAX_NAME_LENGTH,
+                )
+            )
+        if company.registration_require_contact and not (self.phone or self.email_from):
+            problems.append(self.env._("Contact: give a phone number or an e-mail address."))
+        if self.email_from and (
+            len(self.email_from) > MAX_EMAIL_LENGTH or not email_normalize(self.email_from)
+        ):
+            problems.append(
+                self.env._(
+                    "E-mail: %(email)s is not a valid e-mail address.", email=self.email_from[:80]
+                )
+            )
+        if self.phone and not self._registration_phone_is_valid(self.phone):
+            problems.append(
+                self.env._("Phone: %(phone)s is not a valid phone number.", phone=self.phone[:80])
+            )
+        if company.registration_require_need and not (self.need_description or "").strip():
+            problems.append(self.env._("Need description: describe the customer's need."))
+        if self._registration_amount() < 0 or (
+            company.registration_require_budget and self._registration_amount() <= 0
+        ):
+            problems.append(self.env._("Budget: the expected revenue must be greater than 0."))
+        if company.registration_require_deadline and not self.date_deadline:
+            problems.append(self.env._("Expected closing: set the expected closing date."))
+        if self.date_deadline and self.date_deadline < today:
+            problems.append(
+                self.env._("Expected closing: %(date)s is in the past.", date=self.date_deadline)
+            )
+        elif self.date_deadline and self.date_deadline > today + timedelta(days=3660):
+            problems.append(
+                self.env._(
+                    "Expected closing: %(date)s is more than ten years away.",
+                    date=self.date_deadline,
+                )
+            )
+        if company.registration_require_key_person and not (
+            self.key_person_identified and self.key_person_name
+        ):
+            problems.append(
+                self.env._("Key person: identify the decision maker and give their name.")
+            )
+        if company.registration_require_source and not self.registration_source:
+            problems.append(self.env._("Source: say where the opportunity comes from."))
+        if company.registration_require_category and not (
+            self.deal_channel and self.deal_term and self.deal_type
+        ):
+            problems.append(self.env._("Category: set the channel, the term and the deal type."))
+        if self.deal_type == "competitor" and not self.competitor_name:
+            problems.append(self.env._("Competitor: name the competitor the customer uses."))
+        return problems
+
+    @staticmethod
+    def _registration_phone_is_valid(phone):
+        if len(phone) > MAX_PHONE_LENGTH:
+            return False
+        digits = sum(ch.isdigit() for ch in phone)
+        return bool(_PHONE.fullmatch(phone.strip())) and 6 <= digits <= 20
+
+    def _check_registration_complete(self):
+        messages = []
+        for lead in self:
+            problems = lead._registration_problems()
+            if problems:
+                header = self.env._("%(name)s cannot be submitted:", name=lead.name)
+                messages.append("\n".join([header] + ["- " + p for p in problems]))
+        if messages:
+            raise ValidationError("\n\n".join(messages))

@@ -1,0 +1,177 @@
+from odoo import api, fields, models
+
+from .customer_identity import (
+    email_domain_key,
+    normalize_company_name,
+    normalize_phone,
+    normalize_tax_id,
+)
+
+
+def _names_a_company(name):
+    """Whether a person's name carries a legal form ("Acme Co., Ltd.", "云图科技有限公司"):
+    then it is a company typed into the Contact field, not a private person."""
+    key = normalize_company_name(name)
+    marked = normalize_company_name("%s qzxq" % name) if key else False
+    return bool(marked) and marked.endswith("qzxq") and marked[:-4] != key
+
+
+class CrmLead(models.Model):
+    """Who the customer of an opportunity is: its keys (company name,
+    person, tax ID, e-mail domain, phone), the lock scope, and who holds it
+    already (the conflict message the form shows).
+    """
+
+    _inherit = "crm.lead"
+
+    customer_key = fields.Char(
+        compute="_compute_customer_key",
+        store=True,
+        copy=False,
+        help="Normalized customer identity used to find conflicting registrations.",
+    )
+
+    registration_conflict_ids = fields.Many2many(
+        "crm.lead",
+        string="Conflicting Opportunities",
+        compute="_compute_registration_conflicts",
+        compute_sudo=True,
+        context={"active_test": False},
+        groups="opportunity_registration.group_registration_manager",
+        help="Other opportunities whose active registration claims the same customer. "
+        "Managers only: reps see who holds the customer in the conflict message.",
+    )
+
+    registration_conflict_message = fields.Text(
+        compute="_compute_registration_conflicts",
+        compute_sudo=True,
+    )
+
+    @api.depends(
+        "partner_id.commercial_partner_id.name",
+        "partner_id.commercial_partner_id.is_company",
+        "partner_name",
+    )
+    def _compute_customer_key(self):
+        for lead in self:
+            lead.customer_key = lead._get_customer_key()
+
+    def _get_customer_key(self):
+        """Company name of the customer, normalized; a private person's partner id."""
+        return self._customer_identity()[0]
+
+    def _customer_identity(self):
+        """``(customer_key, name_key)`` of this lead's customer.
+
+        A company (or a company name on the lead, or a person record whose
+        name carries a legal form) is its normalized name. A private person is
+        their partner id, with their normalized name as ``name_key``: it
+        collides with a company of that name, never with another person.
+        """
+        commercial = self.partner_id.commercial_partner_id
+        if commercial.is_company:
+            return normalize_company_name(commercial.name), False
+        if self.partner_name:
+            return normalize_company_name(self.partner_name), False
+        if commercial:
+            if _names_a_company(commercial.name):
+                return normalize_company_name(commercial.name), False
+            return "partner:%d" % commercial.id, normalize_company_name(commercial.name)
+        return False, False
+
+    @api.depends(
+        "customer_key",
+        "company_id",
+        "email_from",
+        "phone",
+        "registration_product_line_id",
+        "team_id",
+        "partner_id.commercial_partner_id.vat",
+        "partner_id.commercial_partner_id.email",
+        "partner_id.commercial_partner_id.phone",
+    )
+    def _compute_registration_conflicts(self):
+        Registration = self.env["crm.lead.registration"]
+        # only what identifies the customers, not their whole records (one
+        # query when the customer is a company, its own commercial entity)
+        identity = ["commercial_partner_id", "name", "is_company", "vat", "email", "phone"]
+        self.partner_id.fetch(identity)
+        self.partner_id.commercial_partner_id.fetch(identity)
+        # a user learns who holds a customer only in the companies they work in,
+        # whatever company the form sends
+        allowed = self.env.user.company_ids.ids
+        vals_by_lead = {lead: lead._registration_keys() for lead in self}
+        vals_by_lead = {
+            lead: vals for lead, vals in vals_by_lead.items() if vals["company_id"] in allowed
+        }
+        rows = Registration._active_holders(list(vals_by_lead.values()))
+        for lead in self:
+            vals = vals_by_lead.get(lead)
+            if not vals:
+                lead.registration_conflict_ids = False
+                lead.registration_conflict_message = False
+                continue
+            mine = [
+                row
+                for row in Registration._holders_of(vals, rows)
+                if row["lead_id"] != lead._origin.id
+            ]
+            lead.registration_conflict_ids = [(6, 0, [row["lead_id"] for row in mine])]
+            lead.registration_conflict_message = (
+                "\n".join(Registration._format_conflict(row) for row in mine) or False
+            )
+
+    def _registration_keys(self):
+        """Every identity key of this lead's customer, and the lock scope."""
+        self.ensure_one()
+        company_id = (self.company_id or self.env.company).id
+        scope, free_mail_domains = self.env["res.company"]._registration_lock_settings(company_id)
+        commercial = self.partner_id.commercial_partner_id
+        customer_key, name_key = self._customer_identity()
+        return {
+            "company_id": company_id,
+            "product_line_id": scope == "product_line"
+            and self.registration_product_line_id.id
+            or False,
+            "scope_team_id": scope == "team" and self.team_id.id or False,
+            "customer_key": customer_key,
+            "name_key": name_key,
+            "vat_key": normalize_tax_id(commercial.vat),
+            "domain_key": email_domain_key(self.email_from or commercial.email, free_mail_domains),
+            "phone_key": normalize_phone(self.phone or commercial.phone),
+        }
+
+    def _registration_identity_vals(self):
+        """What a registration stores of its customer: the keys, the scope, the
+        customer account and name."""
+        self.ensure_one()
+        return dict(
+            self._registration_keys(),
+            partner_id=self.partner_id.commercial_partner_id.id,
+            customer_name=self._registration_customer_name(),
+        )
+
+    @api.model
+    def _cron_backfill_customer_key(self, batch_size=50000):
+        """Fill the customer keys of opportunities that existed before the install.
+
+        Works downwards from the highest id the install found, one id range per
+        transaction, so a database with millions of opportunities installs in
+        seconds and gets its keys within minutes.
+        """
+        from ..hooks import BACKFILL_PARAM, fill_customer_keys
+
+        Param = self.env["ir.config_parameter"].sudo()
+        Cron = self.env["ir.cron"]
+        below = int(Param.get_param(BACKFILL_PARAM, 0))
+        while below > 0:
+            self.flush_model()
+            low = max(below - batch_size, 0)
+            fill_customer_keys(self.env.cr, low, below)
+            below = low
+            Param.set_param(BACKFILL_PARAM, below)
+            self.invalidate_model(["customer_key"])
+            remaining = (below + batch_size - 1) // batch_size
+            if not Cron._commit_progress(1, remaining=remaining):
+                break
+        return below

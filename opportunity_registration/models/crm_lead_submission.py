@@ -1,0 +1,268 @@
+from datetime import timedelta
+
+from odoo import fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+
+from .crm_lead_registration import ACTIVE_STATES, KEY_FIELDS
+
+
+class CrmLead(models.Model):
+    """The registration actions of an opportunity: submit (with the cap and
+    the cooldown), claim from the public pool, ask for an extension, and the
+    owner's and approver's actions on its current registration.
+    """
+
+    _inherit = "crm.lead"
+
+    def _prepare_registration_vals(self):
+        self.ensure_one()
+        return dict(
+            self._registration_keys(),
+            lead_id=self.id,
+            user_id=(self.user_id or self.env.user).id,
+            team_id=self.team_id.id,
+            partner_id=self.partner_id.commercial_partner_id.id,
+            customer_name=self._registration_customer_name(),
+            amount=self._registration_amount(),
+            band=self.registration_band,
+            date_submitted=fields.Datetime.now(),
+            submitted_by_id=self.env.user.id,
+        )
+
+    def action_registration_submit(self):
+        """Submit (or resubmit) the registration of these opportunities."""
+        if not self.env.user.has_group("opportunity_registration.group_registration_user"):
+            raise UserError(self.env._("Only registration users can submit registrations."))
+        self.check_access("write")
+        is_manager = self.env.user.has_group("opportunity_registration.group_registration_manager")
+        for lead in self:
+            if lead.user_id and lead.user_id != self.env.user and not is_manager:
+                raise UserError(
+                    self.env._(
+                        "%(name)s is %(owner)s's opportunity: only %(owner)s or a registration "
+                        "manager submits its registration.",
+                        name=lead.name,
+                        owner=lead.user_id.name,
+                    )
+                )
+            if lead.type != "opportunity":
+                raise UserError(
+                    self.env._(
+                        "%(name)s is a lead: convert it to an opportunity before registering it.",
+                        name=lead.name,
+                    )
+                )
+            if not lead.active or lead.won_status != "pending":
+                raise UserError(
+                    self.env._(
+                        "%(name)s is closed: only ongoing opportunities can be registered.",
+                        name=lead.name,
+                    )
+                )
+            if lead.registration_state in ACTIVE_STATES:
+                raise UserError(
+                    self.env._(
+                        "%(name)s already has an active registration (%(number)s).",
+                        name=lead.name,
+                        number=lead.registration_number,
+                    )
+                )
+        self._check_registration_complete()
+        self._check_registration_limits()
+        # an unassigned opportunity becomes its submitter's: the registration's
+        # owner and the opportunity's salesperson are one person
+        unassigned = self.filtered(lambda lead: not lead.user_id)
+        if unassigned:
+            unassigned.sudo().user_id = self.env.user
+        registrations = self.env["crm.lead.registration"]._create_from_leads(self)
+        # automatic approvals log one line saying both (see _set_approved)
+        registrations._start_review()  # mirrors the registrations on their leads
+        for reg in registrations.filtered(lambda r: r.state == "submitted"):
+            reg.lead_id._message_log(
+                body=self.env._(
+                    "Registration %(number)s submitted by %(user)s (%(band)s band, %(amount)s).",
+                    number=reg.name,
+                    user=self.env.user.name,
+                    band=reg._band_label(reg.band),
+                    amount=reg._format_amount(reg.amount),
+                )
+            )
+        return True
+
+    def _check_registration_limits(self):
+        """The cap on active registrations per rep, and the re-claim cooldown."""
+        Registration = self.env["crm.lead.registration"].sudo()
+        owners = self.mapped(lambda lead: lead.user_id or self.env.user)
+        capped = any((lead.company_id or self.env.company).registration_max_active for lead in self)
+        counts = (
+            dict(
+                Registration._read_group(
+                    [("user_id", "in", owners.ids), ("state", "in", ACTIVE_STATES)],
+                    ["user_id"],
+                    ["__count"],
+                )
+            )
+            if capped
+            else {}
+        )
+        today = fields.Date.context_today(self)
+        for lead in self:
+            owner = lead.user_id or self.env.user
+            company = lead.company_id or self.env.company
+            cap = company.registration_max_active
+            counts[owner] = counts.get(owner, 0) + 1
+            if cap and counts[owner] > cap:
+                raise UserError(
+                    self.env._(
+                        "%(owner)s already holds %(count)s active registrations, the most "
+                        "allowed: release or close one first.",
+                        owner=owner.name,
+                        count=cap,
+                    )
+                )
+            cooldown = company.registration_claim_cooldown_days
+            if not cooldown:
+                continue
+            vals = lead._registration_keys()
+            keys = [Domain(f, "=", vals[f]) for f in KEY_FIELDS if vals.get(f)]
+            if not keys:
+                continue
+            recent = Registration.search(
+                Domain("user_id", "=", owner.id)
+                & Domain("company_id", "=", company.id)
+                & Domain("state", "in", ("expired", "released"))
+                & Domain("date_closed", ">=", today - timedelta(days=cooldown))
+                & Domain.OR(keys),
+                order="date_closed desc",
+                limit=1,
+            )
+            if recent:
+                raise UserError(
+                    self.env._(
+                        "%(owner)s let %(customer)s go on %(date)s (%(number)s): they may "
+                        "register it again from %(again)s.",
+                        owner=owner.name,
+                        customer=recent.customer_name,
+                        date=fields.Date.to_date(recent.date_closed),
+                        number=recent.name,
+                        again=fields.Date.to_date(recent.date_closed) + timedelta(days=cooldown),
+                    )
+                )
+
+    def action_registration_claim(self):
+        """Claim a customer from the public pool: take the opportunity, then register it."""
+        self.ensure_one()
+        if (
+            self.registration_state not in ("released", "expired")
+            or not self.active
+            or self.won_status != "pending"
+        ):
+            raise UserError(
+                self.env._("Only released or expired ongoing opportunities can be claimed.")
+            )
+        self.check_access("read")
+        if not self.env.user.has_group("opportunity_registration.group_registration_user"):
+            raise UserError(self.env._("Only registration users can claim customers."))
+        previous = self.user_id
+        self.sudo().user_id = self.env.user
+        self.sudo()._message_log(
+            body=self.env._(
+                "Claimed from the public pool by %(user)s (previous salesperson: %(previous)s).",
+                user=self.env.user.name,
+                previous=previous.name or "-",
+            )
+        )
+        self.with_user(self.env.user).action_registration_submit()
+        return True
+
+    def action_registration_request_extension(self, reason=False):
+        """The owner asks a registration manager to protect the customer longer."""
+        registrations = self._registration_current("approved")
+        for reg in registrations.sudo():
+            if reg.user_id != self.env.user:
+                raise UserError(
+                    self.env._(
+                        "Only %(owner)s can ask to extend registration %(number)s.",
+                        owner=reg.user_id.name,
+                        number=reg.name,
+                    )
+                )
+            managers = reg._registration_managers() - reg.user_id
+            for manager in managers:
+                reg.lead_id.activity_schedule(
+                    "mail.mail_activity_data_todo",
+                    user_id=manager.id,
+                    summary=self.env._("Extension requested for %(number)s", number=reg.name),
+                    note=self.env._(
+                        "%(owner)s asks to keep %(customer)s beyond %(date)s. Use "
+                        "Arbitrate → Extend the protection. Reason: %(reason)s",
+                        owner=reg.user_id.name,
+                        customer=reg.customer_name,
+                        date=reg.protection_end_date,
+                        reason=reason or "-",
+                    ),
+                )
+            reg.lead_id._message_log(
+                body=self.env._(
+                    "%(owner)s requested an extension of %(number)s. Reason: %(reason)s",
+                    owner=reg.user_id.name,
+                    number=reg.name,
+                    reason=reason or "-",
+                )
+            )
+        return True
+
+    def action_registration_withdraw(self, reason=False):
+        self._registration_current("submitted").action_withdraw(reason)
+        return True
+
+    def action_registration_release(self, reason=False):
+        self._registration_current("approved").action_release(reason)
+        return True
+
+    def action_registration_approve(self, comment=False):
+        self._registration_current("submitted").action_approve(comment)
+        return True
+
+    def action_registration_reject(self, reason=False):
+        self._registration_current("submitted").action_reject(reason)
+        return True
+
+    def _registration_current(self, state):
+        """The current registrations of these leads, all in ``state``."""
+        self.check_access("read")
+        labels = dict(self._fields["registration_state"]._description_selection(self.env))
+        for lead in self:
+            if lead.registration_state != state:
+                raise UserError(
+                    self.env._(
+                        "%(name)s is %(state)s: this action needs a registration that is "
+                        "%(needed)s.",
+                        name=lead.name,
+                        state=labels[lead.registration_state],
+                        needed=labels[state],
+                    )
+                )
+        return self.sudo().registration_id.with_env(self.env)
+
+    def action_open_registration_reason(self):
+        """Ask for a reason before withdrawing, releasing or rejecting."""
+        self.ensure_one()
+        action = self.env.context.get("registration_action")
+        titles = dict(
+            self.env["crm.lead.registration.reason"]
+            ._fields["action"]
+            ._description_selection(self.env)
+        )
+        return {
+            "type": "ir.actions.act_window",
+            "name": titles.get(action) or self.env._("Registration"),
+            "res_model": "crm.lead.registration.reason",
+            "view_mode": "form",
+            "target": "new",
+            "context": {
+                "default_lead_id": self.id,
+                "default_action": action,
+            },
+        }
