@@ -79,9 +79,9 @@ class CrmLeadRegistration(models.Model):
                 )
         changed = self.browse([reg.id for reg in changes]).sudo()
         vals_list = [vals for _old, vals in changes.values()]
-        self._check_conflicts(vals_list, exclude=changed)
+        self._refuse_conflicts(vals_list, exclude=changed)
         self._lock_customer_keys(vals_list)
-        message, holder = self._check_conflicts_committed(vals_list, exclude=changed)
+        message, holder = self._committed_holder(vals_list, exclude=changed)
         if message:
             self._log_conflict_refused(holder, vals_list)
             raise UserError(message)
@@ -125,9 +125,9 @@ class CrmLeadRegistration(models.Model):
         insert that still collides is refused the same way.
         """
         vals_list = [lead._prepare_registration_vals() for lead in leads]
-        self._check_conflicts(vals_list)
+        self._refuse_conflicts(vals_list)
         self._lock_customer_keys(vals_list)
-        message, holder = self._check_conflicts_committed(vals_list)
+        message, holder = self._committed_holder(vals_list)
         if message:
             self._log_conflict_refused(holder, vals_list)
             raise UserError(message)
@@ -143,7 +143,7 @@ class CrmLeadRegistration(models.Model):
                     .create(vals_list)
                 )
         except psycopg2.errors.UniqueViolation:
-            message, holder = self._check_conflicts_committed(vals_list)
+            message, holder = self._committed_holder(vals_list)
             if holder:
                 self._log_conflict_refused(holder, vals_list)
             raise UserError(
@@ -156,7 +156,10 @@ class CrmLeadRegistration(models.Model):
         return registrations
 
     @api.model
-    def _check_conflicts(self, vals_list, exclude=None):
+    def _refuse_conflicts(self, vals_list, exclude=None):
+        """Refuse, naming the holder (and log the refusal in the lock history),
+        when a customer of ``vals_list`` is held in this transaction's
+        snapshot, or two of them are one customer."""
         rows = [
             r for r in self._active_holders(vals_list) if not exclude or r["id"] not in exclude.ids
         ]
@@ -217,7 +220,7 @@ class CrmLeadRegistration(models.Model):
             )
 
     @api.model
-    def _check_conflicts_committed(self, vals_list, exclude=None):
+    def _committed_holder(self, vals_list, exclude=None):
         """Who holds the customer in what other transactions committed since ours began.
 
         Odoo's transactions read a snapshot (repeatable read): a registration

@@ -123,7 +123,7 @@ class CrmLead(models.Model):
     def _stage_after_create(self):
         """New opportunities pass the gates of the stages before theirs and
         start their stage history (called by crm.lead.create, crm_lead.py)."""
-        self._check_stage_gates_on_create()
+        self._enforce_stage_gates_on_create()
         moved = self.filtered("stage_id")
         if moved:
             self.env["crm.lead.stage.history"].sudo()._log_stage_changes(moved, {})
@@ -157,7 +157,7 @@ class CrmLead(models.Model):
                 if pre_vals:
                     self.write(pre_vals)
                     vals = {key: value for key, value in vals.items() if key not in pre_vals}
-                moving._check_stage_gates(new_stage, override_reason)
+                moving._enforce_stage_gates(new_stage, override_reason)
                 if (
                     self._stage_probability_mode() == "stage"
                     and "probability" not in vals
@@ -292,7 +292,7 @@ class CrmLead(models.Model):
                 problems_by_lead[lead] = problems
         return problems_by_lead
 
-    def _check_stage_gates_on_create(self):
+    def _enforce_stage_gates_on_create(self):
         """An opportunity created (or copied) straight into a later stage passes
         the gates of the stages before it, as if it had moved through them."""
         if self.env.su or self.env.user.has_group("sales_team.group_sale_manager"):
@@ -355,7 +355,7 @@ class CrmLead(models.Model):
         if messages:
             raise UserError("\n\n".join(messages))
 
-    def _check_stage_gates(self, new_stage, override_reason=None):
+    def _enforce_stage_gates(self, new_stage, override_reason=None):
         problems_by_lead = self._stage_gate_problems(new_stage)
         if not problems_by_lead:
             return

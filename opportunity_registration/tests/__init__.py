@@ -1,7 +1,6 @@
 # Stage control (issue 6)
 from . import (
     test_cached_settings,
-    test_concurrency,
     test_customer_identity,
     test_customer_identity_properties,
     test_registration_approval,

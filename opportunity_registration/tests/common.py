@@ -1,3 +1,4 @@
+from contextlib import contextmanager
 from datetime import timedelta
 
 from odoo import fields
@@ -100,3 +101,14 @@ class RegistrationCase(TransactionCase):
 
     def _messages(self, lead):
         return lead.message_ids.mapped(lambda m: m.body and str(m.body) or "")
+
+    @contextmanager
+    def assertExactQueryCount(self, count):
+        """Exactly ``count`` queries (Odoo's assertQueryCount is only a ceiling)."""
+        self.env.flush_all()
+        self.env.cr.flush()
+        start = self.cr.sql_log_count
+        yield
+        self.env.flush_all()
+        self.env.cr.flush()
+        self.assertEqual(self.cr.sql_log_count - start, count, "queries")

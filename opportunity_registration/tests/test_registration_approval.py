@@ -98,7 +98,7 @@ class TestRegistrationApproval(RegistrationCase):
         lead.with_user(self.rep).action_registration_submit()
         self.assertEqual(lead.registration_state, "submitted")
 
-    def test_tier_engine_methods_work_over_rpc(self):
+    def test_engine_validate_and_comment_wizard_approve(self):
         lead = self._submitted(30000)
         reg = lead.registration_id.with_user(self.approver)
         self.assertTrue(reg.can_review)

@@ -270,7 +270,7 @@ class TestRegistrationLifecycle(RegistrationCase):
             )
         self.assertEqual(lead.registration_state, "draft")
 
-    def test_registration_documents_are_read_only_over_rpc(self):
+    def test_registration_documents_are_read_only_for_users(self):
         lead = self._lead()
         lead.with_user(self.rep).action_registration_submit()
         reg = lead.registration_id
