@@ -64,18 +64,20 @@ class CrmLeadRegistration(models.Model):
         # The engine caches need_validation; reviews created since make it stale.
         self.invalidate_recordset(["need_validation", "validation_status"])
         now = fields.Datetime.now()
-        for reg in self:
-            # the outcome of the approval itself (or of an automatic band)
-            reg.sudo().with_context(skip_validation_check=True).write(
+        # the outcome of the approval itself (or of an automatic band), written
+        # once per band and company rather than per registration
+        for (company, band), regs in self.grouped(lambda r: (r.company_id, r.band)).items():
+            today = fields.Date.context_today(regs)
+            regs.sudo().with_context(skip_validation_check=True).write(
                 {
                     "state": "approved",
-                    "approved_band": reg.band,
+                    "approved_band": band,
                     "date_approved": now,
                     "approved_by_id": not automatic and self.env.user.id,
-                    "last_follow_up_date": fields.Date.context_today(reg),
+                    "last_follow_up_date": today,
                     "expiry_warned": False,
-                    "protection_end_date": fields.Date.context_today(reg)
-                    + timedelta(days=reg._protection_days()),
+                    "protection_end_date": today
+                    + timedelta(days=company.registration_protection_days or 90),
                 }
             )
         self.lead_id._sync_registration()
@@ -385,10 +387,13 @@ class CrmLeadRegistration(models.Model):
                     ("date_review_requested", "<", limit),
                 ]
             )
+            next_bands = {}  # band -> the next band, looked up once per cron run
             for reg in pending:
                 band = Band._record_for_amount(company, reg.amount)
+                if band not in next_bands:
+                    next_bands[band] = band._next_band()
                 extra = (
-                    band._next_band()._approvers(reg.team_id)._registration_available()
+                    next_bands[band]._approvers(reg.team_id)._registration_available()
                     - reg.approver_ids
                     - reg.user_id
                     - reg.submitted_by_id

@@ -23,9 +23,6 @@ class CrmLeadRegistration(models.Model):
 
     _inherit = "crm.lead.registration"
 
-    def _protection_days(self):
-        return self.company_id.registration_protection_days or 90
-
     def _follow_up_user(self):
         """Who must post the weekly update: the rep, or the approver personally (SPEC §3)."""
         self.ensure_one()
@@ -417,6 +414,7 @@ class CrmLeadRegistration(models.Model):
             return regs
         today = fields.Date.context_today(self)
         renewed = self.browse()
+        by_end = {}  # new protection end (None: unchanged) -> registrations, one write each
         for reg in regs:
             company = reg.company_id
             ceiling = max(
@@ -431,11 +429,16 @@ class CrmLeadRegistration(models.Model):
                 ),
                 ceiling,
             )
-            vals = {"last_follow_up_date": today, "expiry_warned": False}
             if end > reg.protection_end_date:
-                vals["protection_end_date"] = end
                 renewed |= reg
-            reg.with_context(skip_validation_check=True).write(vals)
+            else:
+                end = None
+            by_end[end] = by_end.get(end, regs.browse()) | reg
+        for end, group in by_end.items():
+            vals = {"last_follow_up_date": today, "expiry_warned": False}
+            if end:
+                vals["protection_end_date"] = end
+            group.with_context(skip_validation_check=True).write(vals)
         if renewed:
             renewed.lead_id._sync_registration()
             self.env["crm.lead.registration.event"]._log(renewed, "renewed", note=kind)

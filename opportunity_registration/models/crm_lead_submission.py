@@ -107,6 +107,7 @@ class CrmLead(models.Model):
             else {}
         )
         today = fields.Date.context_today(self)
+        cooling = []  # (lead, owner, company, cooldown days, keys)
         for lead in self:
             owner = lead.user_id or self.env.user
             company = lead.company_id or self.env.company
@@ -122,31 +123,47 @@ class CrmLead(models.Model):
                     )
                 )
             cooldown = company.registration_claim_cooldown_days
-            if not cooldown:
-                continue
-            vals = lead._registration_keys()
-            keys = [Domain(f, "=", vals[f]) for f in KEY_FIELDS if vals.get(f)]
-            if not keys:
-                continue
-            recent = Registration.search(
+            vals = lead._registration_keys() if cooldown else {}
+            keys = {field: vals[field] for field in KEY_FIELDS if vals.get(field)}
+            if keys:
+                cooling.append((lead, owner, company, cooldown, keys))
+        if not cooling:
+            return
+        # one search for every opportunity, then matched in memory
+        recent = Registration.search(
+            Domain("state", "in", ("expired", "released"))
+            & Domain("date_closed", ">=", today - timedelta(days=max(c[3] for c in cooling)))
+            & Domain.OR(
                 Domain("user_id", "=", owner.id)
                 & Domain("company_id", "=", company.id)
-                & Domain("state", "in", ("expired", "released"))
-                & Domain("date_closed", ">=", today - timedelta(days=cooldown))
-                & Domain.OR(keys),
-                order="date_closed desc",
-                limit=1,
+                & Domain.OR(Domain(field, "=", key) for field, key in keys.items())
+                for _lead, owner, company, _days, keys in cooling
+            ),
+            order="date_closed desc, id desc",
+        )
+        for _lead, owner, company, cooldown, keys in cooling:
+            since = today - timedelta(days=cooldown)
+            let_go = next(
+                (
+                    reg
+                    for reg in recent
+                    if reg.user_id == owner
+                    and reg.company_id == company
+                    and fields.Date.to_date(reg.date_closed) >= since
+                    and any(reg[field] == key for field, key in keys.items())
+                ),
+                None,
             )
-            if recent:
+            if let_go:
                 raise UserError(
                     self.env._(
                         "%(owner)s let %(customer)s go on %(date)s (%(number)s): they may "
                         "register it again from %(again)s.",
                         owner=owner.name,
-                        customer=recent.customer_name,
-                        date=fields.Date.to_date(recent.date_closed),
-                        number=recent.name,
-                        again=fields.Date.to_date(recent.date_closed) + timedelta(days=cooldown),
+                        customer=let_go.customer_name,
+                        date=fields.Date.to_date(let_go.date_closed),
+                        number=let_go.name,
+                        again=fields.Date.to_date(let_go.date_closed) + timedelta(days=cooldown),
                     )
                 )
 

@@ -1,5 +1,6 @@
 # Stage control (issue 6)
 from . import (
+    test_batch_queries,
     test_cached_settings,
     test_customer_identity,
     test_customer_identity_properties,

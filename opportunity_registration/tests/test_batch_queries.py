@@ -1,0 +1,60 @@
+"""Batch paths cost the same number of queries for one opportunity as for many."""
+
+from odoo.tests import tagged
+
+from .common import RegistrationCase
+
+
+@tagged("post_install", "-at_install", "opportunity_registration")
+class TestBatchQueries(RegistrationCase):
+    def _leads(self, count, prefix):
+        return self.env["crm.lead"].create(
+            [
+                self._lead_vals(partner_id=False, partner_name="%s %d Ltd" % (prefix, index))
+                for index in range(count)
+            ]
+        )
+
+    def _cold(self):
+        self.env.flush_all()
+        self.env.cr.flush()
+        self.env.invalidate_all()
+
+    def _count(self, function):
+        self._cold()
+        start = self.cr.sql_log_count
+        function()
+        self.env.flush_all()
+        self.env.cr.flush()
+        return self.cr.sql_log_count - start
+
+    def test_cooldown_and_cap_check_is_one_search(self):
+        self.company.write({"registration_claim_cooldown_days": 30, "registration_max_active": 50})
+        one, many = self._leads(1, "Cool One"), self._leads(5, "Cool Many")
+        for warm in (self._leads(1, "Warm Up"), self._leads(2, "Warm Up Again")):
+            self._cold()
+            warm.with_user(self.manager)._check_registration_limits()
+        counts = [
+            self._count(leads.with_user(self.manager)._check_registration_limits)
+            for leads in (one, many)
+        ]
+        self.assertEqual(counts[0], counts[1], "one opportunity or five: the same queries")
+
+    def test_renewal_writes_in_batch(self):
+        one, many = self._leads(1, "Renew One"), self._leads(5, "Renew Many")
+        warm = self._leads(2, "Renew Warm")
+        for leads in (one, many, warm):
+            leads.write({"expected_revenue": 5000})
+            leads.with_user(self.manager).action_registration_submit()
+        self.company.registration_renewal_days = 120
+        Registration = self.env["crm.lead.registration"]
+        Registration._renew_from_follow_up(warm.ids, "note")
+        counts = [
+            self._count(lambda leads=leads: Registration._renew_from_follow_up(leads.ids, "note"))
+            for leads in (one, many)
+        ]
+        self.assertEqual(counts[0], counts[1], "one opportunity or five: the same queries")
+        self.assertEqual(
+            set(many.registration_id.mapped("protection_end_date")),
+            {one.registration_id.protection_end_date},
+        )
