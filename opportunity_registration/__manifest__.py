@@ -21,6 +21,7 @@
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/mail_template_data.xml",
         "wizard/crm_lead_registration_reason_views.xml",
         "wizard/crm_lead_registration_arbitration_views.xml",
         "wizard/crm_lead_stage_override_views.xml",

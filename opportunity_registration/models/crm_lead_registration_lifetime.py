@@ -1,7 +1,7 @@
 import logging
 from datetime import timedelta
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
@@ -258,42 +258,12 @@ class CrmLeadRegistration(models.Model):
             lambda r: r.status in ("waiting", "pending")
         )._send_review_reminder()
         # In batch: one INSERT of activities, then one e-mail per owner listing
-        # their registrations about to expire.
+        # their registrations about to expire, in the owner's language.
         warned._create_warning_activities()
-        mails = []
+        template = self.env.ref("opportunity_registration.mail_template_registration_expiry")
         for owner, regs in warned.grouped("user_id").items():
-            if not owner.email:
-                continue
-            lines = "".join(
-                "<li>%s</li>"
-                % escape(
-                    self.env._(
-                        "%(number)s, %(customer)s: protected until %(date)s",
-                        number=reg.name,
-                        customer=reg.customer_name,
-                        date=reg._lock_end(),
-                    )
-                )
-                for reg in regs
-            )
-            mails.append(
-                {
-                    "subject": self.env._("Registrations about to expire"),
-                    "body_html": "<p>%s</p><ul>%s</ul>"
-                    % (
-                        escape(
-                            self.env._(
-                                "Follow these customers up (a done activity, a logged note or a "
-                                "meeting) to keep them, or release them:"
-                            )
-                        ),
-                        lines,
-                    ),
-                    "email_to": owner.email_formatted,
-                    "auto_delete": True,
-                }
-            )
-        self.env["mail.mail"].sudo().create(mails)
+            if owner.email:
+                template.with_context(expiring_registration_ids=regs.ids).send_mail(owner.id)
         warned.with_context(skip_validation_check=True).write({"expiry_warned": True})
         return warned
 

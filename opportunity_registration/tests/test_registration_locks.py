@@ -531,3 +531,87 @@ class TestRegistrationLocks(RegistrationCase):
             self.env["crm.lead"].with_user(self.rep2).browse(form.record.id).read(
                 ["registration_conflict_ids"]
             )
+
+    def test_warning_rows_are_the_rows_the_orm_writes(self):
+        """The warning sweep inserts activities and followers in SQL, for speed:
+        row for row, they are what mail.activity.create() would store."""
+        self.company.registration_warning_days = 7
+        swept = self._approved(user=self.rep2, partner_id=False, partner_name="Swept Ltd")
+        twin = self._approved(user=self.rep2, partner_id=False, partner_name="Twin Ltd")
+        for lead in swept | twin:
+            lead.message_unsubscribe(partner_ids=self.rep2.partner_id.ids)
+            self._age(lead, protection_end_date=self.today + timedelta(days=3))
+        swept.registration_id._create_warning_activities()
+        reg = twin.registration_id
+        twin.sudo().activity_schedule(
+            "mail.mail_activity_data_todo",
+            date_deadline=reg._lock_end(),
+            user_id=self.rep2.id,
+            summary="Registration %s expires on %s" % (reg.name, reg._lock_end()),
+            note="<p>Follow up Twin Ltd (a done activity, a logged note or a meeting) to keep "
+            "it, or release it.</p>",
+        )
+        self.env.flush_all()
+
+        def row(table, lead, extra=""):
+            self.env.cr.execute(
+                "SELECT * FROM %s WHERE res_model = 'crm.lead' AND res_id = %%s %s"
+                % (table, extra),
+                [lead.id],
+            )
+            return self.env.cr.dictfetchall()
+
+        ignored = {"id", "res_id", "res_name", "summary", "note", "create_date", "write_date"}
+        swept_rows = row("mail_activity", swept, "AND summary LIKE '%%expires on%%'")
+        twin_rows = row("mail_activity", twin, "AND summary LIKE '%%expires on%%'")
+        self.assertEqual(len(swept_rows), 1)
+        self.assertEqual(
+            {k: v for k, v in swept_rows[0].items() if k not in ignored},
+            {k: v for k, v in twin_rows[0].items() if k not in ignored},
+        )
+        swept_followers = row(
+            "mail_followers", swept, "AND partner_id = %d" % self.rep2.partner_id.id
+        )
+        twin_followers = row(
+            "mail_followers", twin, "AND partner_id = %d" % self.rep2.partner_id.id
+        )
+        self.assertEqual(len(swept_followers), 1)
+        self.assertEqual(
+            {k: v for k, v in swept_followers[0].items() if k not in ignored},
+            {k: v for k, v in twin_followers[0].items() if k not in ignored},
+        )
+        subtypes = (
+            self.env["mail.followers"]
+            .search(
+                [
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "in", (swept | twin).ids),
+                    ("partner_id", "=", self.rep2.partner_id.id),
+                ]
+            )
+            .grouped("res_id")
+        )
+        self.assertEqual(subtypes[swept.id].subtype_ids, subtypes[twin.id].subtype_ids)
+
+    def test_expiry_mail_is_in_the_owners_language(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["opportunity_registration"], ["zh_CN"])
+        self.rep2.write({"lang": "zh_CN", "email": "li@yuntu-sales.example.com"})
+        self.company.registration_warning_days = 7
+        lead = self._approved(user=self.rep2, partner_id=False, partner_name="Expiring Co")
+        self._age(lead, protection_end_date=self.today + timedelta(days=3))
+        self.env["crm.lead.registration"]._cron_warn_expiry()
+        mail = (
+            self.env["mail.mail"]
+            .search(
+                [
+                    "|",
+                    ("email_to", "ilike", "li@yuntu-sales.example.com"),
+                    ("recipient_ids", "in", self.rep2.partner_id.ids),
+                ]
+            )
+            .filtered(lambda m: lead.registration_number in str(m.body_html))
+        )
+        self.assertEqual(len(mail), 1)
+        self.assertIn("请跟进以下客户", str(mail.body_html))
+        self.assertIn(lead.registration_number, str(mail.body_html))
