@@ -16,11 +16,27 @@ class ResPartner(models.Model):
         rename never gives one customer two holders."""
         result = super().write(vals)
         if PARTNER_IDENTITY_FIELDS & vals.keys():
-            self._registration_follow_identity()
+            leads = self._registered_leads()
+            if leads:
+                # Which customer is held (name, tax ID, company of a contact) is
+                # a registration manager's decision, its contact details the
+                # owner's; all of it goes through the check. Judged on the real
+                # user: Odoo copies a company's tax ID to its contacts as
+                # superuser, which must not make it a manager's change.
+                self.env["crm.lead.registration"]._follow_identity(
+                    leads,
+                    self.env.uid == SUPERUSER_ID
+                    or self.env.user.has_group(
+                        "opportunity_registration.group_registration_manager"
+                    ),
+                    owner_only=True,
+                )
         return result
 
-    def _registration_follow_identity(self):
-        leads = (
+    def _registered_leads(self):
+        """Opportunities with an active registration whose customer is one of
+        these partners or their company."""
+        return (
             self.env["crm.lead"]
             .sudo()
             .with_context(active_test=False)
@@ -33,19 +49,6 @@ class ResPartner(models.Model):
                 ]
             )
         )
-        if leads:
-            # renaming a registered account, changing its tax ID or moving a
-            # contact to another company changes which customer is held: a
-            # registration manager's decision; its contact details change
-            # through the registration's owner; all of it through the check
-            # judged on the real user: Odoo copies a company's tax ID to its
-            # contacts as superuser, which must not make it a manager's change
-            self.env["crm.lead.registration"]._follow_identity(
-                leads,
-                self.env.uid == SUPERUSER_ID
-                or self.env.user.has_group("opportunity_registration.group_registration_manager"),
-                owner_only=True,
-            )
 
 
 class BasePartnerMergeAutomaticWizard(models.TransientModel):
@@ -54,21 +57,7 @@ class BasePartnerMergeAutomaticWizard(models.TransientModel):
     def _merge(self, partner_ids, dst_partner=None, extra_checks=True):
         """After a merge, the merged customers' registrations are re-keyed: two
         holders of what is now one customer make the merge fail, naming them."""
-        partners = self.env["res.partner"].browse(partner_ids).exists()
-        commercial = partners.commercial_partner_id
-        leads = (
-            self.env["crm.lead"]
-            .sudo()
-            .with_context(active_test=False)
-            .search(
-                [
-                    ("registration_state", "in", ACTIVE_STATES),
-                    "|",
-                    ("partner_id", "in", partners.ids),
-                    ("partner_id.commercial_partner_id", "in", commercial.ids),
-                ]
-            )
-        )
+        leads = self.env["res.partner"].browse(partner_ids).exists()._registered_leads()
         result = super()._merge(partner_ids, dst_partner=dst_partner, extra_checks=extra_checks)
         if leads:
             self.env.invalidate_all()
