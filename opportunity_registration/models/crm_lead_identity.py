@@ -99,7 +99,7 @@ class CrmLead(models.Model):
         self.partner_id.commercial_partner_id.fetch(identity)
         # a user learns who holds a customer only in the companies they work in,
         # whatever company the form sends
-        allowed = self.env.user.company_ids.ids
+        allowed = self.env.user._get_company_ids()
         vals_by_lead = {lead: lead._registration_keys() for lead in self}
         vals_by_lead = {
             lead: vals for lead, vals in vals_by_lead.items() if vals["company_id"] in allowed
