@@ -260,10 +260,16 @@ class CrmLeadRegistration(models.Model):
         # In batch: one INSERT of activities, then one e-mail per owner listing
         # their registrations about to expire, in the owner's language.
         warned._create_warning_activities()
-        template = self.env.ref("opportunity_registration.mail_template_registration_expiry")
-        for owner, regs in warned.grouped("user_id").items():
-            if owner.email:
-                template.with_context(expiring_registration_ids=regs.ids).send_mail(owner.id)
+        # one batch: the template lists each owner's own registrations
+        by_owner = tuple(
+            (owner.id, tuple(regs.ids))
+            for owner, regs in warned.grouped("user_id").items()
+            if owner.email
+        )
+        if by_owner:
+            self.env.ref("opportunity_registration.mail_template_registration_expiry").with_context(
+                expiring_by_owner=by_owner
+            ).send_mail_batch([owner_id for owner_id, _ids in by_owner])
         warned.with_context(skip_validation_check=True).write({"expiry_warned": True})
         return warned
 

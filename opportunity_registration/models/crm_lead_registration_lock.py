@@ -344,12 +344,12 @@ class CrmLeadRegistration(models.Model):
               FROM crm_lead_registration
              WHERE state IN ('submitted', 'approved')
                AND company_id = ANY(%(companies)s)
-               AND (customer_key = ANY(%(customer_key)s) OR vat_key = ANY(%(vat_key)s)
+               AND (customer_key = ANY(%(customer_or_name)s) OR vat_key = ANY(%(vat_key)s)
                     OR domain_key = ANY(%(domain_key)s) OR phone_key = ANY(%(phone_key)s)
-                    OR customer_key = ANY(%(names)s) OR name_key = ANY(%(customer_key)s))
+                    OR name_key = ANY(%(customer_key)s))
             """,
                 companies=list({v["company_id"] for v in vals_list}),
-                names=names,
+                customer_or_name=keys["customer_key"] + names,
                 **keys,
             )
         )
