@@ -435,30 +435,54 @@ class CrmLead(models.Model):
             )
 
     def _sync_registration(self):
-        """Mirror each lead's latest registration in its stored fields, in one UPDATE."""
+        """Mirror each lead's latest registration in its stored fields, in one UPDATE.
+
+        SQL rather than write(), which would run the opportunity's whole write
+        path (stage gates, history, registrations following it) for fields
+        only this method sets; like write(), it stamps who changed the row and
+        when, and only on rows whose mirror changes.
+        """
         if not self:
             return
         self.env["crm.lead.registration"].flush_model()
-        self.flush_recordset(list(PROTECTED_FIELDS))
+        self.flush_recordset([*PROTECTED_FIELDS, "write_date", "write_uid"])
         self.env.cr.execute(
             SQL(
                 """
             UPDATE crm_lead l
-               SET registration_id = r.id,
-                   registration_state = COALESCE(r.state, 'draft'),
-                   registration_number = r.name,
-                   protection_end_date = CASE WHEN r.state = 'approved'
-                                              THEN r.protection_end_date END
-              FROM crm_lead l2
-              LEFT JOIN LATERAL (
-                    SELECT id, state, name, protection_end_date
-                      FROM crm_lead_registration
-                     WHERE lead_id = l2.id
-                  ORDER BY id DESC LIMIT 1
-              ) r ON TRUE
-             WHERE l.id = l2.id AND l.id IN %s
+               SET registration_id = m.registration_id,
+                   registration_state = m.registration_state,
+                   registration_number = m.registration_number,
+                   protection_end_date = m.protection_end_date,
+                   write_uid = %(uid)s,
+                   write_date = %(now)s
+              FROM (
+                    SELECT l2.id, r.id AS registration_id,
+                           COALESCE(r.state, 'draft') AS registration_state,
+                           r.name AS registration_number,
+                           CASE WHEN r.state = 'approved' THEN r.protection_end_date END
+                               AS protection_end_date
+                      FROM crm_lead l2
+                      LEFT JOIN LATERAL (
+                            SELECT id, state, name, protection_end_date
+                              FROM crm_lead_registration
+                             WHERE lead_id = l2.id
+                          ORDER BY id DESC LIMIT 1
+                      ) r ON TRUE
+                     WHERE l2.id IN %(ids)s
+                   ) m
+             WHERE l.id = m.id
+               AND (l.registration_id, l.registration_state, l.registration_number,
+                    l.protection_end_date)
+                   IS DISTINCT FROM
+                   (m.registration_id, m.registration_state, m.registration_number,
+                    m.protection_end_date)
             """,
-                tuple(self.ids),
+                ids=tuple(self.ids),
+                uid=self.env.uid,
+                now=self.env.cr.now(),
             )
         )
-        self.invalidate_recordset(list(PROTECTED_FIELDS) + ["registration_user_id"])
+        self.invalidate_recordset(
+            [*PROTECTED_FIELDS, "registration_user_id", "write_date", "write_uid"]
+        )

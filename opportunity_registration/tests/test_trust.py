@@ -730,3 +730,9 @@ class TestTrust(RegistrationCase):
         lead.with_user(self.rep2).action_registration_submit()
         self.assertEqual(lead.user_id, self.rep2)
         self.assertEqual(lead.registration_id.user_id, self.rep2)
+
+    def test_mirror_update_stamps_who_changed_the_opportunity(self):
+        lead = self._submitted(30000)
+        lead.with_user(self.approver).action_registration_approve()
+        self.assertEqual(lead.registration_state, "approved")
+        self.assertEqual(lead.write_uid, self.approver, "the mirror is a change like any other")
