@@ -37,29 +37,6 @@ class CrmLeadRegistration(models.Model):
             return None
         return super()._tier_validation_check_write_allowed(vals)
 
-    def _check_can_review(self):
-        """Without reviews, the approvers resolved for the band at submission
-        decide (registration managers when the band resolved nobody), never the
-        owner."""
-        user = self.env.user
-        for reg in self.sudo():
-            if user in (reg.user_id | reg.submitted_by_id):
-                raise AccessError(
-                    self.env._(
-                        "You cannot approve or reject your own registration %(number)s.",
-                        number=reg.name,
-                    )
-                )
-            approvers = reg.approver_ids or self._registration_managers()
-            if user not in approvers:
-                raise AccessError(
-                    self.env._(
-                        "You are not an approver of registration %(number)s (%(band)s band).",
-                        number=reg.name,
-                        band=self._band_label(reg.band),
-                    )
-                )
-
     def _set_approved(self, automatic=False, comment=False):
         # The engine caches need_validation; reviews created since make it stale.
         self.invalidate_recordset(["need_validation", "validation_status"])
@@ -435,6 +412,14 @@ class CrmLeadRegistration(models.Model):
                 days -= 1
         return moment
 
+    def _drop_reviews(self):
+        """Nobody decides on these reviews any more: cancel the approvers'
+        to-dos and delete the reviews."""
+        if not self:
+            return
+        self._close_review_activities()
+        self.sudo().review_ids.unlink()
+
     def _restart_review(self):
         """Review again at the band of the opportunity's current amount.
 
@@ -464,8 +449,7 @@ class CrmLeadRegistration(models.Model):
                     amount=reg._format_amount(lead._registration_amount()),
                 )
             lead._message_log(body=body)
-            reg._close_review_activities()
-            reg.review_ids.unlink()
+            reg._drop_reviews()
             reg.with_context(skip_check_state_condition=True, skip_validation_check=True).write(
                 {
                     "state": "submitted",
@@ -486,9 +470,8 @@ class CrmLeadRegistration(models.Model):
         back within its approved band is approved as it was: same approval date,
         approver and protection end, so that raising and lowering the amount
         never renews a lock."""
+        self._drop_reviews()
         for reg in self.sudo():
-            reg._close_review_activities()
-            reg.review_ids.unlink()
             reg.with_context(skip_validation_check=True).write(
                 {
                     "state": "approved",
@@ -556,14 +539,12 @@ class CrmLeadRegistration(models.Model):
         self._check_transition("approve")
         comment = self._clean_text(comment)
         for reg in self:
+            reg._check_reviewer()
+            reg._check_amount_unchanged()
             if reg.sudo().review_ids:
-                reg._check_reviewer()
-                reg._check_amount_unchanged()
                 reg._write_review_comment(comment)
                 reg._validate_tier()
             else:
-                reg._check_can_review()
-                reg._check_amount_unchanged()
                 reg._set_approved(comment=comment)
         return True
 
@@ -573,12 +554,11 @@ class CrmLeadRegistration(models.Model):
         if not reason:
             raise UserError(self.env._("Say why the registration is rejected."))
         for reg in self:
+            reg._check_reviewer()
             if reg.sudo().review_ids:
-                reg._check_reviewer()
                 reg._write_review_comment(reason)
                 reg._rejected_tier()
             else:
-                reg._check_can_review()
                 reg._close(
                     "rejected", reason, self.env._("Registration %(number)s rejected by %(user)s.")
                 )

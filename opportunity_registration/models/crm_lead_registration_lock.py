@@ -79,24 +79,14 @@ class CrmLeadRegistration(models.Model):
                 )
         changed = self.browse([reg.id for reg in changes]).sudo()
         vals_list = [vals for _old, vals in changes.values()]
-        self._refuse_conflicts(vals_list, exclude=changed)
-        self._lock_customer_keys(vals_list)
-        message, holder = self._committed_holder(vals_list, exclude=changed)
-        if message:
-            self._log_conflict_refused(holder, vals_list)
-            raise UserError(message)
+        self._serialize_customers(vals_list, exclude=changed)
         try:
             with self.env.cr.savepoint():
                 for reg, (_old, vals) in changes.items():
                     reg.with_context(skip_validation_check=True).write(vals)
                 changed.flush_recordset()
         except psycopg2.errors.UniqueViolation:
-            raise UserError(
-                self.env._(
-                    "Another registration of this customer was submitted at the same "
-                    "moment. Reload the opportunity to see who holds it."
-                )
-            ) from None
+            self._refuse_lost_race(vals_list, exclude=changed)
         for reg, (old, vals) in changes.items():
             if (
                 old["customer_name"] != vals["customer_name"]
@@ -125,12 +115,7 @@ class CrmLeadRegistration(models.Model):
         insert that still collides is refused the same way.
         """
         vals_list = [lead._prepare_registration_vals() for lead in leads]
-        self._refuse_conflicts(vals_list)
-        self._lock_customer_keys(vals_list)
-        message, holder = self._committed_holder(vals_list)
-        if message:
-            self._log_conflict_refused(holder, vals_list)
-            raise UserError(message)
+        self._serialize_customers(vals_list)
         try:
             with self.env.cr.savepoint():
                 registrations = (
@@ -143,17 +128,36 @@ class CrmLeadRegistration(models.Model):
                     .create(vals_list)
                 )
         except psycopg2.errors.UniqueViolation:
-            message, holder = self._committed_holder(vals_list)
-            if holder:
-                self._log_conflict_refused(holder, vals_list)
-            raise UserError(
-                message
-                or self.env._(
-                    "Another registration of this customer was submitted at the same "
-                    "moment. Reload the opportunity to see who holds it."
-                )
-            ) from None
+            self._refuse_lost_race(vals_list)
         return registrations
+
+    @api.model
+    def _serialize_customers(self, vals_list, exclude=None):
+        """The check every path that grants or re-keys a lock runs before it
+        writes: this transaction's snapshot, then an advisory lock per key,
+        then a fresh snapshot (what concurrent transactions committed since).
+        Refuses, naming the holder and logging the refusal."""
+        self._refuse_conflicts(vals_list, exclude=exclude)
+        self._lock_customer_keys(vals_list)
+        self._refuse_committed(vals_list, exclude=exclude)
+
+    @api.model
+    def _refuse_committed(self, vals_list, exclude=None):
+        message, holder = self._committed_holder(vals_list, exclude=exclude)
+        if holder:
+            self._log_conflict_refused(holder, vals_list)
+            raise UserError(message)
+
+    @api.model
+    def _refuse_lost_race(self, vals_list, exclude=None):
+        """A unique index refused the write: name the holder if it can be seen."""
+        self._refuse_committed(vals_list, exclude=exclude)
+        raise UserError(
+            self.env._(
+                "Another registration of this customer was submitted at the same "
+                "moment. Reload the opportunity to see who holds it."
+            )
+        ) from None
 
     @api.model
     def _refuse_conflicts(self, vals_list, exclude=None):
