@@ -149,7 +149,7 @@ db_host = 127.0.0.1
 db_port = 5432
 db_user = $DB_USER
 http_interface = 127.0.0.1
-http_port = 8069
+http_port = ${OPREG_HTTP_PORT:-8069}
 admin_passwd = admin
 list_db = True
 EOF
