@@ -5,6 +5,9 @@ that has the module installed (default: opportunity_registration_test):
 
     .venv/bin/python scripts/update_translations.py [DB] [extra.tsv ...]
 
+The export reads a temporary copy of that database in which the standard stage
+model is loaded (it is created on demand, so its records and their terms exist
+only once loaded); the database itself is left as it was.
 Existing translations in zh_CN.po are kept; new terms take their Chinese from
 the optional TSV files (English<TAB>Chinese). Terms left untranslated are
 listed and the script exits 1 — the test suite checks the same thing.
@@ -18,30 +21,44 @@ import polib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 I18N = ROOT / "opportunity_registration" / "i18n"
+MODULE = "opportunity_registration"
 CACHE_ODOO = pathlib.Path.home() / ".cache" / "opportunity_registration" / "odoo-19" / "usr"
 
 
 def main():
     db = sys.argv[1] if len(sys.argv) > 1 else "opportunity_registration_test"
     pot_path = I18N / "opportunity_registration.pot"
-    subprocess.run(
-        [
-            sys.executable,
-            str(CACHE_ODOO / "bin" / "odoo"),
-            "i18n",
-            "export",
-            "-c",
-            str(ROOT / ".odoo.conf"),
-            "-d",
-            db,
-            "-l",
-            "pot",
-            "-o",
-            str(pot_path),
-            "opportunity_registration",
-        ],
-        check=True,
-    )
+    odoo = [sys.executable, str(CACHE_ODOO / "bin" / "odoo")]
+    conf = ["-c", str(ROOT / ".odoo.conf")]
+    export_db = db + "_i18n_export"
+    pg = ["-h", "127.0.0.1"]
+    subprocess.run(["dropdb", *pg, "--if-exists", export_db], check=True)
+    subprocess.run(["createdb", *pg, "-T", db, export_db], check=True)
+    try:
+        subprocess.run(
+            [*odoo, "shell", *conf, "-d", export_db, "--log-level=warn"],
+            input="env['crm.stage'].action_load_standard_stages()\nenv.cr.commit()\n",
+            text=True,
+            check=True,
+        )
+        subprocess.run(
+            [
+                *odoo,
+                "i18n",
+                "export",
+                *conf,
+                "-d",
+                export_db,
+                "-l",
+                "pot",
+                "-o",
+                str(pot_path),
+                MODULE,
+            ],
+            check=True,
+        )
+    finally:
+        subprocess.run(["dropdb", *pg, "--if-exists", export_db], check=True)
     known = {}
     po_path = I18N / "zh_CN.po"
     if po_path.exists():

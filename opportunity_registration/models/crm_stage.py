@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import SQL, ormcache
+from odoo.tools import ormcache
 
 LIFECYCLE_PERIODS = [
     ("identification", "Identification"),
@@ -9,8 +9,8 @@ LIFECYCLE_PERIODS = [
     ("harvest", "Harvest"),
 ]
 
-# SPEC §4 standard stage model (A–F). Texts are English; "zh_CN" holds the
-# Chinese version of each translated field.
+# The standard stage model (A-F). Loaded on demand with an XML id per stage
+# and criterion, so their translations come from the module's .po files.
 STANDARD_STAGES = [
     {
         "code": "A",
@@ -19,11 +19,6 @@ STANDARD_STAGES = [
         "lifecycle_period": "identification",
         "stage_goal": "Understand the opportunity: who the customer is and what they need.",
         "criteria": ["Customer need identified", "Contact person known"],
-        "zh_CN": {
-            "name": "A 了解商机",
-            "stage_goal": "了解商机：客户是谁、需要什么。",
-            "criteria": ["已识别客户需求", "已知联系人"],
-        },
     },
     {
         "code": "B",
@@ -32,11 +27,6 @@ STANDARD_STAGES = [
         "lifecycle_period": "development",
         "stage_goal": "Confirm the opportunity: need, budget, decision maker and timing.",
         "criteria": ["Budget confirmed", "Decision maker identified"],
-        "zh_CN": {
-            "name": "B 确认商机",
-            "stage_goal": "确认商机：需求、预算、决策人和时间。",
-            "criteria": ["预算已确认", "已识别决策人"],
-        },
     },
     {
         "code": "C",
@@ -47,11 +37,6 @@ STANDARD_STAGES = [
         "lifecycle_period": "development",
         "stage_goal": "Prove the solution: the customer agrees it answers the need.",
         "criteria": ["Solution presented", "Customer accepted the solution"],
-        "zh_CN": {
-            "name": "C 方案论证",
-            "stage_goal": "方案论证：客户认可方案满足需求。",
-            "criteria": ["已提交方案", "客户认可方案"],
-        },
     },
     {
         "code": "D",
@@ -60,11 +45,6 @@ STANDARD_STAGES = [
         "lifecycle_period": "maturity",
         "stage_goal": "Negotiate price and terms.",
         "criteria": ["Quotation sent", "Terms agreed"],
-        "zh_CN": {
-            "name": "D 商务谈判",
-            "stage_goal": "商务谈判：确定价格和条款。",
-            "criteria": ["已发送报价", "条款已达成一致"],
-        },
     },
     {
         "code": "E",
@@ -73,11 +53,6 @@ STANDARD_STAGES = [
         "lifecycle_period": "maturity",
         "stage_goal": "Close the deal: the contract is signed.",
         "criteria": ["Contract signed"],
-        "zh_CN": {
-            "name": "E 销售成交",
-            "stage_goal": "销售成交：签订合同。",
-            "criteria": ["合同已签订"],
-        },
     },
     {
         "code": "F",
@@ -87,11 +62,6 @@ STANDARD_STAGES = [
         "lifecycle_period": "harvest",
         "stage_goal": "Hand the customer over to delivery and collect the payment.",
         "criteria": [],
-        "zh_CN": {
-            "name": "F 交接回款",
-            "stage_goal": "交接回款：移交交付并回收款项。",
-            "criteria": [],
-        },
     },
 ]
 
@@ -286,10 +256,12 @@ class CrmStage(models.Model):
 
     @api.model
     def action_load_standard_stages(self):
-        """Create the SPEC §4 standard stages A-F that do not exist yet.
+        """Create the standard stages A-F that do not exist yet.
 
         Existing stages are left untouched; a standard stage already loaded
-        (same code) is not created twice.
+        (same code) is not created twice. Each stage and criterion gets an XML
+        id, so the installed languages' texts come from the .po files, and a
+        language installed later translates them too.
         """
         if not self.env.user.has_group("sales_team.group_sale_manager"):
             raise AccessError(
@@ -300,58 +272,53 @@ class CrmStage(models.Model):
         if not todo:
             return self.browse()
         base = max(self.search([]).mapped("sequence") or [0]) + 1
-        vals_list = []
-        for index, std in enumerate(todo):
-            vals_list.append(
+        xmlid = "opportunity_registration.standard_stage_%s"
+        stages = (
+            self.sudo()
+            .with_context(lang="en_US")
+            ._load_records(
+                [
+                    {
+                        "xml_id": xmlid % std["code"].lower(),
+                        "noupdate": True,
+                        "values": {
+                            "name": std["name"],
+                            "standard_code": std["code"],
+                            "sequence": base + 10 * index,
+                            "win_probability": std["win_probability"],
+                            "target_win_rate": std["win_probability"],
+                            "planned_duration": std.get("planned_duration", 0),
+                            "target_pass_rate": std.get("target_pass_rate", 0.0),
+                            "is_won": std.get("is_won", False),
+                            "fold": std.get("is_won", False),
+                            "lifecycle_period": std["lifecycle_period"],
+                            "stage_goal": std["stage_goal"],
+                        },
+                    }
+                    for index, std in enumerate(todo)
+                ]
+            )
+        )
+        self.env["crm.stage.criterion"].sudo().with_context(lang="en_US")._load_records(
+            [
                 {
-                    "name": std["name"],
-                    "standard_code": std["code"],
-                    "sequence": base + 10 * index,
-                    "win_probability": std["win_probability"],
-                    "target_win_rate": std["win_probability"],
-                    "planned_duration": std.get("planned_duration", 0),
-                    "target_pass_rate": std.get("target_pass_rate", 0.0),
-                    "is_won": std.get("is_won", False),
-                    "fold": std.get("is_won", False),
-                    "lifecycle_period": std["lifecycle_period"],
-                    "stage_goal": std["stage_goal"],
-                    "criterion_ids": [
-                        fields.Command.create({"name": name, "sequence": seq})
-                        for seq, name in enumerate(std["criteria"], start=1)
-                    ],
+                    "xml_id": "%s_criterion_%d" % (xmlid % std["code"].lower(), seq),
+                    "noupdate": True,
+                    "values": {"stage_id": stage.id, "name": name, "sequence": seq},
                 }
+                for stage, std in zip(stages, todo, strict=True)
+                for seq, name in enumerate(std["criteria"], start=1)
+            ]
+        )
+        langs = [code for code, _name in self.env["res.lang"].get_installed() if code != "en_US"]
+        if langs:
+            self.env.flush_all()
+            self.env["ir.module.module"].sudo()._load_module_terms(
+                ["opportunity_registration"], langs
             )
-        stages = self.with_context(lang="en_US").create(vals_list)
-        # Chinese versions straight into the translation JSON, so they are
-        # there even when Chinese is not (yet) an installed language.
-        stages.flush_recordset()
-        stages.criterion_ids.flush_recordset()
-        for stage, std in zip(stages, todo, strict=True):
-            zh = std["zh_CN"]
-            self.env.cr.execute(
-                SQL(
-                    "UPDATE crm_stage SET name = name || jsonb_build_object('zh_CN', %s::text),"
-                    " stage_goal = stage_goal || jsonb_build_object('zh_CN', %s::text)"
-                    " WHERE id = %s",
-                    zh["name"],
-                    zh["stage_goal"],
-                    stage.id,
-                )
-            )
-            criteria = stage.criterion_ids.sorted("sequence")
-            for criterion, name in zip(criteria, zh["criteria"], strict=True):
-                self.env.cr.execute(
-                    SQL(
-                        "UPDATE crm_stage_criterion"
-                        " SET name = name || jsonb_build_object('zh_CN', %s::text) WHERE id = %s",
-                        name,
-                        criterion.id,
-                    )
-                )
-        stages.invalidate_recordset(["name", "stage_goal"])
-        stages.criterion_ids.invalidate_recordset(["name"])
+            self.env.invalidate_all()
         self.env.registry.clear_cache()  # _gate_spec
-        return stages
+        return self.browse(stages.ids)
 
     def action_load_standard_stages_button(self):
         self.action_load_standard_stages()

@@ -64,20 +64,15 @@ class TestStageModel(StageControlCase):
         self.assertEqual(stages[0].name, "A Understand")
         self.assertTrue(stages[0].criterion_ids)
         self.assertTrue(all(s.sequence > max(before.mapped("sequence")) for s in stages))
-        self.env.cr.execute(
-            "SELECT name->>'zh_CN' FROM crm_stage WHERE id IN %s ORDER BY sequence",
-            (tuple(stages.ids),),
-        )
         self.assertEqual(
-            [row[0] for row in self.env.cr.fetchall()],
-            ["A 了解商机", "B 确认商机", "C 方案论证", "D 商务谈判", "E 销售成交", "F 交接回款"],
-        )
-        self.env.cr.execute(
-            "SELECT name->>'zh_CN' FROM crm_stage_criterion WHERE stage_id = %s ORDER BY sequence",
-            (stages[0].id,),
-        )
-        self.assertEqual(
-            [row[0] for row in self.env.cr.fetchall()], ["已识别客户需求", "已知联系人"]
+            [
+                data.name
+                for data in self.env["ir.model.data"]
+                .sudo()
+                .search([("model", "=", "crm.stage"), ("res_id", "in", stages.ids)], order="name")
+            ],
+            ["standard_stage_%s" % code for code in "abcdef"],
+            "each standard stage has an XML id, so its translations come from the .po files",
         )
         # existing stages untouched; loading again creates nothing
         self.assertEqual(before.mapped("name"), names_before)
@@ -87,8 +82,26 @@ class TestStageModel(StageControlCase):
     def test_load_standard_stage_model_in_chinese(self):
         self.env["res.lang"]._activate_lang("zh_CN")
         stages = self.env["crm.stage"].action_load_standard_stages()
-        self.assertEqual(stages.with_context(lang="zh_CN").mapped("name")[2], "C 方案论证")
-        self.assertEqual(stages[2].with_context(lang="zh_CN").criterion_ids[0].name, "已提交方案")
+        zh_stages = stages.with_context(lang="zh_CN")
+        self.assertEqual(
+            zh_stages.mapped("name"),
+            ["A 了解商机", "B 确认商机", "C 方案论证", "D 商务谈判", "E 销售成交", "F 交接回款"],
+        )
+        self.assertEqual(zh_stages[2].criterion_ids.mapped("name"), ["已提交方案", "客户认可方案"])
+        self.assertEqual(stages[2].name, "C Solution", "English stays the source text")
+
+    def test_chinese_installed_after_loading_translates_the_standard_stages(self):
+        stages = self.env["crm.stage"].action_load_standard_stages()
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"].search(
+            [("name", "=", "opportunity_registration")]
+        )._update_translations(["zh_CN"])
+        self.env.invalidate_all()
+        self.assertEqual(stages[0].with_context(lang="zh_CN").name, "A 了解商机")
+        self.assertEqual(
+            stages[0].with_context(lang="zh_CN").criterion_ids.mapped("name"),
+            ["已识别客户需求", "已知联系人"],
+        )
 
     @users("opreg_stage_rep")
     def test_load_standard_stage_model_is_for_managers(self):
