@@ -1,7 +1,8 @@
 import logging
+from collections import defaultdict
 from datetime import timedelta
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import float_compare
@@ -99,42 +100,35 @@ class CrmLeadRegistration(models.Model):
         restored._restore_approval()
         (automatic - restored)._set_approved(automatic=True)
         to_review = self - automatic
+        since = (to_review - to_review.filtered("date_review_requested"))._review_requested_since()
+        routes = defaultdict(lambda: self.browse())
         for reg in to_review:
             band = bands[reg]
-            approvers = (
-                band._approvers(reg.team_id)._registration_available()
-                - reg.user_id
-                - reg.submitted_by_id
-            )
+            requester = reg.user_id | reg.submitted_by_id
+            approvers = band._approvers(reg.team_id)._registration_available() - requester
             if not approvers:
-                approvers = self._registration_managers() - reg.user_id - reg.submitted_by_id
+                approvers = self._registration_managers() - requester
             second = self.env["res.users"]
             if band.second_approval != "none":
-                second = (
-                    band._approvers(reg.team_id, step=2)._registration_available()
-                    - reg.user_id
-                    - reg.submitted_by_id
-                    - approvers
-                )
+                excluded = requester | approvers
+                second = band._approvers(reg.team_id, step=2)._registration_available() - excluded
                 if not second:
-                    second = (
-                        self._registration_managers()
-                        - reg.user_id
-                        - reg.submitted_by_id
-                        - approvers
-                    )
-            reg.sudo().write(
+                    second = self._registration_managers() - excluded
+            # a re-routed review keeps its age: raising the amount again and
+            # again never keeps a customer pending for ever
+            requested = reg.date_review_requested or since[reg]
+            watchers = approvers if band.follow_up == "approver" else self.env["res.users"]
+            routes[approvers, second, requested, watchers] |= reg
+        for (approvers, second, requested, watchers), regs in routes.items():
+            regs.sudo().with_context(skip_validation_check=True).write(
                 {
-                    "approver_ids": [(6, 0, approvers.ids)],
-                    "second_approver_ids": [(6, 0, second.ids)],
-                    # a re-routed review keeps its age: raising the amount again and
-                    # again never keeps a customer pending for ever
-                    "date_review_requested": reg.date_review_requested
-                    or reg._review_requested_since(),
+                    "approver_ids": [Command.set(approvers.ids)],
+                    "second_approver_ids": [Command.set(second.ids)],
+                    "date_review_requested": requested,
                 }
             )
-            if band.follow_up == "approver":
-                reg.lead_id.sudo().message_subscribe(partner_ids=approvers.partner_id.ids)
+            if watchers:
+                regs.lead_id.sudo().message_subscribe(partner_ids=watchers.partner_id.ids)
         to_review.invalidate_recordset(["need_validation"])
         to_review.sudo().request_validation()
         to_review.invalidate_recordset(["need_validation", "validation_status"])
@@ -143,29 +137,43 @@ class CrmLeadRegistration(models.Model):
         to_review.lead_id._sync_registration()
 
     def _review_requested_since(self):
-        """When this customer started waiting for a decision: a pending
-        registration its owner withdrew (or let expire undecided) and submitted
-        again keeps its age, so that no customer stays pending for ever."""
-        self.ensure_one()
+        """When each customer started waiting for a decision, by registration:
+        a pending registration its owner withdrew (or let expire undecided) and
+        submitted again keeps its age, so that no customer stays pending for
+        ever. One search for the whole batch."""
         now = fields.Datetime.now()
-        keys = [Domain(field, "=", self[field]) for field in KEY_FIELDS if self[field]]
-        if not keys:
-            return now
+        since = dict.fromkeys(self, now)
+        keyed = self.filtered(lambda reg: any(reg[field] for field in KEY_FIELDS))
+        if not keyed:
+            return since
+        longest = max(keyed.company_id.mapped("registration_pending_days"))
         earlier = self.sudo().search(
-            Domain("id", "!=", self.id)
-            & Domain("user_id", "=", self.user_id.id)
-            & Domain("company_id", "=", self.company_id.id)
+            Domain("id", "not in", keyed.ids)
+            & Domain("user_id", "in", keyed.user_id.ids)
+            & Domain("company_id", "in", keyed.company_id.ids)
             & Domain("state", "in", ("withdrawn", "expired"))
             & Domain("date_approved", "=", False)
             & Domain("date_review_requested", "!=", False)
-            & Domain(
-                "date_closed", ">=", now - timedelta(days=self.company_id.registration_pending_days)
-            )
-            & Domain.OR(keys),
+            & Domain("date_closed", ">=", now - timedelta(days=longest))
+            & Domain.OR(
+                Domain(field, "in", list(values))
+                for field in KEY_FIELDS
+                if (values := set(keyed.mapped(field)) - {False})
+            ),
             order="date_review_requested",
-            limit=1,
         )
-        return min(earlier.date_review_requested, now) if earlier else now
+        for reg in keyed:
+            oldest = now - timedelta(days=reg.company_id.registration_pending_days)
+            for old in earlier:
+                if (
+                    old.user_id == reg.user_id
+                    and old.company_id == reg.company_id
+                    and old.date_closed >= oldest
+                    and any(reg[f] and old[f] == reg[f] for f in KEY_FIELDS)
+                ):
+                    since[reg] = min(old.date_review_requested, now)
+                    break
+        return since
 
     def _schedule_review_activities(self, users, notify=False):
         """A to-do for each approver. The approval engine e-mails the approvers

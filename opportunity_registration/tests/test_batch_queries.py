@@ -58,3 +58,33 @@ class TestBatchQueries(RegistrationCase):
             set(many.registration_id.mapped("protection_end_date")),
             {one.registration_id.protection_end_date},
         )
+
+    def test_review_routing_writes_in_batch(self):
+        """Routing a batch to its approvers is set-based; the engine's tier
+        reviews and each opportunity's to-do and chatter are per record by
+        nature and left out of the count."""
+        Registration = type(self.env["crm.lead.registration"])
+        self.patch(Registration, "request_validation", lambda self: None)
+        self.patch(
+            Registration, "_schedule_review_activities", lambda self, users, notify=False: None
+        )
+        calls = []
+        start_review = Registration._start_review
+
+        def counted_start_review(regs):
+            start = self.cr.sql_log_count
+            start_review(regs)
+            regs.env.flush_all()
+            calls.append(self.cr.sql_log_count - start)
+
+        self.patch(Registration, "_start_review", counted_start_review)
+        one, many = self._leads(1, "Review One"), self._leads(5, "Review Many")
+        warm = self._leads(2, "Review Warm")
+        for leads in (warm, one, many):
+            self._cold()
+            leads.with_user(self.rep).action_registration_submit()
+        self.assertEqual(calls[1], calls[2], "one opportunity or five: the same queries")
+        regs = (one | many).registration_id
+        self.assertEqual(set(regs.mapped("state")), {"submitted"})
+        self.assertEqual(regs.approver_ids, self.approver)
+        self.assertTrue(all(regs.mapped("date_review_requested")))
