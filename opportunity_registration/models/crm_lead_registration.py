@@ -84,7 +84,7 @@ class CrmLeadRegistration(models.Model):
     """One submission of an opportunity for registration (报备单).
 
     The approval engine lives here rather than on ``crm.lead`` so that stock
-    batch operations on leads do not pay for it (SPEC §8). The lead mirrors the
+    batch operations on leads do not pay for it. The lead mirrors the
     current registration in stored fields.
     """
 

@@ -21,9 +21,9 @@ TEAM_ROLE_FIELDS = {
 class CrmLeadRegistrationBand(models.Model):
     """An amount band (分级审批): who approves registrations from its lower bound.
 
-    Each company has the four bands of SPEC §3. Saving a band rewrites the
-    tier definition the approval engine uses for it, so the admin never edits
-    tier definitions by hand.
+    Each company has the four bands (small, ordinary, important, major).
+    Saving a band rewrites the tier definition the approval engine uses for
+    it, so the admin never edits tier definitions by hand.
     """
 
     _name = "crm.lead.registration.band"

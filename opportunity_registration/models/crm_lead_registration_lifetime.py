@@ -24,7 +24,7 @@ class CrmLeadRegistration(models.Model):
     _inherit = "crm.lead.registration"
 
     def _follow_up_user(self):
-        """Who must post the weekly update: the rep, or the approver personally (SPEC §3)."""
+        """Who must post the weekly update: the rep, or the approver personally."""
         self.ensure_one()
         band = self.env["crm.lead.registration.band"]._record_for_amount(
             self.company_id, self.amount

@@ -432,7 +432,7 @@ class CrmLeadStageHistory(models.Model):
         """The funnel table: one row per stage reached, in pipeline order.
 
         ``conversion_rate`` is the share of the previous row's count that
-        reached this stage (100% for the first stage), as in SPEC §4:
+        reached this stage (100% for the first stage):
         100 / 80 / 60 / 40 / 20 opportunities give 100 / 80 / 75 / 66.7 / 50 %.
         """
         metrics = self._get_stage_metrics(domain, now=now)

@@ -1,4 +1,4 @@
-# Stage control (issue 6)
+# Stage control
 from . import (
     test_batch_queries,
     test_cached_settings,

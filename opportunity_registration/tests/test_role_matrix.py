@@ -1,4 +1,4 @@
-"""Who may do what: every role against every registration operation (SPEC §9).
+"""Who may do what: every role against every registration operation.
 
 One table of cells ``(role, operation, fixture, expected[, check])``. Each cell
 runs as the real user (``with_user``), in its own savepoint that is always

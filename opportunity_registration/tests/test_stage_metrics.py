@@ -265,7 +265,7 @@ class TestStageMetrics(StageControlCase):
 @tagged("post_install", "-at_install", "opportunity_registration", "stage_control")
 class TestSpecFunnel(StageControlCase):
     def test_spec_funnel_example(self):
-        """SPEC §4: 100 / 80 / 60 / 40 / 20 opportunities per stage give pass
+        """100 / 80 / 60 / 40 / 20 opportunities per stage give pass
         rates 100 / 80 / 75 / 66.7 / 50 %, measured from real stage moves."""
         leads = self._new_leads(100)
         leads[:80].write({"stage_id": self.stage_2.id})

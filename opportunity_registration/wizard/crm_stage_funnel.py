@@ -5,7 +5,7 @@ from odoo.fields import Domain
 
 
 class CrmStageFunnel(models.TransientModel):
-    """The funnel table (count per stage and pass rate, SPEC §4) with the
+    """The funnel table (count per stage and pass rate) with the
     measured stage metrics, for a period, a team and a salesperson."""
 
     _name = "crm.stage.funnel"
