@@ -549,7 +549,9 @@ class Client:
             ids = self.rpc.call("crm.lead", "search", [("name", "=", name)])
             return ids and ids[0]
 
-        lead_id = self.call("create", "crm.lead", "create", values, done=found)
+        ok, lead_id = self.act("create", "crm.lead", "create", values, done=found)
+        if not ok:  # refused, e.g. another contact for an account someone holds
+            return None
         lead_id = lead_id or found()
         if not lead_id:
             raise GiveUp("created %s but cannot find it" % name)
@@ -574,7 +576,9 @@ class Client:
         phone = "+86 755 %04d %04d" % (self.uid % 10000, self.counter)
         name = "Soak %s Customer %s Co., Ltd." % (self.run, marker)
         values = lead_values(self.run, marker, name, domain, phone, amount(self.rng))
-        self.submit(self.create_lead(values), "create_submit")
+        lead_id = self.create_lead(values)
+        if lead_id:
+            self.submit(lead_id, "create_submit")
 
     def held_customer(self):
         """A customer someone holds, typed another way: the server decides who owns it."""
@@ -603,7 +607,9 @@ class Client:
                 return
             values["partner_id"] = person
             values.pop("partner_name")
-        self.submit(self.create_lead(values), "submit_held_customer")
+        lead_id = self.create_lead(values)
+        if lead_id:
+            self.submit(lead_id, "submit_held_customer")
 
     def change_amount(self):
         leads = self.my_leads(("draft", "submitted", "approved"))

@@ -6,7 +6,8 @@
 #   SOAK_MINUTES     length of the run (default 10)
 #   SOAK_SOURCE      database copied for the run (default opportunity_registration_bench,
 #                    when it holds the generated data); otherwise SOAK_LEADS opportunities
-#                    are generated into opportunity_registration_bench_soak (once)
+#                    are generated into SOAK_GENERATED_DB (once; default
+#                    opportunity_registration_bench_soak)
 #   SOAK_LEADS       opportunities of the generated database (default 100000)
 #   SOAK_CLUSTER     the dedicated cluster's name (default soak), created when missing
 #   SOAK_PG_PORT     its port (default 5433); it listens on localhost only
@@ -62,7 +63,7 @@ generated() {
 if db_exists "$SOURCE" && generated "$SOURCE"; then
     label="a copy of $SOURCE"
 else
-    SOURCE=opportunity_registration_bench_soak
+    SOURCE=${SOAK_GENERATED_DB:-opportunity_registration_bench_soak}
     if ! (db_exists "$SOURCE" && generated "$SOURCE"); then
         echo "[soak] generating $SOURCE ($LEADS opportunities)"
         scale=$((LEADS / 1000))
