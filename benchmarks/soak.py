@@ -305,12 +305,18 @@ def prepare(admin, servers, args, run, rng):
                 "name": "Soak %s %s %02d" % (run, role, i),
                 "login": "soak-%s-%s-%02d@soak.example.com" % (run, role, i),
                 "email": "soak-%s-%s-%02d@soak.example.com" % (run, role, i),
-                "password": PASSWORD,
                 "group_ids": [(6, 0, groups)],
             }
+            | ({"password": PASSWORD} if i == 0 else {})
             for i, (role, groups) in enumerate(roles)
         ],
         context={"no_reset_password": True},
+    )
+    # one password hash (about a second of CPU each) for all of them
+    Pg(args).run(
+        "UPDATE res_users SET password = (SELECT password FROM res_users WHERE id = %s)"
+        " WHERE id = ANY(%s)",
+        [user_ids[0], user_ids[1:]],
     )
     users = [
         {"role": role, "id": uid, "login": "soak-%s-%s-%02d@soak.example.com" % (run, role, i)}
@@ -349,13 +355,8 @@ def prepare(admin, servers, args, run, rng):
     )
     for h, values, partner in zip(held, leads, partners, strict=True):
         h["partner"] = values["partner_id"] = partner
-    lead_ids = admin("crm.lead", "create", leads)
-    for u in users:
-        if u["role"] == "rep":
-            rpc = JsonRpc(servers[0].url(""), args.db, args.timeout)
-            rpc.login(u["login"], PASSWORD)
-            own = [i for i, v in zip(lead_ids, leads, strict=True) if v["user_id"] == u["id"]]
-            rpc.call("crm.lead", "action_registration_submit", own)
+    # submitted by the administrator (a registration manager) for their owners
+    admin("crm.lead", "action_registration_submit", admin("crm.lead", "create", leads))
     # customers the database already protects (the bench data), typed by our reps
     with contextlib.suppress(Exception):
         for name, domain in Pg(args).run(
@@ -365,18 +366,22 @@ def prepare(admin, servers, args, run, rng):
             [args.held * args.reps],
         ):
             held.append({"name": name, "domain": domain, "phone": None, "partner": None})
-    # stock lead enrichment calls a paid external service: not part of this day
-    Pg(args).run(
+    return users, team, held
+
+
+def schedule_jobs(pg):
+    """The module's sweeps every minute; stock lead enrichment (a paid external
+    service) off. Before the servers start, so that their cron thread obeys."""
+    pg.run(
         "UPDATE ir_cron SET active = false WHERE id IN (SELECT res_id FROM ir_model_data"
         " WHERE module = 'crm_iap_enrich' AND model = 'ir.cron')"
     )
-    Pg(args).run(
+    pg.run(
         "UPDATE ir_cron SET active = true, interval_number = 1, interval_type = 'minutes',"
         " nextcall = now() at time zone 'UTC' WHERE id IN (SELECT res_id FROM ir_model_data"
         " WHERE module = 'opportunity_registration' AND name = ANY(%s))",
         [list(CRONS)],
     )
-    return users, team, held
 
 
 def lead_values(run, marker, name, domain, phone, value):
@@ -940,33 +945,35 @@ class Faults:
         )
 
     def kill_worker(self):
-        """SIGKILL one worker of the prefork server, preferably one running a query."""
+        """SIGKILL one worker of the prefork server in the middle of a request
+        (its transaction open) when one is caught within a few seconds."""
         server = self.servers[0]
         workers = [pid for pid in server.children() if b"\0gevent\0" not in read_cmdline(pid)]
-        busy = {
-            int(name.rsplit("-", 1)[-1])
-            for (name,) in self.pg.run(
-                "SELECT application_name FROM pg_stat_activity"
-                " WHERE datname = %s AND state = 'active' AND application_name LIKE 'odoo-%%'",
-                [self.args.db],
-            )
-            if name.rsplit("-", 1)[-1].isdigit()
-        }
-        candidates = [pid for pid in workers if pid in busy] or workers
-        if not candidates:
+        if not workers:
             raise RuntimeError("no worker to kill")
-        pid = self.rng.choice(candidates)
+        busy = []
+        deadline = time.monotonic() + 5
+        with self.pg.cursor() as cr:
+            while not busy and time.monotonic() < deadline:
+                cr.execute(
+                    "SELECT client_port FROM pg_stat_activity WHERE datname = %s"
+                    " AND state IN ('active', 'idle in transaction')",
+                    [self.args.db],
+                )
+                ports = {port for (port,) in cr.fetchall()}
+                cr.connection.rollback()
+                busy = [pid for pid in workers if local_ports(pid) & ports]
+                if not busy:
+                    time.sleep(0.02)
+        pid = self.rng.choice(busy or workers)
         at = time.time()
         os.kill(pid, signal.SIGKILL)
-        say(
-            "fault: SIGKILL worker %d of %s (%s)"
-            % (pid, server.label, "busy" if pid in busy else "idle")
-        )
+        state = "in the middle of a request" if busy else "idle"
+        say("fault: SIGKILL worker %d of %s (%s)" % (pid, server.label, state))
         return {
             "at": at,
             "servers": [server],
-            "target": "worker %d of %s%s"
-            % (pid, server.label, " while running a query" if pid in busy else ""),
+            "target": "worker %d of %s, %s" % (pid, server.label, state),
         }
 
     def restart_server(self):
@@ -992,6 +999,27 @@ class Faults:
         say("fault: %s" % self.args.pg_restart)
         subprocess.run(shlex.split(self.args.pg_restart), check=True, timeout=120)
         return {"at": at, "servers": list(self.servers), "target": self.args.pg_restart}
+
+
+def local_ports(pid):
+    """Local TCP ports of a process's sockets (its connections to PostgreSQL among them)."""
+    inodes = set()
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            with contextlib.suppress(OSError):
+                link = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+        ports = set()
+        for table in ("tcp", "tcp6"):
+            with open("/proc/%d/net/%s" % (pid, table)) as handle:
+                for line in handle.readlines()[1:]:
+                    fields = line.split()
+                    if fields[9] in inodes:
+                        ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+        return ports
+    except OSError:
+        return set()
 
 
 def read_cmdline(pid):
@@ -1266,6 +1294,7 @@ def main():
             "starting two Odoo servers against %s on %s:%d (logs in %s)"
             % (args.db, args.pg_host, args.pg_port, logdir)
         )
+        schedule_jobs(pg)
         common = {"db_host": args.pg_host, "db_port": args.pg_port}
         servers.append(
             Server(args.db, free_port(), args.workers, logdir, "workers%d" % args.workers, **common)
