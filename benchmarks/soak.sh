@@ -12,6 +12,7 @@
 #   SOAK_CLUSTER     the dedicated cluster's name (default soak), created when missing
 #   SOAK_PG_PORT     its port (default 5433); it listens on localhost only
 #   SOAK_DB          the database in it (default opportunity_registration_soak, replaced each run)
+#   SOAK_RESULTS     where the report is appended (default benchmarks/RESULTS.md)
 #
 # What it does to your machine: creates (once) the PostgreSQL cluster
 # "$PG_VERSION/$SOAK_CLUSTER" on port $SOAK_PG_PORT (localhost, trusted local
@@ -83,4 +84,4 @@ odoo -d "$DB" --db_port="$PORT" -u "$MODULE" --stop-after-init --log-level=warn
 
 "$PY" benchmarks/soak.py --db "$DB" --minutes "$MINUTES" --pg-port "$PORT" \
     --pg-restart "pg_ctlcluster --skip-systemctl-redirect $PG_VERSION $CLUSTER restart" \
-    --label "$label ($count opportunities)" --results benchmarks/RESULTS.md
+    --label "$label ($count opportunities)" --results "${SOAK_RESULTS:-benchmarks/RESULTS.md}"
