@@ -91,3 +91,231 @@ def report(lines, output=None):
     if output:
         with open(output, "a", encoding="utf-8") as handle:
             handle.write(text)
+
+
+# ---------------------------------------------------------------------------
+# Odoo servers and RPC clients (concurrency.py, soak.py)
+# ---------------------------------------------------------------------------
+
+HOST = "127.0.0.1"
+ADMIN_LOGIN = os.environ.get("OPREG_ADMIN_LOGIN", "admin")
+ADMIN_PASSWORD = os.environ.get("OPREG_ADMIN_PASSWORD", "admin")
+# JSON-RPC error names that are a clear refusal (Odoo's UserError family)
+JSON_KINDS = {
+    "odoo.exceptions.UserError": "user_error",
+    "odoo.exceptions.ValidationError": "user_error",
+    "odoo.exceptions.RedirectWarning": "user_error",
+    "odoo.exceptions.MissingError": "user_error",
+    "odoo.exceptions.AccessError": "access_error",
+    "odoo.exceptions.AccessDenied": "access_error",
+}
+
+
+def free_port():
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """One Odoo server process (group), started and stopped by its harness only.
+
+    ``db_host`` / ``db_port`` point it at another PostgreSQL cluster than the
+    configuration's; ``cron_threads`` runs the scheduled actions in it.
+    """
+
+    def __init__(
+        self, db, port, workers, logdir, label, cron_threads=0, db_host=None, db_port=None
+    ):
+        self.db = db
+        self.port = port
+        self.workers = workers
+        self.label = label
+        self.log = os.path.join(logdir, "odoo-%s.log" % label)
+        self.args = [
+            "-d",
+            db,
+            "--db-filter=^%s$" % db,
+            "--http-interface=%s" % HOST,
+            "--http-port=%d" % port,
+            "--gevent-port=%d" % free_port(),
+            "--workers=%d" % workers,
+            "--max-cron-threads=%d" % cron_threads,
+            "--log-level=warn",
+            "--logfile=%s" % self.log,
+            "--limit-time-real=120",
+            "--limit-time-cpu=60",
+        ]
+        if db_host:
+            self.args.append("--db_host=%s" % db_host)
+        if db_port:
+            self.args.append("--db_port=%d" % int(db_port))
+        self.process = None
+        self.start()
+
+    def start(self):
+        self.process = subprocess.Popen(
+            odoo_command(*self.args),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def url(self, path):
+        return "http://%s:%d%s" % (HOST, self.port, path)
+
+    def wait_ready(self, deadline):
+        import xmlrpc.client
+
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(
+                    "Odoo server %s exited (code %s): see %s"
+                    % (self.label, self.process.returncode, self.log)
+                )
+            try:
+                xmlrpc.client.ServerProxy(self.url("/xmlrpc/2/common")).version()
+                return
+            except (OSError, xmlrpc.client.Error):
+                time.sleep(0.5)
+        raise TimeoutError("Odoo server %s did not answer in time: see %s" % (self.label, self.log))
+
+    def children(self):
+        """PIDs of the processes its main process forked (prefork workers)."""
+        pid = self.process.pid
+        try:
+            with open("/proc/%d/task/%d/children" % (pid, pid)) as handle:
+                return [int(child) for child in handle.read().split()]
+        except OSError:
+            return []
+
+    def stop(self):
+        import signal
+
+        if self.process.poll() is None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+                self.process.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                try:
+                    os.killpg(self.process.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                self.process.wait(timeout=10)
+
+    def log_records(self):
+        """Its log as records: each line with a timestamp opens one, tracebacks included."""
+        import re
+
+        records = []
+        try:
+            with open(self.log, errors="replace") as log:
+                for line in log:
+                    if re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", line) or not records:
+                        records.append(line.rstrip())
+                    else:
+                        records[-1] += "\n" + line.rstrip()
+        except OSError:
+            pass
+        return records
+
+    def errors(self):
+        """ERROR / CRITICAL lines of its log (tracebacks)."""
+        return [
+            record.splitlines()[0]
+            for record in self.log_records()
+            if " ERROR " in record.splitlines()[0] or " CRITICAL " in record.splitlines()[0]
+        ]
+
+
+class Admin:
+    """XML-RPC as the administrator, for preparing and reading back."""
+
+    def __init__(self, server, db):
+        import xmlrpc.client
+
+        self.db = db
+        self.uid = xmlrpc.client.ServerProxy(server.url("/xmlrpc/2/common")).authenticate(
+            db, ADMIN_LOGIN, ADMIN_PASSWORD, {}
+        )
+        if not self.uid:
+            raise RuntimeError("cannot log in as %s on %s" % (ADMIN_LOGIN, db))
+        self.models = xmlrpc.client.ServerProxy(server.url("/xmlrpc/2/object"), allow_none=True)
+
+    def __call__(self, model, method, *args, **kwargs):
+        return self.models.execute_kw(
+            self.db, self.uid, ADMIN_PASSWORD, model, method, list(args), kwargs
+        )
+
+    def ref(self, xmlid):
+        module, name = xmlid.split(".")
+        rows = self(
+            "ir.model.data",
+            "search_read",
+            [("module", "=", module), ("name", "=", name)],
+            fields=["res_id"],
+        )
+        return rows[0]["res_id"]
+
+
+class HttpError(Exception):
+    pass
+
+
+class RpcError(Exception):
+    """An error answer of JSON-RPC: ``kind`` is user_error, access_error or application_error."""
+
+    def __init__(self, kind, name, message):
+        super().__init__("%s: %s" % (name, message))
+        self.kind = kind
+        self.name = name
+        self.message = message
+
+
+class JsonRpc:
+    """A web session over JSON-RPC, as Odoo's web client calls the server."""
+
+    def __init__(self, url, db, timeout):
+        import requests
+
+        self.url = url
+        self.db = db
+        self.timeout = timeout
+        self.session = requests.Session()
+        self.ident = 0
+
+    def post(self, path, params):
+        self.ident += 1
+        response = self.session.post(
+            self.url + path,
+            json={"jsonrpc": "2.0", "method": "call", "id": self.ident, "params": params},
+            timeout=self.timeout,
+        )
+        if response.status_code != 200:
+            raise HttpError("HTTP %s %s" % (response.status_code, response.text[:300]))
+        answer = response.json()
+        error = answer.get("error")
+        if error:
+            data = error.get("data") or {}
+            kind = JSON_KINDS.get(data.get("name"), "application_error")
+            message = data.get("message") or error.get("message")
+            if kind == "application_error":
+                message = "%s\n%s" % (message, (data.get("debug") or "")[-1500:])
+            raise RpcError(kind, data.get("name"), message)
+        return answer.get("result")
+
+    def login(self, login, password):
+        result = self.post(
+            "/web/session/authenticate", {"db": self.db, "login": login, "password": password}
+        )
+        if not (result or {}).get("uid"):
+            raise RuntimeError("login refused for %s" % login)
+        return result["uid"]
+
+    def call(self, model, method, *args, **kwargs):
+        return self.post(
+            "/web/dataset/call_kw/%s/%s" % (model, method),
+            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        )

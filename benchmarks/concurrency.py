@@ -32,9 +32,6 @@ import collections
 import datetime
 import multiprocessing
 import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -43,113 +40,12 @@ import xmlrpc.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import odoo_command, say
+from _common import HOST, Admin, HttpError, JsonRpc, RpcError, Server, free_port, say
 
-HOST = "127.0.0.1"
-ADMIN_LOGIN = os.environ.get("OPREG_ADMIN_LOGIN", "admin")
-ADMIN_PASSWORD = os.environ.get("OPREG_ADMIN_PASSWORD", "admin")
 CLIENT_PASSWORD = "bench-Concurrency-1"
 FAULT_WARNING = 2  # UserError / ValidationError / RedirectWarning (odoo/addons/rpc)
 FAULT_ACCESS = 4
 FAULT_APPLICATION = 1
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-class Server:
-    """One Odoo server process (group), started and stopped by this script only."""
-
-    def __init__(self, db, port, workers, logdir, label):
-        self.port = port
-        self.label = label
-        self.log = os.path.join(logdir, "odoo-%s.log" % label)
-        args = [
-            "-d",
-            db,
-            "--db-filter=^%s$" % db,
-            "--http-interface=%s" % HOST,
-            "--http-port=%d" % port,
-            "--gevent-port=%d" % free_port(),
-            "--workers=%d" % workers,
-            "--max-cron-threads=0",
-            "--log-level=warn",
-            "--logfile=%s" % self.log,
-            "--limit-time-real=120",
-            "--limit-time-cpu=60",
-        ]
-        self.process = subprocess.Popen(
-            odoo_command(*args),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-
-    def url(self, path):
-        return "http://%s:%d%s" % (HOST, self.port, path)
-
-    def wait_ready(self, deadline):
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(
-                    "Odoo server %s exited (code %s): see %s"
-                    % (self.label, self.process.returncode, self.log)
-                )
-            try:
-                xmlrpc.client.ServerProxy(self.url("/xmlrpc/2/common")).version()
-                return
-            except (OSError, xmlrpc.client.Error):
-                time.sleep(0.5)
-        raise TimeoutError("Odoo server %s did not answer in time: see %s" % (self.label, self.log))
-
-    def stop(self):
-        if self.process.poll() is None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-                self.process.wait(timeout=20)
-            except (ProcessLookupError, subprocess.TimeoutExpired):
-                try:
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                self.process.wait(timeout=10)
-
-    def errors(self):
-        """ERROR / CRITICAL lines of its log (tracebacks)."""
-        try:
-            with open(self.log, errors="replace") as log:
-                return [line.rstrip() for line in log if " ERROR " in line or " CRITICAL " in line]
-        except OSError:
-            return []
-
-
-class Admin:
-    def __init__(self, server, db):
-        self.db = db
-        self.uid = xmlrpc.client.ServerProxy(server.url("/xmlrpc/2/common")).authenticate(
-            db, ADMIN_LOGIN, ADMIN_PASSWORD, {}
-        )
-        if not self.uid:
-            raise RuntimeError("cannot log in as %s on %s" % (ADMIN_LOGIN, db))
-        self.models = xmlrpc.client.ServerProxy(server.url("/xmlrpc/2/object"), allow_none=True)
-
-    def __call__(self, model, method, *args, **kwargs):
-        return self.models.execute_kw(
-            self.db, self.uid, ADMIN_PASSWORD, model, method, list(args), kwargs
-        )
-
-    def ref(self, xmlid):
-        module, name = xmlid.split(".")
-        rows = self(
-            "ir.model.data",
-            "search_read",
-            [("module", "=", module), ("name", "=", name)],
-            fields=["res_id"],
-        )
-        return rows[0]["res_id"]
 
 
 def prepare(admin, clients, run_id, amount):
@@ -303,69 +199,26 @@ def client(index, url, db, login, lead_id, barrier, results, timeout, protocol, 
     results.put(outcome)
 
 
-JSON_KINDS = {
-    "odoo.exceptions.UserError": "user_error",
-    "odoo.exceptions.ValidationError": "user_error",
-    "odoo.exceptions.RedirectWarning": "user_error",
-    "odoo.exceptions.AccessError": "access_error",
-    "odoo.exceptions.AccessDenied": "access_error",
-}
-
-
 def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout, method, args):
     """The same over JSON-RPC with a web session, as the form's button calls it."""
-    import requests
-
     outcome = {"index": index, "login": login, "lead_id": lead_id, "url": url}
-
-    def call(session, path, params):
-        response = session.post(
-            url + path,
-            json={"jsonrpc": "2.0", "method": "call", "id": index, "params": params},
-            timeout=timeout,
-        )
-        if response.status_code != 200:
-            raise HttpError("HTTP %s %s" % (response.status_code, response.text[:300]))
-        return response.json()
-
     try:
-        session = requests.Session()
-        answer = call(
-            session,
-            "/web/session/authenticate",
-            {"db": db, "login": login, "password": CLIENT_PASSWORD},
-        )
-        if answer.get("error") or not (answer.get("result") or {}).get("uid"):
-            raise RuntimeError("login refused for %s: %s" % (login, answer.get("error")))
+        rpc = JsonRpc(url, db, timeout)
+        rpc.login(login, CLIENT_PASSWORD)
         # warm the session and the worker before the race
-        call(
-            session,
-            "/web/dataset/call_kw/crm.lead/read",
-            {"model": "crm.lead", "method": "read", "args": [[lead_id], ["name"]], "kwargs": {}},
-        )
+        rpc.call("crm.lead", "read", [lead_id], ["name"])
         barrier.wait(timeout=timeout)
         outcome["released"] = time.time()
         start = time.perf_counter()
         try:
-            answer = call(
-                session,
-                "/web/dataset/call_kw/crm.lead/%s" % method,
-                {"model": "crm.lead", "method": method, "args": args, "kwargs": {}},
-            )
-            error = answer.get("error")
-            if not error:
-                outcome["kind"] = "ok"
-            else:
-                data = error.get("data") or {}
-                outcome["kind"] = JSON_KINDS.get(data.get("name"), "application_error")
-                outcome["code"] = data.get("name")
-                outcome["message"] = data.get("message") or error.get("message")
-                if outcome["kind"] == "application_error":
-                    outcome["message"] = "%s: %s\n%s" % (
-                        data.get("name"),
-                        data.get("message"),
-                        (data.get("debug") or "")[-1500:],
-                    )
+            rpc.call("crm.lead", method, *args)
+            outcome["kind"] = "ok"
+        except RpcError as error:
+            outcome["kind"] = error.kind
+            outcome["code"] = error.name
+            outcome["message"] = error.message
+            if error.kind == "application_error":
+                outcome["message"] = "%s: %s" % (error.name, error.message)
         except HttpError as error:
             outcome["kind"] = "http_error"
             outcome["message"] = str(error)
@@ -374,10 +227,6 @@ def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout, me
         outcome["kind"] = "client_error"
         outcome["message"] = "%s: %s" % (type(error).__name__, error)
     results.put(outcome)
-
-
-class HttpError(Exception):
-    pass
 
 
 class TimeoutTransport(xmlrpc.client.Transport):

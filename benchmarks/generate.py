@@ -37,6 +37,7 @@ largest about 3,400); the prospects carry one opportunity each.
 import argparse
 import os
 import random
+import re
 import subprocess
 import sys
 import time
@@ -937,8 +938,8 @@ def main():
     )
     parser.add_argument("--force", action="store_true", help="drop the database first if it exists")
     args = parser.parse_args()
-    if not (args.db == BENCH_DB or args.db.startswith("wt4_")):
-        parser.error("the database must be %s or start with wt4_" % BENCH_DB)
+    if not (args.db.startswith(BENCH_DB) or re.match(r"wt\d+_", args.db)):
+        parser.error("the database must start with %s or wtNN_" % BENCH_DB)
     timings = []
     total = time.perf_counter()
     if db_exists(args.db) and not args.module_data_only:

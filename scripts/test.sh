@@ -28,6 +28,20 @@ conc_status=0
 sed -n '/^clients:/,$p' "$CACHE/concurrency.log" | head -20
 dropdb -h 127.0.0.1 --if-exists "$CONC_DB"
 
+# Soak, short: a working day compressed into 2 minutes on two Odoo servers while
+# a worker is killed, a server restarted and every database connection
+# terminated, invariants sampled every second (benchmarks/soak.py). The
+# PostgreSQL restart runs in `make soak` only (it needs a dedicated cluster).
+SOAK_DB="${DB}_soak"
+dropdb -h 127.0.0.1 --if-exists "$SOAK_DB"
+createdb -h 127.0.0.1 -T "$DB" "$SOAK_DB"
+echo "[test] soak: ${SOAK_TEST_MINUTES:-2} minutes under faults (worker killed, server restarted, connections terminated)"
+soak_status=0
+"$VENV/bin/python" benchmarks/soak.py --db "$SOAK_DB" --minutes "${SOAK_TEST_MINUTES:-2}" --reps 4 \
+    --faults kill_worker,restart_server,terminate_connections > "$CACHE/soak.log" 2>&1 || soak_status=$?
+sed -n '/^## Soak/,$p' "$CACHE/soak.log" | head -70
+dropdb -h 127.0.0.1 --if-exists "$SOAK_DB"
+
 echo "[test] running the suite"
 status=0
 "$VENV/bin/pytest" -p no:cacheprovider -q \
@@ -37,5 +51,9 @@ status=0
 if [ "$conc_status" != 0 ]; then
     echo "[test] the concurrency run FAILED (exit $conc_status): see $CACHE/concurrency.log"
     [ "$status" != 0 ] || status=$conc_status
+fi
+if [ "$soak_status" != 0 ]; then
+    echo "[test] the soak run FAILED (exit $soak_status): see $CACHE/soak.log"
+    [ "$status" != 0 ] || status=$soak_status
 fi
 exit $status

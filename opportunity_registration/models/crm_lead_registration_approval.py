@@ -364,13 +364,17 @@ class CrmLeadRegistration(models.Model):
         escalated = self.browse()
         for company in self.env["res.company"].sudo().search([]):
             limit = self._working_days_ago(company.registration_escalation_days)
-            pending = self.sudo().search(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "submitted"),
-                    ("escalated", "=", False),
-                    ("date_review_requested", "<", limit),
-                ]
+            pending = (
+                self.sudo()
+                .search(
+                    [
+                        ("company_id", "=", company.id),
+                        ("state", "=", "submitted"),
+                        ("escalated", "=", False),
+                        ("date_review_requested", "<", limit),
+                    ]
+                )
+                ._lock_for_sweep()
             )
             next_bands = {}  # band -> the next band, looked up once per cron run
             for reg in pending:

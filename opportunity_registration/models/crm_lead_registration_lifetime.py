@@ -14,6 +14,8 @@ from .crm_lead_registration import (
 )
 
 _logger = logging.getLogger(__name__)
+# A sweep runs again this soon for what it skipped (being written by someone).
+SWEEP_RETRY_MINUTES = 10
 
 
 class CrmLeadRegistration(models.Model):
@@ -156,6 +158,24 @@ class CrmLeadRegistration(models.Model):
             "won", False, self.env._("Registration %(number)s closed: the opportunity was won.")
         )
 
+    def _lock_for_sweep(self):
+        """The registrations a scheduled sweep may change now, locked until it commits.
+
+        A sweep reads its registrations, works for seconds (activities, e-mail),
+        then writes them: a rep or an approver saving one of them meanwhile made
+        the whole sweep fail on a serialization error, so nobody was warned or
+        expired until the next day. Registrations (or opportunities) another
+        transaction is writing are skipped instead, and the job runs again
+        shortly for them.
+        """
+        regs = self.try_lock_for_update(allow_referencing=True)
+        leads = regs.lead_id.try_lock_for_update(allow_referencing=True)
+        regs = regs.filtered(lambda reg: reg.lead_id in leads)
+        cron = self.env["ir.cron"].sudo().browse(self.env.context.get("cron_id"))
+        if len(regs) < len(self) and cron.exists():
+            cron._trigger(fields.Datetime.now() + timedelta(minutes=SWEEP_RETRY_MINUTES))
+        return regs
+
     @api.model
     def _cron_expire(self):
         """Expire neglected or ended locks in one set-based pass per company."""
@@ -193,6 +213,9 @@ class CrmLeadRegistration(models.Model):
                     ("protection_end_date", "<", today),
                 ]
             )
+        expired = expired._lock_for_sweep()
+        pending = pending._lock_for_sweep()
+        won = won._lock_for_sweep()
         if expired:
             expired._close(
                 "expired",
@@ -251,6 +274,7 @@ class CrmLeadRegistration(models.Model):
                     ("date_review_requested", "<=", pending_soon),
                 ]
             )
+        warned = warned._lock_for_sweep()
         if not warned:
             return warned
         # the approvers of a pending registration are reminded by the engine

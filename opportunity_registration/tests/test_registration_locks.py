@@ -1,4 +1,5 @@
 from datetime import timedelta
+from unittest.mock import patch
 
 import psycopg2.errors
 
@@ -274,6 +275,31 @@ class TestRegistrationLocks(RegistrationCase):
         self.assertEqual(fine.registration_state, "approved")
         self.assertIn("expired", neglected.registration_event_ids.mapped("event"))
 
+    def test_sweeps_skip_registrations_being_written(self):
+        """A rep saving an opportunity while a sweep runs does not make the whole
+        sweep fail: that registration is skipped, the others expire, and the job
+        comes back for it shortly."""
+        busy = self._approved(partner_id=False, partner_name="Busy Ltd")
+        idle = self._approved(partner_id=False, partner_name="Idle Ltd")
+        for lead in busy | idle:
+            self._age(lead, protection_end_date=self.today - timedelta(days=1))
+        cron = self.env.ref("opportunity_registration.ir_cron_registration_expire")
+        Registration = self.env["crm.lead.registration"].with_context(cron_id=cron.id)
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        lock = type(Registration).try_lock_for_update
+
+        def locked_elsewhere(records, **kwargs):
+            return lock(records - busy.registration_id, **kwargs)
+
+        with patch.object(type(Registration), "try_lock_for_update", locked_elsewhere):
+            self.assertEqual(Registration._cron_expire(), idle.registration_id)
+        self.assertEqual(idle.registration_state, "expired")
+        self.assertEqual(busy.registration_state, "approved", "skipped while being written")
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        self.assertEqual(Registration._cron_expire(), busy.registration_id)
+        self.assertEqual(busy.registration_state, "expired")
+
     def test_expiry_warning_is_a_real_activity_of_the_owner(self):
         """The warnings are inserted in one statement: they must behave like any activity."""
         self.company.registration_warning_days = 7
@@ -412,6 +438,19 @@ class TestRegistrationLocks(RegistrationCase):
             "the released opportunity is in the public pool: the reason is not",
         )
         self.assertTrue(any("Rep Li met them first" in b for b in self._messages(challenger)))
+
+    def test_arbitration_after_the_holder_let_go(self):
+        """The holder released the customer before the manager confirmed: a clear
+        refusal, not a database error."""
+        holder = self._approved()
+        challenger = self._lead(user=self.rep2, name="Challenger")
+        holder.with_user(self.rep).action_registration_release(reason="Not a fit")
+        Wizard = self.env["crm.lead.registration.arbitration"].with_user(self.manager)
+        with self.assertRaisesRegex(UserError, "Nobody holds the customer of Challenger"):
+            Wizard.with_context(active_id=challenger.id).create(
+                {"lead_id": challenger.id, "decision": "keep", "reason": "Late"}
+            )
+        self.assertEqual(challenger.registration_state, "draft")
 
     def test_arbitration_transfers_owner_or_account(self):
         holder = self._approved()

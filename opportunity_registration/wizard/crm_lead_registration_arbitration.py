@@ -56,13 +56,36 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
             values.get("lead_id") or self.env.context.get("active_id")
         )
         if lead and not values.get("registration_id"):
-            holder = (
-                lead.registration_id
-                if lead.registration_state in ("submitted", "approved")
-                else lead.registration_conflict_ids[:1].registration_id
-            )
-            values["registration_id"] = holder.id
+            values["registration_id"] = self._holder(lead).id
         return values
+
+    @api.model
+    def _holder(self, lead):
+        """The registration that holds the opportunity's customer: its own, or a conflicting one."""
+        if lead.registration_state in ("submitted", "approved"):
+            return lead.registration_id
+        return lead.registration_conflict_ids[:1].registration_id
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The holder may have let the customer go since the manager looked:
+        # say so rather than fail on the missing registration.
+        for vals in vals_list:
+            if vals.get("registration_id"):
+                continue
+            lead = self.env["crm.lead"].browse(
+                vals.get("lead_id") or self.env.context.get("active_id")
+            )
+            vals["registration_id"] = self._holder(lead).id
+            if not vals["registration_id"]:
+                raise UserError(
+                    self.env._(
+                        "Nobody holds the customer of %(name)s any more: there is nothing to "
+                        "arbitrate. Its salesperson can submit it.",
+                        name=lead.display_name,
+                    )
+                )
+        return super().create(vals_list)
 
     def action_confirm(self):
         self.ensure_one()
