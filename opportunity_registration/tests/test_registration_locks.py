@@ -15,7 +15,7 @@ from .common import RegistrationCase
 # and a review (ordinary band: tier review, approver's activity and
 # notification).
 QUERIES_SUBMIT_SMALL = 24
-QUERIES_SUBMIT_REVIEW = 65
+QUERIES_SUBMIT_REVIEW = 63
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")
