@@ -2,6 +2,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL, ormcache
 
+from .crm_lead_forecast import FORECAST_CATEGORIES
+
 LIFECYCLE_PERIODS = [
     ("identification", "Identification"),
     ("development", "Development"),
@@ -162,6 +164,16 @@ class CrmStage(models.Model):
     )
     participants = fields.Char(translate=True, help="Roles taking part in this stage.")
     lifecycle_period = fields.Selection(LIFECYCLE_PERIODS)
+    forecast_category = fields.Selection(
+        FORECAST_CATEGORIES,
+        compute="_compute_forecast_category",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Forecast category of the opportunities in this stage (reps may override it "
+        "on an opportunity unless the administrator locks it). Won opportunities are "
+        "always Closed, lost ones Omitted.",
+    )
     standard_code = fields.Char(
         "Standard Stage Code",
         readonly=True,
@@ -190,6 +202,14 @@ class CrmStage(models.Model):
     def _compute_target_win_rate(self):
         for stage in self:
             stage.target_win_rate = stage.win_probability
+
+    @api.depends("is_won")
+    def _compute_forecast_category(self):
+        for stage in self:
+            if stage.is_won:
+                stage.forecast_category = "closed"
+            elif not stage.forecast_category:
+                stage.forecast_category = "pipeline"
 
     @api.constrains("win_probability", "planned_duration", "target_pass_rate", "target_win_rate")
     def _check_stage_control_values(self):

@@ -1,0 +1,104 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+from odoo.tools.sql import column_exists, create_column
+
+FORECAST_CATEGORIES = [
+    ("pipeline", "Pipeline"),
+    ("best_case", "Best Case"),
+    ("commit", "Commit"),
+    ("closed", "Closed"),
+    ("omitted", "Omitted"),
+]
+LOCK_PARAM = "opportunity_registration.forecast_category_locked"
+
+
+class CrmLead(models.Model):
+    """Forecast category and actual revenue of an opportunity."""
+
+    _inherit = "crm.lead"
+
+    forecast_category_override = fields.Selection(
+        FORECAST_CATEGORIES,
+        help="The salesperson's own forecast category for this opportunity, instead of "
+        "its stage's (unless the administrator locks categories to stages).",
+    )
+    forecast_category = fields.Selection(
+        FORECAST_CATEGORIES,
+        compute="_compute_forecast_category",
+        store=True,
+        help="Won opportunities are Closed, lost ones Omitted; otherwise the "
+        "salesperson's override or the stage's category.",
+    )
+    forecast_category_locked = fields.Boolean(compute="_compute_forecast_category_locked")
+    revenue_ids = fields.One2many("crm.lead.revenue", "lead_id", "Actual Revenue Lines")
+    actual_revenue = fields.Monetary(
+        currency_field="company_currency",
+        compute="_compute_actual_revenue",
+        help="Revenue after discounts, taxes excluded, recorded on this won opportunity "
+        "(折后实际收入), in company currency.",
+    )
+
+    _date_deadline_index = models.Index("(date_deadline) WHERE type = 'opportunity'")
+    _date_closed_index = models.Index("(date_closed) WHERE date_closed IS NOT NULL")
+
+    def _auto_init(self):
+        """Add the forecast category of existing opportunities in one statement
+        instead of the ORM's per-record recomputation.
+        """
+        if not column_exists(self.env.cr, "crm_lead", "forecast_category"):
+            create_column(self.env.cr, "crm_lead", "forecast_category", "varchar")
+            self.env.cr.execute(
+                SQL("""
+                UPDATE crm_lead
+                   SET forecast_category = CASE won_status
+                       WHEN 'won' THEN 'closed' WHEN 'lost' THEN 'omitted' ELSE 'pipeline' END
+                """)
+            )
+        return super()._auto_init()
+
+    @api.depends("stage_id.forecast_category", "forecast_category_override", "won_status")
+    def _compute_forecast_category(self):
+        for lead in self:
+            if lead.won_status == "won":
+                lead.forecast_category = "closed"
+            elif lead.won_status == "lost":
+                lead.forecast_category = "omitted"
+            else:
+                lead.forecast_category = (
+                    lead.forecast_category_override or lead.stage_id.forecast_category or "pipeline"
+                )
+
+    @api.depends_context("uid")
+    def _compute_forecast_category_locked(self):
+        locked = self._forecast_category_locked() and not self.env.user.has_group(
+            "opportunity_registration.group_registration_manager"
+        )
+        self.forecast_category_locked = locked
+
+    @api.depends("revenue_ids.amount")
+    def _compute_actual_revenue(self):
+        rows = self.env["crm.lead.revenue"]._read_group(
+            [("lead_id", "in", self.ids)], ["lead_id"], ["amount:sum"]
+        )
+        totals = {lead.id: amount for lead, amount in rows}
+        for lead in self:
+            lead.actual_revenue = totals.get(lead.id, 0.0)
+
+    @api.model
+    def _forecast_category_locked(self):
+        return bool(self.env["ir.config_parameter"].sudo().get_param(LOCK_PARAM))
+
+    def _check_forecast_override_allowed(self, vals_list):
+        if not any(vals.get("forecast_category_override") for vals in vals_list):
+            return
+        if self.env.su or not self._forecast_category_locked():
+            return
+        if self.env.user.has_group("opportunity_registration.group_registration_manager"):
+            return
+        raise UserError(
+            self.env._(
+                "Forecast categories follow the stages: the administrator has locked them, "
+                "so an opportunity's category cannot be overridden."
+            )
+        )
