@@ -24,6 +24,7 @@
         "data/mail_activity_type_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_forecast_data.xml",
+        "data/mail_template_compliance_data.xml",
         "wizard/crm_lead_registration_reason_views.xml",
         "wizard/crm_lead_registration_arbitration_views.xml",
         "wizard/crm_lead_stage_override_views.xml",
@@ -40,6 +41,7 @@
         "views/crm_lead_forecast_views.xml",
         "views/crm_forecast_snapshot_views.xml",
         "views/res_config_settings_forecast_views.xml",
+        "views/crm_registration_compliance_views.xml",
     ],
     "demo": [
         "demo/crm_lead_registration_demo.xml",
