@@ -56,7 +56,7 @@ class CrmRegistrationCompliance(models.Model):
 
     kind = fields.Selection(KINDS, "Case", readonly=True)
     lead_id = fields.Many2one("crm.lead", "Opportunity", readonly=True)
-    registration_id = fields.Many2one("crm.lead.registration", "Registration", readonly=True)
+    registration_id = fields.Many2one("crm.lead.registration", readonly=True)
     user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
     company_id = fields.Many2one("res.company", readonly=True)
