@@ -1,6 +1,5 @@
-from odoo.tests import tagged
-
 from odoo.addons.opportunity_registration.tests.common import RegistrationCase
+from odoo.tests import tagged
 
 
 @tagged("post_install", "-at_install")
