@@ -56,7 +56,7 @@ class CrmForecastMetrics(models.AbstractModel):
                 raise UserError(
                     self.env._("%(month)s is not a date (expected YYYY-MM-DD).", month=month)
                 ) from None
-        if not isinstance(month, date):
+        if not isinstance(month, date) or not 1900 <= month.year <= 9000:
             raise UserError(self.env._("A month is given as a date (YYYY-MM-DD)."))
         return _month_start(month)
 

@@ -57,7 +57,9 @@ class CrmLead(models.Model):
             )
         return super()._auto_init()
 
-    @api.depends("stage_id.forecast_category", "forecast_category_override", "won_status")
+    # Not on stage_id.forecast_category: a stage's new category reaches its
+    # opportunities in one UPDATE (crm.stage._sync_lead_forecast_category).
+    @api.depends("stage_id", "forecast_category_override", "won_status")
     def _compute_forecast_category(self):
         for lead in self:
             if lead.won_status == "won":

@@ -123,6 +123,10 @@ class TestForecastMetrics(ForecastCase):
         with self.assertRaises(UserError):
             self.Metrics.get_metrics("2026-13-01")
         with self.assertRaises(UserError):
+            self.Metrics.get_metrics("9999-12-31")
+        with self.assertRaises(UserError):
+            self.Metrics.get_metrics(["2026-03-01"])
+        with self.assertRaises(UserError):
             self.Metrics.get_metrics("2026-03-01", team_id="1; DROP TABLE crm_lead")
         with self.assertRaises(UserError):
             self.Metrics.get_metrics_by("2026-03-01", ["stage_id"])

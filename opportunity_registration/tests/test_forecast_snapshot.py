@@ -107,6 +107,30 @@ class TestForecastCategory(ForecastCase):
         )
         self.assertEqual(groups, {"commit": 40000, "best_case": 15000, "closed": 200000})
 
+    def test_stage_category_reaches_its_opportunities_in_one_statement(self):
+        leads = self.leads
+        leads["O2"].forecast_category_override = "commit"
+        self.env.flush_all()
+        # The stage's own write, then one UPDATE of its open opportunities,
+        # whatever their number (P1, P2, O3, P3 here).
+        with self.assertQueryCount(4):
+            self.stage_open.forecast_category = "best_case"
+            self.env.flush_all()
+        self.assertEqual(leads["P1"].forecast_category, "best_case")
+        self.assertEqual(leads["O2"].forecast_category, "commit")
+        self.assertEqual(leads["W1"].forecast_category, "closed")
+        self.assertEqual(leads["L1"].forecast_category, "omitted")
+        self.assertEqual(
+            self.env["crm.lead"].search_count([("forecast_category", "=", "best_case")]),
+            self.env["crm.lead"].search_count(
+                [
+                    ("stage_id", "=", self.stage_open.id),
+                    ("won_status", "=", "pending"),
+                    ("forecast_category_override", "=", False),
+                ]
+            ),
+        )
+
     def test_locked_categories(self):
         self.env["ir.config_parameter"].set_param(
             "opportunity_registration.forecast_category_locked", "True"
