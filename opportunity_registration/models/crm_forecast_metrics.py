@@ -179,6 +179,7 @@ class CrmForecastMetrics(models.AbstractModel):
         )
         self.env["crm.lead"].flush_model(["date_closed", *groupby])
         self.env["crm.lead.revenue"].flush_model(["lead_id", "date", "amount"])
+        columns = ["id", "date_closed", *groupby]
         keys = [SQL.identifier("lead", fname) for fname in groupby]
         self.env.cr.execute(
             SQL(
@@ -188,19 +189,21 @@ class CrmForecastMetrics(models.AbstractModel):
                        date_trunc('month', line.date)::date,
                        SUM(line.amount)
                   FROM crm_lead_revenue line
-                  JOIN crm_lead lead ON lead.id = line.lead_id
-                 WHERE line.lead_id IN %(leads)s
-                   AND line.date >= %(first)s AND line.date < %(end)s
+                  JOIN (%(leads)s) AS lead ON lead.id = line.lead_id
+                 WHERE line.date >= %(first)s AND line.date < %(end)s
                  GROUP BY %(groups)s
                 """,
                 keys=SQL("").join(SQL("%s, ", key) for key in keys),
                 tz=self._tz().zone,
-                leads=leads.subselect(),
+                leads=leads.select(
+                    *(
+                        SQL("%s AS %s", SQL.identifier("crm_lead", column), SQL.identifier(column))
+                        for column in columns
+                    )
+                ),
                 first=start - relativedelta(months=1),
                 end=start + relativedelta(months=1),
-                groups=SQL(", ").join(
-                    [*(keys), SQL("%s", len(keys) + 1), SQL("%s", len(keys) + 2)]
-                ),
+                groups=SQL(", ").join([*keys, SQL("%s", len(keys) + 1), SQL("%s", len(keys) + 2)]),
             )
         )
         width = len(groupby)

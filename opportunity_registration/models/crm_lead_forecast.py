@@ -39,8 +39,21 @@ class CrmLead(models.Model):
         "(折后实际收入), in company currency.",
     )
 
-    _date_deadline_index = models.Index("(date_deadline) WHERE type = 'opportunity'")
-    _date_closed_index = models.Index("(date_closed) WHERE date_closed IS NOT NULL")
+    # Covering indexes: each monthly metric reads one month of one of these
+    # (index-only scans), never the opportunities' rows.
+    _forecast_deadline_index = models.Index(
+        "(date_deadline) INCLUDE (company_id, team_id, user_id, active, won_status, "
+        "is_valid_opportunity, date_closed, expected_revenue, prorated_revenue) "
+        "WHERE type = 'opportunity'"
+    )
+    _forecast_closed_index = models.Index(
+        "(date_closed) INCLUDE (id, company_id, team_id, user_id, won_status, expected_revenue) "
+        "WHERE type = 'opportunity' AND date_closed IS NOT NULL"
+    )
+    _forecast_created_index = models.Index(
+        "(create_date) INCLUDE (company_id, team_id, user_id, active, won_status, "
+        "date_deadline, expected_revenue) WHERE type = 'opportunity'"
+    )
 
     def _auto_init(self):
         """Add the forecast category of existing opportunities in one statement

@@ -53,7 +53,7 @@ class CrmLeadRevenue(models.Model):
     name = fields.Char("Reference", help="Invoice, contract or order this revenue comes from.")
 
     _lead_date_index = models.Index("(lead_id, date)")
-    _date_index = models.Index("(date)")
+    _date_index = models.Index("(date) INCLUDE (lead_id, amount)")
 
     @api.model_create_multi
     def create(self, vals_list):
