@@ -14,6 +14,7 @@ applied), 1 warm-up + N runs each, caches cleared between runs:
 
 import argparse
 import statistics
+import subprocess
 import time
 
 from _common import BENCH_DB, environment, report, say
@@ -44,6 +45,23 @@ def fill_actual_revenue(env):
     return env.cr.fetchone()[0]
 
 
+def vacuum(db, env):
+    """VACUUM (ANALYZE) the tables a fresh upgrade or the revenue lines left
+    with dead rows or an unset visibility map, as autovacuum would on a live
+    database: the metrics read covering indexes (index-only scans).
+    """
+    env.cr.execute("""
+        SELECT relname FROM pg_stat_user_tables
+         WHERE relname IN ('crm_lead', 'crm_lead_revenue')
+           AND (n_dead_tup > n_live_tup / 20 OR last_vacuum IS NULL AND last_autovacuum IS NULL)
+    """)
+    for (table,) in env.cr.fetchall():
+        say("VACUUM (ANALYZE) %s" % table)
+        subprocess.run(
+            ["psql", "-h", "127.0.0.1", "-d", db, "-qc", "VACUUM (ANALYZE) %s" % table], check=True
+        )
+
+
 def timed(env, function, runs):
     env.invalidate_all()
     function()
@@ -65,6 +83,8 @@ def main():
     args = parser.parse_args()
     with environment(args.db) as env:
         lines_count = fill_actual_revenue(env)
+    with environment(args.db, commit=False) as env:
+        vacuum(args.db, env)
     with environment(args.db, commit=False) as env:
         manager = env.ref("base.user_admin")
         Lead = env["crm.lead"].with_user(manager)
