@@ -11,6 +11,7 @@ FORECAST_CATEGORIES = [
     ("omitted", "Omitted"),
 ]
 LOCK_PARAM = "opportunity_registration.forecast_category_locked"
+CATEGORY_BACKFILL_PARAM = "opportunity_registration.forecast_category_backfill_below"
 
 
 class CrmLead(models.Model):
@@ -56,19 +57,62 @@ class CrmLead(models.Model):
     )
 
     def _auto_init(self):
-        """Add the forecast category of existing opportunities in one statement
-        instead of the ORM's per-record recomputation.
+        """Add the forecast category column without rewriting crm_lead: the
+        opportunities that exist then get theirs from a scheduled action, in
+        batches (``_cron_backfill_forecast_category``).
         """
-        if not column_exists(self.env.cr, "crm_lead", "forecast_category"):
-            create_column(self.env.cr, "crm_lead", "forecast_category", "varchar")
-            self.env.cr.execute(
-                SQL("""
-                UPDATE crm_lead
-                   SET forecast_category = CASE won_status
-                       WHEN 'won' THEN 'closed' WHEN 'lost' THEN 'omitted' ELSE 'pipeline' END
-                """)
+        cr = self.env.cr
+        if not column_exists(cr, "crm_lead", "forecast_category"):
+            create_column(cr, "crm_lead", "forecast_category", "varchar")
+            cr.execute(
+                SQL(
+                    """
+                    INSERT INTO ir_config_parameter (key, value, create_date, write_date)
+                    SELECT %s, (COALESCE(MAX(id), 0) + 1)::varchar,
+                           now() AT TIME ZONE 'UTC', now() AT TIME ZONE 'UTC'
+                      FROM crm_lead
+                    ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value
+                    """,
+                    CATEGORY_BACKFILL_PARAM,
+                )
             )
         return super()._auto_init()
+
+    @api.model
+    def _cron_backfill_forecast_category(self, batch_size=50000):
+        """Fill the forecast category of the opportunities that existed before
+        the install, downwards by id range, one transaction per range.
+        """
+        Param = self.env["ir.config_parameter"].sudo()
+        below = int(Param.get_param(CATEGORY_BACKFILL_PARAM, 0))
+        while below > 0:
+            self.flush_model()
+            low = max(below - batch_size, 0)
+            self.env.cr.execute(
+                SQL(
+                    """
+                    UPDATE crm_lead lead
+                       SET forecast_category = CASE
+                           WHEN lead.won_status = 'won' THEN 'closed'
+                           WHEN lead.won_status = 'lost' THEN 'omitted'
+                           ELSE COALESCE(lead.forecast_category_override, stage.forecast_category,
+                                         'pipeline') END
+                      FROM crm_lead base
+                 LEFT JOIN crm_stage stage ON stage.id = base.stage_id
+                     WHERE base.id = lead.id AND lead.id >= %s AND lead.id < %s
+                       AND lead.forecast_category IS NULL
+                    """,
+                    low,
+                    below,
+                )
+            )
+            below = low
+            Param.set_param(CATEGORY_BACKFILL_PARAM, below)
+            self.invalidate_model(["forecast_category"])
+            remaining = (below + batch_size - 1) // batch_size
+            if not self.env["ir.cron"]._commit_progress(1, remaining=remaining):
+                break
+        return below
 
     # Not on stage_id.forecast_category: a stage's new category reaches its
     # opportunities in one UPDATE (crm.stage._sync_lead_forecast_category).

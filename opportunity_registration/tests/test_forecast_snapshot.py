@@ -1,7 +1,10 @@
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged, users
+from odoo.tools import SQL
 
 from .common_forecast import ForecastCase
 
@@ -129,6 +132,36 @@ class TestForecastCategory(ForecastCase):
                     ("forecast_category_override", "=", False),
                 ]
             ),
+        )
+
+    def test_existing_opportunities_filled_by_the_scheduled_action(self):
+        leads = self.leads
+        leads["O2"].forecast_category_override = "commit"
+        self.env.flush_all()
+        # As right after installing on a database with these opportunities.
+        self.env.cr.execute(
+            SQL(
+                "UPDATE crm_lead SET forecast_category = NULL WHERE id IN %s",
+                tuple(lead.id for lead in leads.values()),
+            )
+        )
+        self.env["ir.config_parameter"].set_param(
+            "opportunity_registration.forecast_category_backfill_below",
+            max(lead.id for lead in leads.values()) + 1,
+        )
+        self.env.invalidate_all()
+        # Each id range is committed by the cron; here the test's transaction stays open.
+        with patch.object(
+            self.registry["ir.cron"], "_commit_progress", lambda cron, *args, **kwargs: 1.0
+        ):
+            self.assertEqual(self.env["crm.lead"]._cron_backfill_forecast_category(batch_size=3), 0)
+        self.assertEqual(
+            {
+                name: lead.forecast_category
+                for name, lead in leads.items()
+                if name in ("P1", "O2", "W1", "L1")
+            },
+            {"P1": "pipeline", "O2": "commit", "W1": "closed", "L1": "omitted"},
         )
 
     def test_locked_categories(self):
