@@ -55,6 +55,20 @@ class CrmLead(models.Model):
         "(create_date) INCLUDE (company_id, team_id, user_id, active, won_status, "
         "date_deadline, expected_revenue) WHERE type = 'opportunity'"
     )
+    # The same per sales team: a team's month is a short range of these.
+    _forecast_team_deadline_index = models.Index(
+        "(team_id, date_deadline) INCLUDE (company_id, user_id, active, won_status, "
+        "is_valid_opportunity, date_closed, expected_revenue, prorated_revenue) "
+        "WHERE type = 'opportunity'"
+    )
+    _forecast_team_closed_index = models.Index(
+        "(team_id, date_closed) INCLUDE (id, company_id, user_id, won_status, expected_revenue) "
+        "WHERE type = 'opportunity' AND date_closed IS NOT NULL"
+    )
+    _forecast_team_created_index = models.Index(
+        "(team_id, create_date) INCLUDE (company_id, user_id, active, won_status, "
+        "date_deadline, expected_revenue) WHERE type = 'opportunity'"
+    )
 
     def _auto_init(self):
         """Add the forecast category column without rewriting crm_lead: the
