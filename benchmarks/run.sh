@@ -37,6 +37,8 @@ echo "[bench] cron sweeps"
 "$PY" benchmarks/bench_cron.py --db "$DB" --output benchmarks/RESULTS.md
 echo "[bench] funnel metrics"
 "$PY" benchmarks/bench_funnel.py --db "$DB" --output benchmarks/RESULTS.md
+echo "[bench] forecast and KPI metrics"
+"$PY" benchmarks/bench_forecast.py --db "$DB" --output benchmarks/RESULTS.md
 
 status=0
 echo "[bench] submit over JSON-RPC and throughput with --workers=4"

@@ -49,6 +49,7 @@ def post_init_hook(env):
         Band._get_company_bands(company)
         env["crm.lead.registration"]._company_sequence(company)
     env.ref("opportunity_registration.ir_cron_customer_key_backfill")._trigger()
+    env.ref("opportunity_registration.ir_cron_forecast_category_backfill")._trigger()
     # Stage history of existing opportunities, from their stage tracking (one SQL statement).
     env["crm.lead.stage.history"]._backfill_from_tracking()
 

@@ -6,6 +6,8 @@ ODOO_ADDONS="$ODOO_HOME/usr/lib/python3/dist-packages/odoo/addons"
 VENV="$ROOT/.venv"
 CONF="$ROOT/.odoo.conf"
 MODULE=opportunity_registration
+# The bridge to Sales (auto-installed with sale_crm): actual revenue from confirmed orders.
+SALE_BRIDGE=opportunity_registration_sale
 
 odoo() {
     "$VENV/bin/python" "$ODOO_HOME/usr/bin/odoo" -c "$CONF" "$@"

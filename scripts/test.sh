@@ -1,17 +1,17 @@
 #!/usr/bin/env bash
-# make test: set-up, a fresh test database with the module installed, then
-# the whole suite through pytest-odoo: the module's tests and stock crm's own
-# tests (browser tours included) run against that database, so stock crm is
-# tested with this module installed.
+# make test: set-up, a fresh test database with the module and its Sales
+# bridge installed, then the whole suite through pytest-odoo: the module's
+# tests, the bridge's and stock crm's own tests (browser tours included) run
+# against that database, so stock crm is tested with both installed.
 set -euo pipefail
 source "$(dirname "$0")/common.sh"
 bash "$ROOT/scripts/setup.sh"
 bash "$ROOT/scripts/lint.sh"
 
 DB=${TEST_DB:-opportunity_registration_test}
-echo "[test] creating a fresh database $DB with $MODULE"
+echo "[test] creating a fresh database $DB with $MODULE and $SALE_BRIDGE"
 dropdb -h 127.0.0.1 --if-exists "$DB"
-odoo -d "$DB" -i "$MODULE" --stop-after-init --log-level=warn --log-handler=py.warnings:ERROR
+odoo -d "$DB" -i "$MODULE,$SALE_BRIDGE" --stop-after-init --log-level=warn --log-handler=py.warnings:ERROR
 
 cd "$ROOT"
 # Concurrency: two Odoo servers (one with 4 workers) and 50 client processes
@@ -47,7 +47,7 @@ status=0
 "$VENV/bin/pytest" -p no:cacheprovider -q \
     --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
     -W ignore::DeprecationWarning \
-    "$ROOT/$MODULE/tests" "$ODOO_ADDONS/crm/tests" "$@" || status=$?
+    "$ROOT/$MODULE/tests" "$ROOT/$SALE_BRIDGE/tests" "$ODOO_ADDONS/crm/tests" "$@" || status=$?
 if [ "$conc_status" != 0 ]; then
     echo "[test] the concurrency run FAILED (exit $conc_status): see $CACHE/concurrency.log"
     [ "$status" != 0 ] || status=$conc_status

@@ -9,6 +9,10 @@ from . import crm_lead
 from . import crm_lead_identity
 from . import crm_lead_capture
 from . import crm_lead_submission
+from . import crm_lead_forecast
+from . import crm_lead_revenue
+from . import crm_forecast_metrics
+from . import crm_forecast_snapshot
 from . import crm_team
 from . import res_partner
 from . import res_users

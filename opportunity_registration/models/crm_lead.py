@@ -238,7 +238,9 @@ class CrmLead(models.Model):
     def _check_input_values(self, vals):
         """Refuse what would crash the write itself: a non-finite or absurd
         amount (the ORM rounds it; a 1e308 overflows every report), and contact
-        details too long for any index."""
+        details too long for any index; a forecast category override the
+        administrator has locked."""
+        self._check_forecast_override_allowed([vals])
         for field, limit in (
             ("email_from", MAX_EMAIL_LENGTH + 66),
             ("phone", 2 * MAX_PHONE_LENGTH),

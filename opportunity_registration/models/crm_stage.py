@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import ormcache
+from odoo.tools import SQL, ormcache
+
+from .crm_lead_forecast import FORECAST_CATEGORIES
 
 LIFECYCLE_PERIODS = [
     ("identification", "Identification"),
@@ -132,6 +134,16 @@ class CrmStage(models.Model):
     )
     participants = fields.Char(translate=True, help="Roles taking part in this stage.")
     lifecycle_period = fields.Selection(LIFECYCLE_PERIODS)
+    forecast_category = fields.Selection(
+        FORECAST_CATEGORIES,
+        compute="_compute_forecast_category",
+        store=True,
+        readonly=False,
+        precompute=True,
+        help="Forecast category of the opportunities in this stage (reps may override it "
+        "on an opportunity unless the administrator locks it). Won opportunities are "
+        "always Closed, lost ones Omitted.",
+    )
     standard_code = fields.Char(
         "Standard Stage Code",
         readonly=True,
@@ -160,6 +172,37 @@ class CrmStage(models.Model):
     def _compute_target_win_rate(self):
         for stage in self:
             stage.target_win_rate = stage.win_probability
+
+    @api.depends("is_won")
+    def _compute_forecast_category(self):
+        for stage in self:
+            if stage.is_won:
+                stage.forecast_category = "closed"
+            elif stage.forecast_category in (False, "closed"):
+                stage.forecast_category = "pipeline"
+
+    def _sync_lead_forecast_category(self):
+        """The open opportunities of these stages without an override take the
+        stage's new category: one UPDATE, instead of recomputing every
+        opportunity of the stage through the ORM.
+        """
+        self.flush_recordset(["forecast_category"])
+        Lead = self.env["crm.lead"]
+        Lead.flush_model(["stage_id", "won_status", "forecast_category_override"])
+        self.env.cr.execute(
+            SQL(
+                """
+                UPDATE crm_lead lead
+                   SET forecast_category = stage.forecast_category
+                  FROM crm_stage stage
+                 WHERE stage.id IN %(stages)s AND lead.stage_id = stage.id
+                   AND lead.won_status = 'pending' AND lead.forecast_category_override IS NULL
+                   AND lead.forecast_category IS DISTINCT FROM stage.forecast_category
+                """,
+                stages=tuple(self.ids),
+            )
+        )
+        Lead.invalidate_model(["forecast_category"])
 
     @api.constrains("win_probability", "planned_duration", "target_pass_rate", "target_win_rate")
     def _check_stage_control_values(self):
@@ -195,6 +238,8 @@ class CrmStage(models.Model):
         result = super().write(vals)
         if {"criterion_ids", "gate_field_ids", "sequence", "team_ids"} & vals.keys():
             self.env.registry.clear_cache()  # _gate_spec, _gates_configured
+        if {"forecast_category", "is_won"} & vals.keys():
+            self._sync_lead_forecast_category()
         return result
 
     def unlink(self):

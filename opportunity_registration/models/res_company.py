@@ -102,6 +102,29 @@ class ResCompany(models.Model):
         help="Opportunities may move back to an earlier stage.",
     )
 
+    compliance_late_stage_id = fields.Many2one(
+        "crm.stage",
+        "Register Before Stage",
+        help="An opportunity registered only after reaching this stage (or a later one) "
+        "counts as registered late.",
+    )
+    compliance_late_days = fields.Integer(
+        "Register Days Before Win",
+        default=7,
+        help="An opportunity registered fewer than this many days before its win counts as "
+        "registered late; 0 disables the check.",
+    )
+    compliance_monthly_quota = fields.Integer(
+        "Monthly Registration Quota",
+        default=1,
+        help="Registrations each salesperson must submit per month (the seed's one local "
+        "opportunity per month); 0 disables the check.",
+    )
+    _compliance_values_positive = models.Constraint(
+        "CHECK (compliance_late_days >= 0 AND compliance_monthly_quota >= 0)",
+        "Compliance thresholds cannot be negative.",
+    )
+
     _registration_lock_days_positive = models.Constraint(
         "CHECK (registration_renewal_days > 0 AND registration_max_days > 0"
         " AND registration_neglect_days > 0 AND registration_warning_days >= 0"

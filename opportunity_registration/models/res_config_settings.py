@@ -91,6 +91,19 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.stage_gate_allow_back", readonly=False
     )
 
+    forecast_category_locked = fields.Boolean(
+        "Lock Forecast Categories",
+        config_parameter="opportunity_registration.forecast_category_locked",
+        help="Opportunities take their stage's forecast category; salespersons cannot override it.",
+    )
+    compliance_late_stage_id = fields.Many2one(
+        related="company_id.compliance_late_stage_id", readonly=False
+    )
+    compliance_late_days = fields.Integer(related="company_id.compliance_late_days", readonly=False)
+    compliance_monthly_quota = fields.Integer(
+        related="company_id.compliance_monthly_quota", readonly=False
+    )
+
     def action_load_standard_stages(self):
         self.env["crm.stage"].action_load_standard_stages()
         return self.env["ir.actions.actions"]._for_xml_id("crm.crm_stage_action")
