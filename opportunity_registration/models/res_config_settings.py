@@ -91,6 +91,10 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.stage_gate_allow_back", readonly=False
     )
 
+    registration_channel_manager_id = fields.Many2one(
+        related="company_id.registration_channel_manager_id", readonly=False
+    )
+
     def action_load_standard_stages(self):
         self.env["crm.stage"].action_load_standard_stages()
         return self.env["ir.actions.actions"]._for_xml_id("crm.crm_stage_action")
