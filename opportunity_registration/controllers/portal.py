@@ -25,6 +25,12 @@ ATTACHMENT_EXTENSIONS = {
     "csv",
 }
 MAX_ATTACHMENTS = 5
+BADGE_CLASSES = {
+    "approved": "text-bg-success",
+    "won": "text-bg-success",
+    "submitted": "text-bg-info",
+    "rejected": "text-bg-danger",
+}
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
 MAX_SHEET_SIZE = 5 * 1024 * 1024
 
@@ -85,6 +91,7 @@ class RegistrationPortal(CustomerPortal):
             "name": reg.name,
             "state": reg.state,
             "state_label": labels[reg.state],
+            "badge_class": BADGE_CLASSES.get(reg.state, "text-bg-secondary"),
             "customer_name": reg.customer_name,
             "date_submitted": format_date(request.env, reg.date_submitted),
             "protection_end_date": reg.protection_end_date

@@ -40,7 +40,6 @@ class CrmLead(models.Model):
 
     channel_partner_id = fields.Many2one(
         "res.partner",
-        "Channel Partner",
         index="btree_not_null",
         copy=False,
         help="The partner company that registered this opportunity from the portal; "
@@ -48,7 +47,7 @@ class CrmLead(models.Model):
     )
 
     def _check_protected_fields(self, vals):
-        super()._check_protected_fields(vals)
+        result = super()._check_protected_fields(vals)
         if "channel_partner_id" in vals and not self.env.user.has_group(
             "opportunity_registration.group_registration_manager"
         ):
@@ -58,6 +57,7 @@ class CrmLead(models.Model):
                     "registers it; only a registration manager changes it."
                 )
             )
+        return result
 
     def _check_registration_limits(self):
         """The cap and the cooldown are a rep's: a partner's registration is held
@@ -89,7 +89,7 @@ class CrmLead(models.Model):
         """Who holds a partner's registrations: the channel manager of the
         partner's sales team, else the company's (Settings)."""
         company = self.env.user.company_id
-        team = partner.sudo().team_id
+        team = partner.sudo().registration_team_id
         manager = (team.channel_manager_id if team else self.env["res.users"]) or (
             company.sudo().registration_channel_manager_id
         )

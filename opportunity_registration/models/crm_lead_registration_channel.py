@@ -21,7 +21,6 @@ class CrmLeadRegistration(models.Model):
 
     channel_partner_id = fields.Many2one(
         "res.partner",
-        "Channel Partner",
         readonly=True,
         index="btree_not_null",
         help="The partner company that registered the opportunity from the portal.",
@@ -142,6 +141,22 @@ class CrmLeadRegistration(models.Model):
             reg.lead_id.sudo()._message_log(body=body)
         self.sudo()._start_review()
 
+    @api.model
+    def _format_conflict(self, holder):
+        """A channel partner learns only that the customer is taken, and until
+        when: never by whom, the number, the amount or the customer's name as
+        someone else registered it."""
+        if not self.env.user.share:
+            return super()._format_conflict(holder)
+        if holder["state"] == "approved" and holder["protection_end_date"]:
+            return self.env._(
+                "This customer is already registered until %(date)s.",
+                date=holder["protection_end_date"],
+            )
+        return self.env._(
+            "This customer is already registered: its registration is being reviewed."
+        )
+
     # ------------------------------------------------------------
     # The partner's e-mails
     # ------------------------------------------------------------
@@ -230,25 +245,10 @@ class CrmLeadRegistration(models.Model):
         if not files:
             return
         reg = self.sudo()
-        attachments = (
-            self.env["ir.attachment"]
-            .sudo()
-            .create(
-                [
-                    {
-                        "name": name,
-                        "raw": data,
-                        "res_model": reg._name,
-                        "res_id": reg.id,
-                    }
-                    for name, data in files
-                ]
-            )
-        )
         reg.message_post(
             body=self.env._("Documents sent with the registration."),
             author_id=self.env.user.partner_id.id,
-            attachment_ids=attachments.ids,
+            attachments=list(files),
             message_type="comment",
             subtype_xmlid="mail.mt_comment",
         )

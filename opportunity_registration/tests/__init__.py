@@ -2,6 +2,8 @@
 from . import (
     test_batch_queries,
     test_cached_settings,
+    test_channel_portal,
+    test_channel_registration,
     test_customer_identity,
     test_customer_identity_properties,
     test_registration_approval,
