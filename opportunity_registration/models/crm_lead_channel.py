@@ -186,16 +186,14 @@ class CrmLead(models.Model):
 
     @api.model
     def _portal_customer(self, clean):
-        """The customer account: the company with this tax ID if there is one,
-        else a new company. Created as superuser, inside the caller's savepoint."""
-        Partner = self.env["res.partner"].sudo()
-        partner = Partner.browse()
-        if clean["vat"]:
-            partner = Partner.search(
-                [("is_company", "=", True), ("vat", "=ilike", clean["vat"])], limit=1
-            )
-        if not partner:
-            partner = Partner.create(
+        """A new customer account for the deal, created as superuser inside the
+        caller's savepoint. Never an existing account found by what the partner
+        typed: that would show the partner how another account is named. The
+        customer keys (name, tax ID, domain, phone) still find every holder."""
+        return (
+            self.env["res.partner"]
+            .sudo()
+            .create(
                 {
                     "name": clean["company_name"],
                     "is_company": True,
@@ -204,7 +202,7 @@ class CrmLead(models.Model):
                     "phone": clean["phone"] or False,
                 }
             )
-        return partner
+        )
 
     @api.model
     def _registration_lead_vals(self, clean, customer):
@@ -254,5 +252,8 @@ class CrmLead(models.Model):
         )
         lead._registration_submit()
         registration = lead.registration_id
-        registration.message_subscribe(partner_ids=self.env.user.partner_id.ids)
+        # the partner and the channel manager talk on the registration
+        registration.message_subscribe(
+            partner_ids=(self.env.user.partner_id | manager.partner_id).ids
+        )
         return registration

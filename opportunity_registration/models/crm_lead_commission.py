@@ -94,7 +94,7 @@ class CrmLeadCommissionReport(models.Model):
     _rec_name = "lead_id"
 
     lead_id = fields.Many2one("crm.lead", "Opportunity", readonly=True)
-    channel_partner_id = fields.Many2one("res.partner", "Channel Partner", readonly=True)
+    channel_partner_id = fields.Many2one("res.partner", readonly=True)
     partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
     user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
     team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)

@@ -36,7 +36,6 @@ class CrmLeadRegistration(models.Model):
     channel_review_comment = fields.Text(readonly=True)
 
     def _compute_access_url(self):
-        super()._compute_access_url()
         for reg in self:
             reg.access_url = "/my/registrations/%s" % reg.id
 

@@ -2,6 +2,7 @@
 from . import (
     test_batch_queries,
     test_cached_settings,
+    test_channel_commission,
     test_channel_portal,
     test_channel_registration,
     test_customer_identity,
