@@ -195,7 +195,6 @@ class RegistrationPortal(CustomerPortal):
                 "product_lines": request.env["crm.tag"]
                 .sudo()
                 .search([("registration_portal", "=", True)], order="name"),
-                "max_attachments": MAX_ATTACHMENTS,
             }
         )
         return values

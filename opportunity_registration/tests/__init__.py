@@ -5,6 +5,7 @@ from . import (
     test_channel_commission,
     test_channel_portal,
     test_channel_registration,
+    test_channel_tour,
     test_customer_identity,
     test_customer_identity_properties,
     test_registration_approval,
