@@ -2,6 +2,8 @@ import csv
 import io
 import logging
 
+import openpyxl
+
 from odoo import api, models
 from odoo.exceptions import UserError, ValidationError
 
@@ -90,8 +92,6 @@ class CrmLead(models.Model):
     @api.model
     def _registration_read_xlsx(self, data):
         try:
-            import openpyxl
-
             book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             sheet = book.worksheets[0]
             table = []
@@ -100,7 +100,7 @@ class CrmLead(models.Model):
                 if len(table) > MAX_ROWS + 1:
                     break
             return table
-        except Exception as error:
+        except Exception as error:  # whatever breaks in a damaged file is the user's to fix
             _logger.info("Unreadable XLSX upload: %s", error)
             raise UserError(self.env._("The XLSX file cannot be read.")) from None
 

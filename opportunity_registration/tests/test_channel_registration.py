@@ -1,3 +1,5 @@
+import base64
+import io
 from datetime import timedelta
 
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -162,3 +164,116 @@ class TestChannelRegistration(ChannelCase):
     def test_internal_users_cannot_use_the_portal_path(self):
         with self.assertRaises(AccessError):
             self.env["crm.lead"].with_user(self.rep)._portal_register(self._form())
+
+
+@tagged("post_install", "-at_install", "opportunity_registration")
+class TestBulkRegistration(ChannelCase):
+    HEADER = (
+        "company_name,vat,contact_name,email,phone,need,budget,date_deadline,product_line,notes"
+    )
+
+    def _sheet(self, *lines):
+        return "\n".join((self.HEADER,) + lines).encode()
+
+    def _row(self, name, email="", phone="", need="Need", budget="5000"):
+        deadline = (self.today + timedelta(days=30)).isoformat()
+        return "%s,,Contact,%s,%s,%s,%s,%s,," % (name, email, phone, need, budget, deadline)
+
+    def test_rep_uploads_from_the_opportunity_list(self):
+        holder = self._lead(partner_id=False, partner_name="Held Steel Ltd", expected_revenue=10000)
+        holder.with_user(self.rep).action_registration_submit()
+        sheet = self._sheet(
+            self._row("Fresh Paper Ltd", email="buy@freshpaper.example.com"),
+            self._row("Ordinary Glass Ltd", email="buy@glass.example.com", budget="30000"),
+            self._row("No Need Ltd", email="buy@noneed.example.com", need=""),
+            self._row("Held Steel Ltd", phone="+86 22 7777 8888"),
+        )
+        wizard = (
+            self.env["crm.lead.registration.bulk"]
+            .with_user(self.rep2)
+            .create({"file": base64.b64encode(sheet), "filename": "deals.csv"})
+        )
+        wizard.action_register()
+        results = [(line.customer, line.result, line.reason) for line in wizard.line_ids]
+        self.assertEqual(
+            results,
+            [
+                ("Fresh Paper Ltd", "registered", False),
+                ("Ordinary Glass Ltd", "pending", False),
+                ("No Need Ltd", "refused", "incomplete"),
+                ("Held Steel Ltd", "refused", "conflict"),
+            ],
+        )
+        self.assertIn(self.rep.name, wizard.line_ids[3].message, "a rep is told the holder")
+        Lead = self.env["crm.lead"]
+        self.assertEqual(Lead.search_count([("partner_name", "=", "No Need Ltd")]), 0)
+        self.assertEqual(Lead.search_count([("partner_name", "=", "Held Steel Ltd")]), 1)
+        fresh = Lead.search([("partner_name", "=", "Fresh Paper Ltd")])
+        self.assertEqual(fresh.user_id, self.rep2)
+        self.assertEqual(fresh.registration_id.user_id, self.rep2)
+
+    def test_partner_rows_go_through_the_engine_one_by_one(self):
+        rows = self.env["crm.lead"]._registration_sheet_rows(
+            "deals.csv",
+            self._sheet(
+                self._row("Row One Ltd", email="a@rowone.example.com"),
+                self._row("Row One Ltd", email="b@rowone.example.com"),
+                self._row("", email="c@rowthree.example.com"),
+            ),
+        )
+        results = self.env["crm.lead"].with_user(self.portal_a)._portal_register_rows(rows)
+        self.assertEqual([r["result"] for r in results], ["pending", "refused", "refused"])
+        self.assertEqual([r["row"] for r in results], [2, 3, 4])
+        self.assertIn("already registered", results[1]["message"])
+        self.assertEqual(results[2]["reason"], "incomplete")
+
+    def test_xlsx_is_read(self):
+        import openpyxl
+
+        book = openpyxl.Workbook()
+        sheet = book.active
+        sheet.append(self.HEADER.split(","))
+        sheet.append(
+            [
+                "Xlsx Valves Ltd",
+                None,
+                "Mr Fan",
+                "fan@xlsxvalves.example.com",
+                8657188889999,
+                "Valves",
+                5000,
+                self.today + timedelta(days=20),
+                "Cloud ERP",
+                None,
+            ]
+        )
+        out = io.BytesIO()
+        book.save(out)
+        rows = self.env["crm.lead"]._registration_sheet_rows("deals.xlsx", out.getvalue())
+        results = self.env["crm.lead"].with_user(self.portal_a)._portal_register_rows(rows)
+        self.assertEqual(results[0]["result"], "pending", results[0]["message"])
+        reg = self.env["crm.lead.registration"].search([("name", "=", results[0]["number"])])
+        self.assertEqual(reg.lead_id.registration_product_line_id, self.product_line)
+        self.assertEqual(reg.lead_id.expected_revenue, 5000)
+
+    def test_bad_files_are_refused_whole(self):
+        Lead = self.env["crm.lead"]
+        too_many = self._sheet(*[self._row("Co %s" % i) for i in range(1001)])
+        for filename, data, expected in (
+            ("deals.csv", too_many, "at most 1000 deals"),
+            ("deals.csv", b"", "empty"),
+            ("deals.csv", b"name,city\nAcme,Paris", "must name the columns"),
+            ("deals.csv", self.HEADER.encode(), "no deal below"),
+            ("deals.xlsx", b"not a zip", "cannot be read"),
+            ("deals.exe", b"MZ", "CSV or XLSX"),
+        ):
+            with self.subTest(filename=filename, expected=expected):
+                with self.assertRaisesRegex(UserError, expected):
+                    Lead._registration_sheet_rows(filename, data)
+
+    def test_gb18030_csv_is_read(self):
+        data = self._sheet(self._row("宁波港口物流有限公司", email="x@nbport.example.com"))
+        rows = self.env["crm.lead"]._registration_sheet_rows(
+            "deals.csv", data.decode().encode("gb18030")
+        )
+        self.assertEqual(rows[0]["company_name"], "宁波港口物流有限公司")
