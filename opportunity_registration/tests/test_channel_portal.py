@@ -256,3 +256,44 @@ class TestChannelPortal(HttpCase, ChannelCase):
         self.assertEqual(reg.state, "submitted")
         self.assertEqual(review.status, "pending")
         self.assertEqual(reg.lead_id.channel_partner_id, self.reseller_a)
+
+    def test_portal_chatter_reaches_only_the_own_registration(self):
+        own = self._portal_register()
+        other = self._portal_register(
+            user=self.portal_b,
+            company_name="Suzhou Silk",
+            vat="",
+            email="",
+            phone="+86 512 1234 5678",
+        )
+        own._portal_ensure_token()
+        other._portal_ensure_token()
+        other.message_post(
+            body="Beta's own question", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        self._login(self.portal_a)
+        post = {
+            "thread_model": "crm.lead.registration",
+            "post_data": {"body": "When will you decide?", "message_type": "comment"},
+        }
+        self.make_jsonrpc_request(
+            "/mail/message/post", dict(post, thread_id=own.id, token=own.access_token)
+        )
+        self.assertIn("When will you decide?", own.message_ids.mapped(lambda m: str(m.body))[0])
+        self.assertEqual(own.message_ids[0].author_id, self.portal_a.partner_id)
+        self.assertIn(
+            self.channel_manager.partner_id,
+            own.message_ids[0].notification_ids.res_partner_id | own.message_partner_ids,
+        )
+        for params in (
+            dict(post, thread_id=other.id),
+            dict(post, thread_id=other.id, token=own.access_token),
+        ):
+            with self.assertRaises(JsonRpcException):
+                self.make_jsonrpc_request("/mail/message/post", params)
+        fetched = self.make_jsonrpc_request(
+            "/mail/thread/messages",
+            {"thread_model": "crm.lead.registration", "thread_id": other.id},
+        )
+        self.assertEqual(fetched["messages"], [], "no message of another company's registration")
+        self.assertNotIn("When will you decide?", str(other.message_ids.mapped("body")))
