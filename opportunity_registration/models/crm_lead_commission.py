@@ -76,9 +76,13 @@ class CrmLead(models.Model):
     def _search_won_unregistered(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Unsupported search on Won Without Registration."))
+        # set-based: the registrations that held their customer at the win
         eligible = SQL(
-            "SELECT l.id FROM crm_lead l WHERE l.won_status = 'won' AND %s = 'eligible'",
-            commission_reason_sql("l"),
+            """SELECT r.lead_id FROM crm_lead_registration r JOIN crm_lead l ON l.id = r.lead_id
+                WHERE (r.state = 'won' OR r.date_won IS NOT NULL)
+                  AND r.date_approved IS NOT NULL
+                  AND r.date_approved <= COALESCE(l.date_closed, r.date_closed,
+                                                  now() AT TIME ZONE 'UTC')"""
         )
         domain = Domain("won_status", "=", "won") & Domain("id", "not in", eligible)
         return domain if (operator == "=") == value else ~domain

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
+from odoo.tools import format_date
 
 # What the partner's e-mails say, by event: the mail template of each.
 PARTNER_TEMPLATES = {
@@ -233,7 +234,7 @@ class CrmLeadRegistration(models.Model):
             "phone": lead.phone,
             "need": lead.need_description,
             "amount": self.sudo()._format_amount(self.sudo().amount),
-            "date_deadline": lead.date_deadline,
+            "date_deadline": lead.date_deadline and format_date(self.env, lead.date_deadline),
             "product_line": lead.registration_product_line_id.name,
         }
 
