@@ -187,6 +187,7 @@ class RegistrationPortal(CustomerPortal):
 
     def _registration_form_values(self, form=None, errors=None):
         values = self._prepare_portal_layout_values()
+        Lead = request.env["crm.lead"]
         values.update(
             {
                 "page_name": "registration_new",
@@ -195,6 +196,8 @@ class RegistrationPortal(CustomerPortal):
                 "product_lines": request.env["crm.tag"]
                 .sudo()
                 .search([("registration_portal", "=", True)], order="name"),
+                "deal_terms": Lead._fields["deal_term"]._description_selection(request.env),
+                "deal_types": Lead._fields["deal_type"]._description_selection(request.env),
             }
         )
         return values

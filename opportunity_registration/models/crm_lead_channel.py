@@ -19,6 +19,10 @@ PORTAL_FORM_FIELDS = (
     "date_deadline",
     "product_line",
     "notes",
+    "key_person",
+    "deal_term",
+    "deal_type",
+    "competitor",
 )
 # What a channel partner types in, and how long each text may be.
 PORTAL_TEXT_LIMITS = {
@@ -29,6 +33,8 @@ PORTAL_TEXT_LIMITS = {
     "phone": MAX_PHONE_LENGTH,
     "need": 4000,
     "notes": 8000,
+    "key_person": 200,
+    "competitor": 200,
 }
 
 
@@ -163,6 +169,22 @@ class CrmLead(models.Model):
                 problems.append(self.env._("Product line: choose one of the lines offered."))
             else:
                 clean["product_line_id"] = tag[:1].id
+        for name, field in (("deal_term", "deal_term"), ("deal_type", "deal_type")):
+            value = str(values.get(name) or "").strip()
+            allowed = dict(self._fields[field]._description_selection(self.env))
+            # a spreadsheet may give the code or the label
+            codes = {code: code for code in allowed} | {
+                str(label).lower(): code for code, label in allowed.items()
+            }
+            clean[name] = codes.get(value.lower(), False) if value else False
+            if value and not clean[name]:
+                problems.append(
+                    self.env._(
+                        "%(field)s: choose one of %(choices)s.",
+                        field=self._fields[field]._description_string(self.env),
+                        choices=", ".join(allowed.values()),
+                    )
+                )
         if problems:
             raise ValidationError(
                 "\n".join(
@@ -182,6 +204,8 @@ class CrmLead(models.Model):
             "phone": self.env._("Phone"),
             "need": self.env._("Need"),
             "notes": self.env._("Notes"),
+            "key_person": self.env._("Key person"),
+            "competitor": self.env._("Competitor"),
         }[name]
 
     @api.model
@@ -220,6 +244,11 @@ class CrmLead(models.Model):
             "date_deadline": clean["date_deadline"],
             "registration_product_line_id": clean["product_line_id"],
             "description": clean["notes"] and plaintext2html(clean["notes"]),
+            "key_person_identified": bool(clean["key_person"]),
+            "key_person_name": clean["key_person"] or False,
+            "deal_term": clean["deal_term"],
+            "deal_type": clean["deal_type"],
+            "competitor_name": clean["competitor"] or False,
         }
 
     @api.model

@@ -105,6 +105,30 @@ class TestChannelRegistration(ChannelCase):
                 with self.assertRaisesRegex(ValidationError, expected), self.cr.savepoint():
                     self._portal_register(**overrides)
 
+    def test_the_same_mandatory_fields_apply_to_partners(self):
+        self.company.registration_require_key_person = True
+        self.company.registration_require_category = True
+        with self.assertRaises(ValidationError) as caught, self.cr.savepoint():
+            self._portal_register()
+        self.assertIn("Key person", str(caught.exception))
+        self.assertIn("Category", str(caught.exception))
+        reg = self._portal_register(
+            key_person="Mr Xu, COO", deal_term="long", deal_type="Demand-type"
+        )
+        lead = reg.lead_id
+        self.assertEqual(
+            (lead.key_person_identified, lead.key_person_name, lead.deal_term, lead.deal_type),
+            (True, "Mr Xu, COO", "long", "demand"),
+        )
+        self.assertEqual(lead.deal_channel, "indirect")
+        self.assertTrue(lead.is_valid_opportunity)
+
+    def test_unknown_choices_are_refused(self):
+        with self.assertRaisesRegex(ValidationError, "Term"), self.cr.savepoint():
+            self._portal_register(deal_term="forever")
+        with self.assertRaisesRegex(ValidationError, "Competitor"), self.cr.savepoint():
+            self._portal_register(deal_type="competitor")
+
     def test_past_closing_date_is_refused_by_the_engine(self):
         past = (self.today - timedelta(days=3)).isoformat()
         with self.assertRaisesRegex(ValidationError, "is in the past"), self.cr.savepoint():
