@@ -6,6 +6,7 @@ from odoo.fields import Domain
 from odoo.http import request
 from odoo.tools import format_date
 
+from ..models.crm_lead_bulk import MAX_SHEET_SIZE
 from ..models.crm_lead_channel import PORTAL_FORM_FIELDS
 
 # Attachments a partner may send with a registration.
@@ -32,7 +33,6 @@ BADGE_CLASSES = {
     "rejected": "text-bg-danger",
 }
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
-MAX_SHEET_SIZE = 5 * 1024 * 1024
 
 
 class RegistrationPortal(CustomerPortal):
@@ -54,8 +54,8 @@ class RegistrationPortal(CustomerPortal):
             if user._is_portal():
                 partner = user.partner_id.commercial_partner_id
                 Registration = request.env["crm.lead.registration"].sudo()
-                values["registration_count"] = (
-                    Registration.search_count(Registration._portal_domain(partner)) or "0"
+                values["registration_count"] = Registration.search_count(
+                    Registration._portal_domain(partner)
                 )
             else:
                 values["registration_count"] = 0

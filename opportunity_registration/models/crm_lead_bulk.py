@@ -12,6 +12,8 @@ from .crm_lead_channel import PORTAL_FORM_FIELDS
 _logger = logging.getLogger(__name__)
 
 MAX_ROWS = 1000
+# A spreadsheet of 1,000 deals is far below this; anything larger is refused unread.
+MAX_SHEET_SIZE = 5 * 1024 * 1024
 
 
 class CrmLead(models.Model):

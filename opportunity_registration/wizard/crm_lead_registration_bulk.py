@@ -4,7 +4,7 @@ import binascii
 from odoo import fields, models
 from odoo.exceptions import UserError
 
-MAX_SHEET_SIZE = 5 * 1024 * 1024
+from ..models.crm_lead_bulk import MAX_SHEET_SIZE
 
 
 class CrmLeadRegistrationBulk(models.TransientModel):
