@@ -297,3 +297,22 @@ class TestChannelPortal(HttpCase, ChannelCase):
         )
         self.assertEqual(fetched["messages"], [], "no message of another company's registration")
         self.assertNotIn("When will you decide?", str(other.message_ids.mapped("body")))
+
+    def test_a_chinese_partner_reads_the_portal_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["opportunity_registration"], ["zh_CN"])
+        self.portal_a.lang = "zh_CN"
+        rep_lead = self._lead(
+            partner_id=False,
+            partner_name="Ningbo Harbour Logistics Co., Ltd.",
+            expected_revenue=10000,
+        )
+        rep_lead.with_user(self.rep).action_registration_submit()
+        self._login(self.portal_a)
+        form = self.url_open("/my/registrations/new").text
+        self.assertIn("企业名称", form)
+        self.assertIn("统一社会信用代码", form)
+        page = self._post_form().text
+        self.assertIn("该客户已被报备，保护至", page)
+        refused = self._post_form(budget="-1", company_name="Hefei Glass").text
+        self.assertIn("采购预算", refused)
