@@ -87,5 +87,19 @@ registry.category("web_tour.tours").add("opportunity_registration_portal_registe
             content: "The protection end date is shown",
             trigger: ".o_registration_protection:not(:empty)",
         },
+        {
+            content: "Write to the channel manager in the chatter",
+            trigger: "#chatterRoot:shadow .o-mail-Composer-input",
+            run: "edit Demo with the customer on Friday",
+        },
+        {
+            content: "Send",
+            trigger: "#chatterRoot:shadow .o-mail-Composer-send:enabled",
+            run: "click",
+        },
+        {
+            content: "The message is in the conversation",
+            trigger: "#chatterRoot:shadow .o-mail-Message-body:contains('Demo with the customer on Friday')",
+        },
     ],
 });
