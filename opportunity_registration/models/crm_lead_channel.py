@@ -96,10 +96,11 @@ class CrmLead(models.Model):
         partner's sales team, else the company's (Settings)."""
         company = self.env.user.company_id
         team = partner.sudo().registration_team_id
-        manager = (team.channel_manager_id if team else self.env["res.users"]) or (
+        # the team's first; an archived one gives way to the company's
+        candidates = (team.channel_manager_id if team else self.env["res.users"]) | (
             company.sudo().registration_channel_manager_id
         )
-        manager = manager.sudo()._registration_available()
+        manager = candidates.sudo()._registration_available()[:1]
         if not manager:
             raise UserError(
                 self.env._(

@@ -76,6 +76,11 @@ class TestChannelRegistration(ChannelCase):
         reg = self._portal_register()
         self.assertEqual(reg.user_id, other)
         self.assertEqual(reg.lead_id.team_id, self.team)
+        other.active = False
+        reg = self._portal_register(
+            company_name="Wenzhou Valve Works", vat="", email="", phone="+86 577 1111 2222"
+        )
+        self.assertEqual(reg.user_id, self.channel_manager, "an archived one gives way")
 
     def test_incomplete_form_lists_every_problem_and_creates_nothing(self):
         leads_before = self.env["crm.lead"].search_count([])
