@@ -5,6 +5,7 @@ from . import crm_lead_registration_approval
 from . import crm_lead_registration_lifetime
 from . import crm_lead_registration_band
 from . import crm_lead_registration_event
+from . import crm_lead_registration_channel
 from . import crm_lead
 from . import crm_lead_identity
 from . import crm_lead_capture
@@ -13,7 +14,11 @@ from . import crm_lead_forecast
 from . import crm_lead_revenue
 from . import crm_forecast_metrics
 from . import crm_forecast_snapshot
+from . import crm_lead_channel
+from . import crm_lead_bulk
+from . import crm_lead_commission
 from . import crm_team
+from . import crm_tag
 from . import res_partner
 from . import res_users
 from . import tier_review

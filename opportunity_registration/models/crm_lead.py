@@ -1,6 +1,5 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.fields import Domain
 from odoo.tools import SQL
 
 from .crm_lead_capture import (
@@ -126,7 +125,8 @@ class CrmLead(models.Model):
         "Won Without Registration",
         compute="_compute_won_unregistered",
         search="_search_won_unregistered",
-        help="Won although no registration of it was ever approved.",
+        help="Won without a registration approved before the win: no commission "
+        "for a partner (未报备不得发放).",
     )
 
     @api.depends("expected_revenue", "company_id", "budget_currency_id", "budget_amount_currency")
@@ -210,20 +210,6 @@ class CrmLead(models.Model):
         for lead in self:
             reg = lead.sudo().registration_id
             lead.registration_can_review = bool(reg) and reg._can_decide(user)
-
-    @api.depends("won_status", "registration_ids.date_approved")
-    def _compute_won_unregistered(self):
-        for lead in self:
-            lead.won_unregistered = lead.won_status == "won" and not any(
-                lead.registration_ids.mapped("date_approved")
-            )
-
-    def _search_won_unregistered(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on Won Without Registration."))
-        approved = SQL("SELECT lead_id FROM crm_lead_registration WHERE date_approved IS NOT NULL")
-        domain = Domain("won_status", "=", "won") & Domain("id", "not in", approved)
-        return domain if (operator == "=") == value else ~domain
 
     @api.model_create_multi
     def create(self, vals_list):

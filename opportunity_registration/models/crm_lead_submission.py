@@ -46,6 +46,15 @@ class CrmLead(models.Model):
                         owner=lead.user_id.name,
                     )
                 )
+        return self._registration_submit()
+
+    def _registration_submit(self):
+        """The one submission engine, for reps and channel partners alike:
+        completeness, limits, the serialized customer check, then the review.
+
+        Callers have checked who may submit these opportunities.
+        """
+        for lead in self:
             if lead.type != "opportunity":
                 raise UserError(
                     self.env._(

@@ -14,3 +14,9 @@ class CrmTeam(models.Model):
         domain="[('share', '=', False)]",
         help="Approves registrations of the major band for this team.",
     )
+    channel_manager_id = fields.Many2one(
+        "res.users",
+        domain="[('share', '=', False)]",
+        help="Holds and first reviews the deals that channel partners of this team "
+        "register from the portal; when empty, the company's channel manager does.",
+    )

@@ -91,6 +91,14 @@ class ResCompany(models.Model):
         help="A review pending longer than this is escalated to the next band's approver.",
     )
 
+    registration_channel_manager_id = fields.Many2one(
+        "res.users",
+        "Channel Manager",
+        domain="[('share', '=', False)]",
+        help="Holds and first reviews the deals channel partners register from the "
+        "portal, unless the partner's sales team names its own channel manager.",
+    )
+
     stage_gate_allow_skip = fields.Boolean(
         "Allow Skipping Stages",
         default=True,

@@ -103,6 +103,9 @@ class ResConfigSettings(models.TransientModel):
     compliance_monthly_quota = fields.Integer(
         related="company_id.compliance_monthly_quota", readonly=False
     )
+    registration_channel_manager_id = fields.Many2one(
+        related="company_id.registration_channel_manager_id", readonly=False
+    )
 
     def action_load_standard_stages(self):
         self.env["crm.stage"].action_load_standard_stages()

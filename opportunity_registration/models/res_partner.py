@@ -1,4 +1,4 @@
-from odoo import SUPERUSER_ID, models
+from odoo import SUPERUSER_ID, fields, models
 
 from .crm_lead_registration import ACTIVE_STATES
 
@@ -9,6 +9,13 @@ PARTNER_IDENTITY_FIELDS = {"name", "is_company", "parent_id", "vat", "email", "p
 
 class ResPartner(models.Model):
     _inherit = "res.partner"
+
+    registration_team_id = fields.Many2one(
+        "crm.team",
+        "Channel Sales Team",
+        help="For a channel partner: the sales team whose channel manager holds and "
+        "first reviews the deals the partner registers from the portal.",
+    )
 
     def write(self, vals):
         """Renaming a customer, or changing its tax ID, e-mail or phone, re-keys

@@ -2,6 +2,10 @@
 from . import (
     test_batch_queries,
     test_cached_settings,
+    test_channel_commission,
+    test_channel_portal,
+    test_channel_registration,
+    test_channel_tour,
     test_customer_identity,
     test_customer_identity_properties,
     test_registration_approval,

@@ -101,7 +101,14 @@ class TestRoleMatrix(RegistrationCase):
                 "branch_manager_id": False,
             }
         )
-        cls.users = {role: getattr(cls, role) for role in ROLES}
+        # a channel partner's portal user: no access to any of it, whatever the call
+        cls.portal_partner = mail_new_test_user(
+            cls.env,
+            login="opreg_matrix_portal",
+            name="Matrix Portal Partner",
+            groups="base.group_portal",
+        )
+        cls.users = {role: getattr(cls, role) for role in ROLES + ("portal_partner",)}
 
         cls.fx = {}
         for key, (amount, team, customer) in FIXTURES.items():
@@ -664,6 +671,39 @@ class TestRoleMatrix(RegistrationCase):
             )
         add("rep_other_company", "create opportunity in company A", "-", AccessError)
 
+        # a portal user (channel partner) reaches nothing through the ORM: the
+        # portal pages are its only way in
+        for op in (
+            "read registration",
+            "search registrations",
+            "read_group registrations by state",
+            "read lock history",
+            "read conflicting opportunities",
+            "write registration state",
+            "approve (registration)",
+            "approve (lead)",
+            "reject (registration)",
+            "validate_tier",
+            "comment wizard approve",
+            "restart_validation",
+            "request_validation",
+            "tier.review write status",
+            "tier.review create",
+            "tier.review unlink",
+            "withdraw",
+            "transfer (int id)",
+            "extend (str date)",
+            "change salesperson",
+            "change customer",
+            "create opportunity",
+            "forged context: approve own",
+            "forged context: write registration state",
+        ):
+            add("portal_partner", op, "ordinary", AccessError)
+        for op in ("release", "claim"):
+            add("portal_partner", op, "approved" if op == "release" else "released", AccessError)
+        add("portal_partner", "write lead registration_state", "ordinary", UserError)
+
         # forged context keys widen nothing
         add("rep", "forged context: change salesperson", "approved", UserError)
         add("approver", "forged context: change salesperson", "approved", UserError)
@@ -742,7 +782,7 @@ class TestRoleMatrix(RegistrationCase):
                     finally:
                         savepoint.close(rollback=True)
                         self.env.invalidate_all()
-        self.assertEqual(len(cells), 418, "the size of the matrix")
+        self.assertEqual(len(cells), 445, "the size of the matrix")
         if failures and not reports_subtests:
             self.fail(
                 "%d of %d cells failed:\n%s" % (len(failures), len(cells), "\n".join(failures))

@@ -1,0 +1,137 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+# Why a won opportunity is, or is not, eligible for its partner's commission.
+COMMISSION_REASONS = [
+    ("eligible", "Registered Before the Win"),
+    ("approved_after_win", "Approved Only After the Win"),
+    ("pending_at_win", "Still Pending Review When Won"),
+    ("ended_before_win", "Registration Ended Before the Win"),
+    ("unregistered", "Never Registered"),
+]
+
+
+def commission_reason_sql(lead_alias):
+    """The commission reason of a won opportunity, as an SQL expression.
+
+    Registered before the win (未报备不得发放) means: a registration was
+    approved no later than the win and was still holding the customer when the
+    opportunity was won (closed as won, or kept after the win). An approval
+    that had ended, or came after the win, does not count.
+    """
+    lead = SQL.identifier(lead_alias)
+    win = SQL("COALESCE(%s.date_closed, r.date_closed, now() AT TIME ZONE 'UTC')", lead)
+    held = SQL("(r.state = 'won' OR r.date_won IS NOT NULL)")
+    return SQL(
+        """CASE
+            WHEN EXISTS (SELECT 1 FROM crm_lead_registration r WHERE r.lead_id = %(lead)s.id
+                         AND %(held)s AND r.date_approved IS NOT NULL
+                         AND r.date_approved <= %(win)s) THEN 'eligible'
+            WHEN EXISTS (SELECT 1 FROM crm_lead_registration r WHERE r.lead_id = %(lead)s.id
+                         AND r.date_approved > %(win)s) THEN 'approved_after_win'
+            WHEN EXISTS (SELECT 1 FROM crm_lead_registration r WHERE r.lead_id = %(lead)s.id
+                         AND %(held)s) THEN 'pending_at_win'
+            WHEN EXISTS (SELECT 1 FROM crm_lead_registration r WHERE r.lead_id = %(lead)s.id)
+                 THEN 'ended_before_win'
+            ELSE 'unregistered'
+        END""",
+        lead=lead,
+        held=held,
+        win=win,
+    )
+
+
+class CrmLead(models.Model):
+    """Commission eligibility (未报备不得发放): a won opportunity counts as
+    registered only if a registration approved before the win held it."""
+
+    _inherit = "crm.lead"
+
+    def _commission_reasons(self):
+        """``{lead id: reason code}`` for these won opportunities, in one query."""
+        won = self.filtered(lambda lead: lead.id and lead.won_status == "won")
+        if not won:
+            return {}
+        self.env["crm.lead.registration"].flush_model()
+        self.flush_recordset(["date_closed", "won_status"])
+        self.env.cr.execute(
+            SQL(
+                "SELECT l.id, %s FROM crm_lead l WHERE l.id = ANY(%s)",
+                commission_reason_sql("l"),
+                won.ids,
+            )
+        )
+        return dict(self.env.cr.fetchall())
+
+    @api.depends("won_status", "date_closed", "registration_ids.date_approved")
+    def _compute_won_unregistered(self):
+        reasons = self._origin._commission_reasons()
+        for lead in self:
+            lead.won_unregistered = lead.won_status == "won" and (
+                reasons.get(lead._origin.id) != "eligible"
+            )
+
+    def _search_won_unregistered(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on Won Without Registration."))
+        # set-based: the registrations that held their customer at the win
+        eligible = SQL(
+            """SELECT r.lead_id FROM crm_lead_registration r JOIN crm_lead l ON l.id = r.lead_id
+                WHERE (r.state = 'won' OR r.date_won IS NOT NULL)
+                  AND r.date_approved IS NOT NULL
+                  AND r.date_approved <= COALESCE(l.date_closed, r.date_closed,
+                                                  now() AT TIME ZONE 'UTC')"""
+        )
+        domain = Domain("won_status", "=", "won") & Domain("id", "not in", eligible)
+        return domain if (operator == "=") == value else ~domain
+
+
+class CrmLeadCommissionReport(models.Model):
+    """Won partner deals, eligible for commission or not, and why."""
+
+    _name = "crm.lead.commission.report"
+    _description = "Partner Commission Eligibility"
+    _auto = False
+    _order = "date_won desc, id desc"
+    _rec_name = "lead_id"
+
+    lead_id = fields.Many2one("crm.lead", "Opportunity", readonly=True)
+    channel_partner_id = fields.Many2one("res.partner", readonly=True)
+    partner_id = fields.Many2one("res.partner", "Customer", readonly=True)
+    user_id = fields.Many2one("res.users", "Salesperson", readonly=True)
+    team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id", readonly=True)
+    expected_revenue = fields.Monetary(currency_field="currency_id", readonly=True)
+    date_won = fields.Datetime("Won On", readonly=True)
+    date_approved = fields.Datetime(
+        "Registration Approved On",
+        readonly=True,
+        help="Latest approval of a registration of the opportunity.",
+    )
+    eligible = fields.Boolean("Eligible for Commission", readonly=True)
+    reason = fields.Selection(COMMISSION_REASONS, readonly=True)
+
+    def _query(self):
+        return SQL(
+            """
+            SELECT l.id, l.id AS lead_id, l.channel_partner_id, l.partner_id, l.user_id,
+                   l.team_id, l.company_id, l.expected_revenue, l.date_closed AS date_won,
+                   (SELECT max(r.date_approved) FROM crm_lead_registration r
+                     WHERE r.lead_id = l.id) AS date_approved,
+                   c.reason = 'eligible' AS eligible,
+                   c.reason
+              FROM crm_lead l
+              CROSS JOIN LATERAL (SELECT %s AS reason) c
+             WHERE l.won_status = 'won' AND l.active AND l.channel_partner_id IS NOT NULL
+            """,
+            commission_reason_sql("l"),
+        )
+
+    def init(self):
+        self.env.cr.execute(SQL("DROP VIEW IF EXISTS %s CASCADE", SQL.identifier(self._table)))
+        self.env.cr.execute(
+            SQL("CREATE OR REPLACE VIEW %s AS (%s)", SQL.identifier(self._table), self._query())
+        )
