@@ -28,12 +28,26 @@ conc_status=0
 sed -n '/^clients:/,$p' "$CACHE/concurrency.log" | head -20
 dropdb -h 127.0.0.1 --if-exists "$CONC_DB"
 
+# Uninstall: fill a copy of the fresh database, uninstall the module, then
+# run stock CRM's flow (create, convert, win, lose, merge, views) on it.
+UNINSTALL_DB="${DB}_uninstall"
+dropdb -h 127.0.0.1 --if-exists "$UNINSTALL_DB"
+createdb -h 127.0.0.1 -T "$DB" "$UNINSTALL_DB"
+uninstall_status=0
+"$VENV/bin/python" scripts/uninstall_check.py --db "$UNINSTALL_DB" > "$CACHE/uninstall.log" 2>&1 || uninstall_status=$?
+grep '^\[uninstall\]' "$CACHE/uninstall.log" || tail -20 "$CACHE/uninstall.log"
+dropdb -h 127.0.0.1 --if-exists "$UNINSTALL_DB"
+
 echo "[test] running the suite"
 status=0
 "$VENV/bin/pytest" -p no:cacheprovider -q \
     --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
     -W ignore::DeprecationWarning \
     "$ROOT/$MODULE/tests" "$ODOO_ADDONS/crm/tests" "$@" || status=$?
+if [ "$uninstall_status" != 0 ]; then
+    echo "[test] the uninstall check FAILED (exit $uninstall_status): see $CACHE/uninstall.log"
+    [ "$status" != 0 ] || status=$uninstall_status
+fi
 if [ "$conc_status" != 0 ]; then
     echo "[test] the concurrency run FAILED (exit $conc_status): see $CACHE/concurrency.log"
     [ "$status" != 0 ] || status=$conc_status

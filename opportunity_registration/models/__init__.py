@@ -9,6 +9,8 @@ from . import crm_lead
 from . import crm_lead_identity
 from . import crm_lead_capture
 from . import crm_lead_submission
+from . import crm_lead_message
+from . import mail_message
 from . import crm_team
 from . import res_partner
 from . import res_users

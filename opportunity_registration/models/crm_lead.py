@@ -102,6 +102,18 @@ class CrmLead(models.Model):
         related="registration_id.user_id", string="Registration Owner"
     )
 
+    registration_customer_name = fields.Char(
+        related="registration_id.customer_name", string="Registered Customer"
+    )
+
+    registration_date_submitted = fields.Datetime(
+        related="registration_id.date_submitted", string="Submitted On"
+    )
+
+    registration_date_closed = fields.Datetime(
+        related="registration_id.date_closed", string="Released On"
+    )
+
     registration_band = fields.Selection(
         BANDS,
         "Approval Band",

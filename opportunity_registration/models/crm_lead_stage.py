@@ -234,6 +234,34 @@ class CrmLead(models.Model):
     # STAGE GATES
     # ------------------------------------------------------------
 
+    @api.onchange("stage_id")
+    def _onchange_stage_gate(self):
+        """A rep clicking a stage the gate refuses stays in the current stage,
+        told why, with the form as it was; a manager gets the override offer
+        when saving."""
+        old_stage, new_stage = self._origin.stage_id, self.stage_id
+        if (
+            not old_stage
+            or not new_stage
+            or old_stage == new_stage
+            or self.env.user.has_group("sales_team.group_sale_manager")
+        ):
+            return None
+        self.stage_id = old_stage
+        problems = self._stage_gate_problems(new_stage).get(self)
+        if not problems:
+            self.stage_id = new_stage
+            return None
+        return {
+            "warning": {
+                "title": self.env._("%(stage)s is not reached yet", stage=new_stage.name),
+                "message": "\n".join(
+                    [self.env._("%(name)s stays in %(old)s:", name=self.name, old=old_stage.name)]
+                    + ["- " + problem for problem in problems]
+                ),
+            }
+        }
+
     def _stage_gate_exit_problems(self):
         """What this lead still misses to leave its current stage forward."""
         self.ensure_one()

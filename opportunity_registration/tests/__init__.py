@@ -3,6 +3,7 @@ from . import (
     test_batch_queries,
     test_cached_settings,
     test_customer_identity,
+    test_everyday_use,
     test_customer_identity_properties,
     test_registration_approval,
     test_registration_install,
