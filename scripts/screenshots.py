@@ -86,7 +86,7 @@ class Browser:
         shutil.rmtree(self.profile, ignore_errors=True)
 
 
-def login(url, db, user, password):
+def login_session(url, db, user, password):
     response = requests.post(
         f"{url}/web/session/authenticate",
         json={"jsonrpc": "2.0", "params": {"db": db, "login": user, "password": password}},
@@ -134,86 +134,108 @@ def main():
     def rpc(model, method, *params, **kw):
         return models.execute_kw(args.db, uid, args.password, model, method, list(params), kw)
 
-    def xmlid(ref):
-        module, name = ref.split(".")
-        return rpc("ir.model.data", "check_object_reference", module, name)[1]
-
     def demo_lead(name):
         found = rpc("crm.lead", "search", [("name", "=", name)], limit=1)
         return found[0] if found else 0
 
-    conflict = demo_lead("Riverside Logistics rollout (second rep)")
+    conflict = demo_lead("云图科技 仓储系统")
     registered = demo_lead("Riverside Logistics rollout")
+    pending = demo_lead("明远物流 运输管理平台")
     stage = rpc("crm.stage", "search", [("standard_code", "=", "B")], limit=1)
-    band_action = rpc("crm.lead.registration.band", "action_open_bands")
     form = ".o_form_view .o_form_sheet"
+    open_tab = "document.querySelector('.o_notebook a[name=%s]')?.click()"
+    # name, path, element that says the screen is ready, script to run, login
     shots = [
         (
             "opportunity_conflict",
             f"/odoo/action-crm.crm_lead_action_pipeline/{conflict}",
-            form,
-            "",
+            ".o_registration_conflict",
+            open_tab % "registration",
+            "li.na",
         ),
         (
             "opportunity_registered",
             f"/odoo/action-crm.crm_lead_action_pipeline/{registered}",
             form,
-            "document.querySelector('.o_notebook a[name=registration]')?.click()",
+            open_tab % "registration",
+            "sophie.turner",
         ),
         (
             "approver_inbox",
             "/odoo/action-opportunity_registration.crm_lead_action_registration_pending",
-            ".o_list_view",
+            ".o_list_view .o_data_row",
             "",
+            "wang.lei",
+        ),
+        (
+            "approver_review",
+            f"/odoo/action-opportunity_registration.crm_lead_action_registration_pending/{pending}",
+            "button[name=action_registration_approve]",
+            "",
+            "wang.lei",
         ),
         (
             "public_pool",
             "/odoo/action-opportunity_registration.crm_lead_action_public_pool",
-            ".o_list_view",
+            ".o_list_view .o_data_row",
             "",
+            "james.miller",
         ),
         (
             "settings",
             "/odoo/action-crm.crm_config_settings_action",
-            "#opportunity_registration_settings, [name=opportunity_registration_settings]",
+            "[name=opportunity_registration_settings]",
             "document.querySelector('[name=opportunity_registration_settings]')?.scrollIntoView()",
+            args.user,
         ),
         (
             "approval_bands",
-            f"/odoo/action-{band_action.get('id') or 'opportunity_registration.crm_lead_registration_band_action'}",
-            ".o_list_view",
+            "/odoo/action-opportunity_registration.crm_lead_registration_band_action",
+            ".o_list_view .o_data_row",
             "",
+            args.user,
         ),
         (
             "stage_form",
             f"/odoo/action-crm.crm_stage_action/{stage[0] if stage else ''}",
             form,
             "",
+            args.user,
         ),
         (
             "stage_funnel",
             "/odoo/action-opportunity_registration.crm_stage_funnel_action",
-            ".o_list_view",
+            ".o_list_view .o_data_row",
             "",
+            args.user,
         ),
     ]
-    xmlid("base.user_admin")
+    logins = sorted({shot[4] for shot in shots})
+    user_ids = {login: rpc("res.users", "search", [("login", "=", login)])[0] for login in logins}
+    langs_before = {
+        row["id"]: row["lang"]
+        for row in rpc("res.users", "read", list(user_ids.values()), ["lang"])
+    }
     browser = Browser()
     try:
         for suffix, lang in LANGS.items():
-            rpc("res.users", "write", [uid], {"lang": lang})
-            cookie = login(args.url, args.db, args.user, args.password)
-            browser.call(
-                "Network.setCookie",
-                name="session_id",
-                value=cookie,
-                domain="127.0.0.1",
-                path="/",
-            )
             print(f"[screenshots] {lang}")
-            shoot(browser, args.url, shots, args.out, suffix)
+            rpc("res.users", "write", list(user_ids.values()), {"lang": lang})
+            for login in logins:
+                password = args.password if login == args.user else "demo"
+                cookie = login_session(args.url, args.db, login, password)
+                browser.call(
+                    "Network.setCookie",
+                    name="session_id",
+                    value=cookie,
+                    domain="127.0.0.1",
+                    path="/",
+                )
+                mine = [shot[:4] for shot in shots if shot[4] == login]
+                shoot(browser, args.url, mine, args.out, suffix)
     finally:
-        rpc("res.users", "write", [uid], {"lang": "en_US"})
+        for user_id, lang in langs_before.items():
+            rpc("res.users", "write", [user_id], {"lang": lang})
         browser.close()
 
 
