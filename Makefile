@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both install what is missing.
-.PHONY: setup run test lint bench clean-db
+.PHONY: setup run test lint bench screenshots clean-db
 
 setup:
 	bash scripts/setup.sh
@@ -15,6 +15,9 @@ lint:
 
 bench:
 	bash benchmarks/run.sh
+
+screenshots:
+	bash scripts/screenshots.sh
 
 clean-db:
 	dropdb -h 127.0.0.1 --if-exists opportunity_registration

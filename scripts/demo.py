@@ -25,9 +25,21 @@ PASSWORD = "demo"
 
 TEAMS = [
     # name, leader, deputy, branch manager, reps
-    ("East China", "Wang Lei 王磊", "Zhao Min 赵敏", "Sun Hong 孙宏", ["Zhang Wei 张伟", "Li Na 李娜"]),
+    (
+        "East China",
+        "Wang Lei 王磊",
+        "Zhao Min 赵敏",
+        "Sun Hong 孙宏",
+        ["Zhang Wei 张伟", "Li Na 李娜"],
+    ),
     ("North China", "Liu Yang 刘洋", "Chen Jing 陈静", "Sun Hong 孙宏", ["Zhou Qiang 周强"]),
-    ("International", "Emma Clark", "Noah Baker", "Olivia Hayes", ["James Miller", "Sophie Turner"]),
+    (
+        "International",
+        "Emma Clark",
+        "Noah Baker",
+        "Olivia Hayes",
+        ["James Miller", "Sophie Turner"],
+    ),
 ]
 CHINESE_REPS = {"Zhang Wei 张伟", "Li Na 李娜", "Zhou Qiang 周强"}
 
@@ -166,6 +178,22 @@ def story(env):
     env["crm.stage"].action_load_standard_stages()
     stages = env["crm.stage"].search([("standard_code", "!=", False)], order="sequence")
     by_code = {stage.standard_code: stage for stage in stages}
+    # one pipeline: Odoo's demo opportunities move to the standard stages
+    for xmlid, code in (
+        ("crm.stage_lead1", "A"),
+        ("crm.stage_lead2", "B"),
+        ("crm.stage_lead3", "C"),
+        ("crm.stage_lead4", "F"),
+    ):
+        stock = env.ref(xmlid, raise_if_not_found=False)
+        if stock:
+            for table in ("crm_lead", "crm_lead_stage_history"):
+                env.cr.execute(
+                    "UPDATE %s SET stage_id = %%s WHERE stage_id = %%s" % table,
+                    [by_code[code].id, stock.id],
+                )
+            env.invalidate_all()
+            stock.unlink()
     (teams, people) = users(env)
     (east, (zhang, li)), (north, (zhou,)), (intl, (james, sophie)) = teams
     leader = people["Wang Lei 王磊"]

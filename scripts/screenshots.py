@@ -25,7 +25,7 @@ LANGS = {"en": "en_US", "zh": "zh_CN"}
 class Browser:
     """The smallest DevTools client that opens a page and captures it."""
 
-    def __init__(self, width=1440, height=900):
+    def __init__(self, width=1440, height=1100):
         self.profile = tempfile.mkdtemp(prefix="opreg-shots-")
         self.proc = subprocess.Popen(
             [
@@ -54,6 +54,13 @@ class Browser:
         self.seq = 0
         self.call("Page.enable")
         self.call("Runtime.enable")
+        self.call(
+            "Emulation.setDeviceMetricsOverride",
+            width=width,
+            height=height,
+            deviceScaleFactor=1,
+            mobile=False,
+        )
 
     def call(self, method, **params):
         self.seq += 1
@@ -184,8 +191,9 @@ def main():
         (
             "settings",
             "/odoo/action-crm.crm_config_settings_action",
-            "[name=opportunity_registration_settings]",
-            "document.querySelector('[name=opportunity_registration_settings]')?.scrollIntoView()",
+            "#registration_required_fields",
+            "document.querySelector('#registration_required_fields')"
+            "?.closest('.o_settings_container')?.previousElementSibling?.scrollIntoView()",
             args.user,
         ),
         (

@@ -254,6 +254,7 @@ class CrmLead(models.Model):
             return None
         return {
             "warning": {
+                "type": "dialog",
                 "title": self.env._("%(stage)s is not reached yet", stage=new_stage.name),
                 "message": "\n".join(
                     [self.env._("%(name)s stays in %(old)s:", name=self.name, old=old_stage.name)]

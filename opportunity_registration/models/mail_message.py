@@ -1,5 +1,7 @@
 import json
 
+from markupsafe import Markup
+
 from odoo import fields, models
 from odoo.addons.mail.tools.discuss import Store
 from odoo.tools import SQL
@@ -30,7 +32,8 @@ class MailMessage(models.Model):
     def _registration_body(self):
         bodies = self.registration_bodies
         if bodies and self.env.lang in bodies:
-            return bodies[self.env.lang]
+            # sanitized when stored
+            return Markup(bodies[self.env.lang])
         return self.body
 
     def _registration_store_bodies(self, bodies):

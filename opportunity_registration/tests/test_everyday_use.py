@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from lxml import etree
+from markupsafe import Markup
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged, users
@@ -46,6 +47,15 @@ class TestEverydayUse(RegistrationCase):
         lead.date_deadline = self.today + timedelta(days=3)
         lead.name = "x" * 5000
         self.assertIn("at most 500 characters", self._warning(lead))
+
+    @users("opreg_rep")
+    def test_form_warns_when_a_bad_email_is_typed(self):
+        lead = self._lead().with_user(self.env.user)
+        with self.assertLogs("odoo.tests.form.onchange", "WARNING") as logs:
+            with Form(lead) as form:
+                form.email_from = "abc"
+                form.email_from = "buyer@yuntu.example.com"
+        self.assertIn("abc is not a valid e-mail address", logs.output[0])
 
     @users("opreg_rep")
     def test_form_names_the_fields_a_submission_would_refuse(self):
@@ -171,6 +181,7 @@ class TestEverydayUse(RegistrationCase):
         self.assertIn(self.company.currency_id.symbol, english, "with its currency")
         self.assertNotIn("35000.0", english)
         self.assertIn("提交", chinese, "a Chinese reader reads Chinese, whoever acted")
+        self.assertIsInstance(chinese, Markup, "shown as HTML, not as escaped text")
         self.assertNotIn("submitted by", chinese)
 
     def test_review_todo_is_written_in_the_approvers_language(self):
@@ -254,3 +265,26 @@ class TestEverydayUse(RegistrationCase):
         self.assertEqual(
             len(arch.xpath("//field[@name='line_ids']//field[@widget='percentage']")), 4
         )
+
+    def test_choosing_a_free_customer_clears_the_conflict(self):
+        holder_customer, free_customer = self.env["res.partner"].create(
+            [
+                {"name": "Holder Form Co", "is_company": True, "email": "info@holderform.example"},
+                {
+                    "name": "Free Form Co",
+                    "is_company": True,
+                    "email": "info@freeform.example",
+                    "phone": "+86 21 5555 0199",
+                },
+            ]
+        )
+        self._approved(user=self.rep2, partner_id=holder_customer.id)
+        with Form(
+            self.env["crm.lead"].with_user(self.rep).with_context(default_type="opportunity")
+        ) as form:
+            form.name = "Switching"
+            form.partner_id = holder_customer
+            self.assertIn("Rep Li", form.registration_conflict_message or "")
+            form.partner_id = free_customer
+            self.assertEqual(form.email_from, "info@freeform.example")
+            self.assertFalse(form.registration_conflict_message)
