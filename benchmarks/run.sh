@@ -37,6 +37,8 @@ echo "[bench] cron sweeps"
 "$PY" benchmarks/bench_cron.py --db "$DB" --output benchmarks/RESULTS.md
 echo "[bench] funnel metrics"
 "$PY" benchmarks/bench_funnel.py --db "$DB" --output benchmarks/RESULTS.md
+echo "[bench] screens: kanban, list, form, filters and the module's lists, as a rep and a manager"
+"$PY" benchmarks/bench_screens.py --db "$DB" --output benchmarks/RESULTS.md
 
 status=0
 echo "[bench] submit over JSON-RPC and throughput with --workers=4"

@@ -66,6 +66,16 @@ class CrmLead(models.Model):
 
     registration_number = fields.Char(readonly=True, copy=False, index="btree_not_null")
 
+    # The public pool and the reviews waiting are a few rows among a million:
+    # without these, PostgreSQL walks the whole table for a page of them.
+    _public_pool_idx = models.Index(
+        "(priority DESC, id DESC) WHERE registration_state IN ('released', 'expired')"
+        " AND won_status = 'pending' AND active IS TRUE"
+    )
+    _pending_review_idx = models.Index(
+        "(priority DESC, id DESC) WHERE registration_state = 'submitted'"
+    )
+
     protection_end_date = fields.Date(
         "Protection End",
         readonly=True,

@@ -48,6 +48,9 @@ class CrmLead(models.Model):
         help="Still open and in its stage for longer than the stage's planned duration.",
     )
     stage_probability_locked = fields.Boolean(compute="_compute_stage_probability_locked")
+    stage_goal = fields.Text(related="stage_id.stage_goal")
+    stage_content = fields.Text(related="stage_id.stage_content", string="Key Actions")
+    stage_diagnosis_key = fields.Text(related="stage_id.diagnosis_key")
 
     # ------------------------------------------------------------
     # COMPUTES

@@ -157,6 +157,20 @@ class TestEverydayUse(RegistrationCase):
             form.stage_id = second
         self.assertEqual(lead.stage_id, second)
 
+    def test_stage_playbook_reaches_the_rep(self):
+        self.env["crm.stage"].with_user(self.manager).action_load_standard_stages()
+        stage = self.env["crm.stage"].search([("standard_code", "=", "A")])
+        lead = self._lead(stage_id=stage.id).with_user(self.rep)
+        self.assertEqual(lead.stage_goal, stage.stage_goal)
+        self.assertTrue(lead.stage_content and lead.stage_diagnosis_key)
+        arch = etree.fromstring(self._arch("crm.lead", "form"))
+        self.assertTrue(arch.xpath("//page[@name='stage_playbook']//field[@name='stage_goal']"))
+        funnel = self.env["crm.stage.funnel"].browse(
+            self.env["crm.stage.funnel"].action_open()["res_id"]
+        )
+        line = funnel.line_ids.filtered(lambda row: row.stage_id == stage)
+        self.assertAlmostEqual(line.target_pass_ratio, stage.target_pass_rate / 100.0)
+
     # ------------------------------------------------------------
     # Messages in the reader's language
     # ------------------------------------------------------------
@@ -263,7 +277,7 @@ class TestEverydayUse(RegistrationCase):
         arch = etree.fromstring(self._arch("crm.stage.funnel", "form"))
         self.assertEqual(arch.get("create"), "false")
         self.assertEqual(
-            len(arch.xpath("//field[@name='line_ids']//field[@widget='percentage']")), 4
+            len(arch.xpath("//field[@name='line_ids']//field[@widget='percentage']")), 5
         )
 
     def test_choosing_a_free_customer_clears_the_conflict(self):

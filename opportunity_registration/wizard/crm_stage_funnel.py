@@ -93,16 +93,24 @@ class CrmStageFunnelLine(models.TransientModel):
     pass_ratio = fields.Float("Pass Rate", compute="_compute_ratios")
     win_ratio = fields.Float("Win Rate", compute="_compute_ratios")
     target_win_ratio = fields.Float("Target Win Rate", compute="_compute_ratios")
+    target_pass_ratio = fields.Float(
+        "Target Pass Rate",
+        compute="_compute_ratios",
+        help="The stage's target pass rate, to compare with the measured one.",
+    )
     avg_days = fields.Float("Average Days in Stage")
     median_days = fields.Float("Median Days in Stage")
     overdue = fields.Integer(
         help="Ongoing opportunities in the stage for longer than its planned duration."
     )
 
-    @api.depends("conversion_rate", "pass_rate", "win_rate", "target_win_rate")
+    @api.depends(
+        "conversion_rate", "pass_rate", "win_rate", "target_win_rate", "stage_id.target_pass_rate"
+    )
     def _compute_ratios(self):
         """The rates as fractions, which the list shows with a % sign."""
         for line in self:
+            line.target_pass_ratio = line.stage_id.target_pass_rate / 100.0
             line.conversion_ratio = line.conversion_rate / 100.0
             line.pass_ratio = line.pass_rate / 100.0
             line.win_ratio = line.win_rate / 100.0
