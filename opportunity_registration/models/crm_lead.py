@@ -165,10 +165,15 @@ class CrmLead(models.Model):
         """What the current user may read of the registrations and lock history
         (record rules apply to searches, not to one2many values)."""
         leads = self._origin
+        # an opportunity never submitted has no registration (its lock history
+        # may still tell an arbitration about its customer)
+        submitted = leads.filtered(lambda lead: lead.registration_state != "draft")
         registrations = (
             self.env["crm.lead.registration"]
-            .search([("lead_id", "in", leads.ids)])
+            .search([("lead_id", "in", submitted.ids)])
             .grouped("lead_id")
+            if submitted
+            else {}
         )
         events = (
             self.env["crm.lead.registration.event"]
