@@ -124,6 +124,23 @@ class TestEverydayUse(RegistrationCase):
         with self.assertRaisesRegex(UserError, "^You let .* you may register it again from"):
             lead.with_user(self.rep).action_registration_submit()
 
+    def test_release_and_claim_close_the_old_owners_follow_up(self):
+        self.company.registration_claim_cooldown_days = 0
+        lead = self._approved()
+        follow_up = self.env.ref(
+            "opportunity_registration.mail_activity_type_registration_follow_up"
+        )
+        self.assertTrue(
+            lead.activity_ids.filtered(
+                lambda a: a.activity_type_id == follow_up and a.user_id == self.rep
+            )
+        )
+        lead.with_user(self.rep).action_registration_release(reason="Budget frozen")
+        self.assertFalse(lead.activity_ids.filtered(lambda a: a.user_id == self.rep))
+        lead.with_user(self.rep2).action_registration_claim()
+        self.assertEqual(lead.registration_id.user_id, self.rep2)
+        self.assertFalse(lead.activity_ids.filtered(lambda a: a.user_id == self.rep))
+
     def test_pool_offers_claim_only(self):
         arch = etree.fromstring(self._arch("crm.lead", "form"))
         for button in arch.xpath("//button[@name='action_registration_submit']"):
@@ -160,9 +177,11 @@ class TestEverydayUse(RegistrationCase):
     def test_stage_playbook_reaches_the_rep(self):
         self.env["crm.stage"].with_user(self.manager).action_load_standard_stages()
         stage = self.env["crm.stage"].search([("standard_code", "=", "A")])
+        stage.write({"stage_content": "Visit the buyer", "diagnosis_key": "Who decides?"})
         lead = self._lead(stage_id=stage.id).with_user(self.rep)
         self.assertEqual(lead.stage_goal, stage.stage_goal)
-        self.assertTrue(lead.stage_content and lead.stage_diagnosis_key)
+        self.assertEqual(lead.stage_content, "Visit the buyer")
+        self.assertEqual(lead.stage_diagnosis_key, "Who decides?")
         arch = etree.fromstring(self._arch("crm.lead", "form"))
         self.assertTrue(arch.xpath("//page[@name='stage_playbook']//field[@name='stage_goal']"))
         funnel = self.env["crm.stage.funnel"].browse(
