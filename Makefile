@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both install what is missing.
-.PHONY: setup run test lint bench soak clean-db
+.PHONY: setup run test lint bench soak screenshots clean-db
 
 setup:
 	bash scripts/setup.sh
@@ -18,6 +18,9 @@ bench:
 
 soak:
 	bash benchmarks/soak.sh
+
+screenshots:
+	bash scripts/screenshots.sh
 
 clean-db:
 	dropdb -h 127.0.0.1 --if-exists opportunity_registration

@@ -39,6 +39,8 @@ echo "[bench] funnel metrics"
 "$PY" benchmarks/bench_funnel.py --db "$DB" --output benchmarks/RESULTS.md
 echo "[bench] forecast and KPI metrics"
 "$PY" benchmarks/bench_forecast.py --db "$DB" --output benchmarks/RESULTS.md
+echo "[bench] screens: kanban, list, form, filters and the module's lists, as a rep and a manager"
+"$PY" benchmarks/bench_screens.py --db "$DB" --output benchmarks/RESULTS.md
 
 status=0
 echo "[bench] submit over JSON-RPC and throughput with --workers=4"

@@ -22,10 +22,16 @@ else
     echo "[run] reusing database $DB"
 fi
 
+# the demo story (teams, customers, registrations in every state, stage
+# history), loaded once; it keeps its marker in the database
+"$VENV/bin/python" "$ROOT/scripts/demo.py" --db "$DB"
+
 cat <<MSG
 
   Odoo is starting on http://127.0.0.1:$PORT
   database: $DB   login: admin   password: admin
+  demo users (password demo): zhang.wei (rep, 中文), james.miller (rep),
+  wang.lei (team leader, approver), emma.clark (team leader, approver)
   Stop it with Ctrl+C.
 
 MSG

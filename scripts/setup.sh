@@ -32,7 +32,7 @@ fi
 # headless Chromium for the browser tours, libmagic for python-magic.
 DEB_PACKAGES=(postgresql fonts-font-awesome fonts-roboto-unhinted fonts-inconsolata
               fonts-ocr-b libjs-jquery libjs-jquery-form libjs-underscore
-              chromium libmagic1 python3-venv ca-certificates)
+              chromium fonts-wqy-microhei libmagic1 python3-venv ca-certificates)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -42,12 +42,26 @@ soak_status=0
 sed -n '/^## Soak/,$p' "$CACHE/soak.log" | head -70
 dropdb -h 127.0.0.1 --if-exists "$SOAK_DB"
 
+# Uninstall: fill a copy of the fresh database, uninstall the module, then
+# run stock CRM's flow (create, convert, win, lose, merge, views) on it.
+UNINSTALL_DB="${DB}_uninstall"
+dropdb -h 127.0.0.1 --if-exists "$UNINSTALL_DB"
+createdb -h 127.0.0.1 -T "$DB" "$UNINSTALL_DB"
+uninstall_status=0
+"$VENV/bin/python" scripts/uninstall_check.py --db "$UNINSTALL_DB" > "$CACHE/uninstall.log" 2>&1 || uninstall_status=$?
+grep '^\[uninstall\]' "$CACHE/uninstall.log" || tail -20 "$CACHE/uninstall.log"
+dropdb -h 127.0.0.1 --if-exists "$UNINSTALL_DB"
+
 echo "[test] running the suite"
 status=0
 "$VENV/bin/pytest" -p no:cacheprovider -q \
     --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
     -W ignore::DeprecationWarning \
     "$ROOT/$MODULE/tests" "$ROOT/$SALE_BRIDGE/tests" "$ODOO_ADDONS/crm/tests" "$@" || status=$?
+if [ "$uninstall_status" != 0 ]; then
+    echo "[test] the uninstall check FAILED (exit $uninstall_status): see $CACHE/uninstall.log"
+    [ "$status" != 0 ] || status=$uninstall_status
+fi
 if [ "$conc_status" != 0 ]; then
     echo "[test] the concurrency run FAILED (exit $conc_status): see $CACHE/concurrency.log"
     [ "$status" != 0 ] || status=$conc_status

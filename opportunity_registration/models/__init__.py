@@ -17,6 +17,8 @@ from . import crm_forecast_snapshot
 from . import crm_lead_channel
 from . import crm_lead_bulk
 from . import crm_lead_commission
+from . import crm_lead_message
+from . import mail_message
 from . import crm_team
 from . import crm_tag
 from . import res_partner

@@ -65,6 +65,16 @@ class CrmLead(models.Model):
 
     registration_number = fields.Char(readonly=True, copy=False, index="btree_not_null")
 
+    # The public pool and the reviews waiting are a few rows among a million:
+    # without these, PostgreSQL walks the whole table for a page of them.
+    _public_pool_idx = models.Index(
+        "(priority DESC, id DESC) WHERE registration_state IN ('released', 'expired')"
+        " AND won_status = 'pending' AND active IS TRUE"
+    )
+    _pending_review_idx = models.Index(
+        "(priority DESC, id DESC) WHERE registration_state = 'submitted'"
+    )
+
     protection_end_date = fields.Date(
         "Protection End",
         readonly=True,
@@ -99,6 +109,18 @@ class CrmLead(models.Model):
 
     registration_user_id = fields.Many2one(
         related="registration_id.user_id", string="Registration Owner"
+    )
+
+    registration_customer_name = fields.Char(
+        related="registration_id.customer_name", string="Registered Customer"
+    )
+
+    registration_date_submitted = fields.Datetime(
+        related="registration_id.date_submitted", string="Submitted On"
+    )
+
+    registration_date_closed = fields.Datetime(
+        related="registration_id.date_closed", string="Released On"
     )
 
     registration_band = fields.Selection(
@@ -143,10 +165,15 @@ class CrmLead(models.Model):
         """What the current user may read of the registrations and lock history
         (record rules apply to searches, not to one2many values)."""
         leads = self._origin
+        # an opportunity never submitted has no registration (its lock history
+        # may still tell an arbitration about its customer)
+        submitted = leads.filtered(lambda lead: lead.registration_state != "draft")
         registrations = (
             self.env["crm.lead.registration"]
-            .search([("lead_id", "in", leads.ids)])
+            .search([("lead_id", "in", submitted.ids)])
             .grouped("lead_id")
+            if submitted
+            else {}
         )
         events = (
             self.env["crm.lead.registration.event"]

@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
-from odoo.tools import email_normalize
+from odoo.tools import email_normalize, format_date
 
-from .crm_lead_registration import KEY_FIELDS
+from .crm_lead_registration import ACTIVE_STATES, KEY_FIELDS
 
 _PHONE = re.compile(r"\+?[\d\s().\-/]+(?:\s*(?:x|ext\.?)\s*\d{1,6})?", re.IGNORECASE)
 MAX_PHONE_LENGTH = 64
@@ -79,6 +79,13 @@ class CrmLead(models.Model):
         "person and a budget.",
     )
 
+    registration_problems = fields.Text(
+        "Missing to Submit",
+        compute="_compute_registration_problems",
+        help="What must be completed or corrected before this opportunity can be submitted.",
+    )
+    registration_problem_fields = fields.Char(compute="_compute_registration_problems")
+
     def _registration_amount(self, date=None):
         """The budget in company currency: a foreign-currency budget is converted."""
         self.ensure_one()
@@ -132,6 +139,11 @@ class CrmLead(models.Model):
 
     def _registration_problems(self):
         """Every missing or invalid item of this lead, in one list."""
+        return [message for _field, message in self._registration_problem_items()]
+
+    def _registration_problem_items(self):
+        """``(field name, message)`` for every missing or invalid item, so that
+        the form can point at the fields the report names."""
         self.ensure_one()
         company = self.company_id or self.env.company
         today = fields.Date.context_today(self)
@@ -139,71 +151,200 @@ class CrmLead(models.Model):
         name = self._registration_customer_name()
         keys = self._registration_keys()
         if not name:
-            problems.append(self.env._("Customer: set a customer or a company name."))
+            problems.append(
+                ("partner_id", self.env._("Customer: set a customer or a company name."))
+            )
         elif not any(keys[field] for field in KEY_FIELDS):
             problems.append(
-                self.env._(
-                    "Customer: %(name)s does not identify a customer. Give the company's "
-                    "name in letters, its tax ID, a company e-mail address (not a free "
-                    "mail service) or a phone number.",
-                    name=name[:80],
+                (
+                    "partner_id",
+                    self.env._(
+                        "Customer: %(name)s does not identify a customer. Give the company's "
+                        "name in letters, its tax ID, a company e-mail address (not a free "
+                        "mail service) or a phone number.",
+                        name=name[:80],
+                    ),
                 )
             )
         if len(self.partner_name or "") > MAX_NAME_LENGTH or len(self.name or "") > MAX_NAME_LENGTH:
             problems.append(
-                self.env._(
-                    "Names: a company or opportunity name is at most %(max)s characters long.",
-                    max=MAX_NAME_LENGTH,
+                (
+                    "name" if len(self.name or "") > MAX_NAME_LENGTH else "partner_name",
+                    self.env._(
+                        "Names: a company or opportunity name is at most %(max)s characters long.",
+                        max=MAX_NAME_LENGTH,
+                    ),
                 )
             )
         if company.registration_require_contact and not (self.phone or self.email_from):
-            problems.append(self.env._("Contact: give a phone number or an e-mail address."))
+            problems.append(
+                ("email_from", self.env._("Contact: give a phone number or an e-mail address."))
+            )
         if self.email_from and (
             len(self.email_from) > MAX_EMAIL_LENGTH or not email_normalize(self.email_from)
         ):
             problems.append(
-                self.env._(
-                    "E-mail: %(email)s is not a valid e-mail address.", email=self.email_from[:80]
+                (
+                    "email_from",
+                    self.env._(
+                        "E-mail: %(email)s is not a valid e-mail address.",
+                        email=self.email_from[:80],
+                    ),
                 )
             )
         if self.phone and not self._registration_phone_is_valid(self.phone):
             problems.append(
-                self.env._("Phone: %(phone)s is not a valid phone number.", phone=self.phone[:80])
+                (
+                    "phone",
+                    self.env._(
+                        "Phone: %(phone)s is not a valid phone number.", phone=self.phone[:80]
+                    ),
+                )
             )
         if company.registration_require_need and not (self.need_description or "").strip():
-            problems.append(self.env._("Need description: describe the customer's need."))
+            problems.append(
+                ("need_description", self.env._("Need description: describe the customer's need."))
+            )
         if self._registration_amount() < 0 or (
             company.registration_require_budget and self._registration_amount() <= 0
         ):
-            problems.append(self.env._("Budget: the expected revenue must be greater than 0."))
+            problems.append(
+                (
+                    "expected_revenue",
+                    self.env._("Budget: the expected revenue must be greater than 0."),
+                )
+            )
         if company.registration_require_deadline and not self.date_deadline:
-            problems.append(self.env._("Expected closing: set the expected closing date."))
+            problems.append(
+                ("date_deadline", self.env._("Expected closing: set the expected closing date."))
+            )
         if self.date_deadline and self.date_deadline < today:
             problems.append(
-                self.env._("Expected closing: %(date)s is in the past.", date=self.date_deadline)
+                (
+                    "date_deadline",
+                    self.env._(
+                        "Expected closing: %(date)s is in the past.",
+                        date=format_date(self.env, self.date_deadline),
+                    ),
+                )
             )
         elif self.date_deadline and self.date_deadline > today + timedelta(days=3660):
             problems.append(
-                self.env._(
-                    "Expected closing: %(date)s is more than ten years away.",
-                    date=self.date_deadline,
+                (
+                    "date_deadline",
+                    self.env._(
+                        "Expected closing: %(date)s is more than ten years away.",
+                        date=format_date(self.env, self.date_deadline),
+                    ),
                 )
             )
         if company.registration_require_key_person and not (
             self.key_person_identified and self.key_person_name
         ):
             problems.append(
-                self.env._("Key person: identify the decision maker and give their name.")
+                (
+                    "key_person_name",
+                    self.env._("Key person: identify the decision maker and give their name."),
+                )
             )
         if company.registration_require_source and not self.registration_source:
-            problems.append(self.env._("Source: say where the opportunity comes from."))
+            problems.append(
+                ("registration_source", self.env._("Source: say where the opportunity comes from."))
+            )
         if company.registration_require_category and not (
             self.deal_channel and self.deal_term and self.deal_type
         ):
-            problems.append(self.env._("Category: set the channel, the term and the deal type."))
+            problems.append(
+                ("deal_type", self.env._("Category: set the channel, the term and the deal type."))
+            )
         if self.deal_type == "competitor" and not self.competitor_name:
-            problems.append(self.env._("Competitor: name the competitor the customer uses."))
+            problems.append(
+                (
+                    "competitor_name",
+                    self.env._("Competitor: name the competitor the customer uses."),
+                )
+            )
         return problems
+
+    @api.depends(
+        "type",
+        "registration_state",
+        "name",
+        "partner_id",
+        "partner_name",
+        "contact_name",
+        "email_from",
+        "phone",
+        "need_description",
+        "expected_revenue",
+        "budget_currency_id",
+        "budget_amount_currency",
+        "date_deadline",
+        "key_person_identified",
+        "key_person_name",
+        "registration_source",
+        "deal_channel",
+        "deal_term",
+        "deal_type",
+        "competitor_name",
+    )
+    @api.depends_context("lang")
+    def _compute_registration_problems(self):
+        """What would stop a submission, refreshed as the rep types."""
+        for lead in self:
+            items = (
+                lead._registration_problem_items()
+                if lead.type == "opportunity" and lead.registration_state not in ACTIVE_STATES
+                else []
+            )
+            lead.registration_problems = "\n".join(message for _field, message in items) or False
+            # space-delimited on both ends, so that the view can test ' name ' in it
+            fields_named = sorted({field for field, _message in items})
+            lead.registration_problem_fields = (
+                " %s " % " ".join(fields_named) if fields_named else False
+            )
+
+    @api.onchange("expected_revenue", "email_from", "phone", "date_deadline", "name")
+    def _onchange_registration_warn(self):
+        """Say at once when a value just typed would be refused at submission."""
+        today = fields.Date.context_today(self)
+        messages = []
+        if self.expected_revenue < 0:
+            messages.append(self.env._("Budget: the expected revenue cannot be negative."))
+        if self.email_from and (
+            len(self.email_from) > MAX_EMAIL_LENGTH or not email_normalize(self.email_from)
+        ):
+            messages.append(
+                self.env._(
+                    "E-mail: %(email)s is not a valid e-mail address.", email=self.email_from[:80]
+                )
+            )
+        if self.phone and not self._registration_phone_is_valid(self.phone):
+            messages.append(
+                self.env._("Phone: %(phone)s is not a valid phone number.", phone=self.phone[:80])
+            )
+        if self.date_deadline and self.date_deadline < today:
+            messages.append(
+                self.env._(
+                    "Expected closing: %(date)s is in the past.",
+                    date=format_date(self.env, self.date_deadline),
+                )
+            )
+        if len(self.name or "") > MAX_NAME_LENGTH:
+            messages.append(
+                self.env._(
+                    "Names: a company or opportunity name is at most %(max)s characters long.",
+                    max=MAX_NAME_LENGTH,
+                )
+            )
+        if not messages:
+            return None
+        return {
+            "warning": {
+                "title": self.env._("Check this opportunity"),
+                "message": "\n".join(messages),
+            }
+        }
 
     @staticmethod
     def _registration_phone_is_valid(phone):

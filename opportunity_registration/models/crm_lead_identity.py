@@ -105,6 +105,18 @@ class CrmLead(models.Model):
             lead: vals for lead, vals in vals_by_lead.items() if vals["company_id"] in allowed
         }
         rows = Registration._active_holders(list(vals_by_lead.values()))
+        decided = {}
+        if rows and self._origin.ids:
+            kept = self.env["crm.lead.registration.event"]._read_group(
+                [
+                    ("event", "=", "kept"),
+                    ("lead_id", "in", self._origin.ids),
+                    ("registration_id", "in", [row["id"] for row in rows]),
+                ],
+                ["lead_id", "registration_id"],
+                ["date:max"],
+            )
+            decided = {(lead.id, reg.id): date for lead, reg, date in kept}
         for lead in self:
             vals = vals_by_lead.get(lead)
             if not vals:
@@ -118,7 +130,13 @@ class CrmLead(models.Model):
             ]
             lead.registration_conflict_ids = [(6, 0, [row["lead_id"] for row in mine])]
             lead.registration_conflict_message = (
-                "\n".join(Registration._format_conflict(row) for row in mine) or False
+                "\n".join(
+                    Registration._format_conflict(
+                        row, decided=decided.get((lead._origin.id, row["id"]))
+                    )
+                    for row in mine
+                )
+                or False
             )
 
     def _registration_keys(self):

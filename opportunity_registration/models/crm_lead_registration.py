@@ -408,8 +408,12 @@ class CrmLeadRegistration(models.Model):
             )
         )
 
-    def _close(self, state, reason, message):
-        """Move to a closed state, record why, and mirror it on the lead."""
+    def _close(self, state, reason, message, event=None):
+        """Move to a closed state, record why (as ``event`` in the lock
+        history, the state by default), and mirror it on the lead.
+
+        ``message(env)`` gives the chatter line in ``env``'s language, with
+        ``%(number)s`` and ``%(user)s`` placeholders."""
         if state != self._cancel_state:
             # Withdrawn, released or expired: open reviews have nothing left to decide.
             self.sudo().review_ids.filtered(lambda r: r.status in ("waiting", "pending")).unlink()
@@ -422,25 +426,27 @@ class CrmLeadRegistration(models.Model):
             }
         )
         self.lead_id._sync_registration()
-        self.env["crm.lead.registration.event"]._log(self, state, note=reason)
+        self.env["crm.lead.registration.event"]._log(self, event or state, note=reason)
         self._close_review_activities(
             state == "rejected" and self.env._("Rejected by %(user)s.", user=self.env.user.name)
         )
         # nothing left to follow up once the registration has ended
         self._registration_activities(FOLLOW_UP_ACTIVITY_TYPE).unlink()
-        bodies = {}
-        for reg in self:
-            body = message % {"number": reg.name, "user": self.env.user.name}
+        reg_by_lead = {reg.lead_id: reg for reg in self}
+        actor = self.env.user.name
+
+        def render(env, lead):
+            reg = reg_by_lead[lead]
+            body = message(env) % {"number": reg.name, "user": actor}
             if reason and state not in POOL_STATES:
-                body = self.env._("%(message)s Reason: %(reason)s", message=body, reason=reason)
-            elif reason:
+                return env._("%(message)s Reason: %(reason)s", message=body, reason=reason)
+            if reason:
                 # every rep reads a pool opportunity's chatter: the reason stays
                 # on the registration, for its owner and the managers
-                body = self.env._(
-                    "%(message)s The reason is kept on the registration.", message=body
-                )
-            bodies[reg.lead_id.id] = body
-        self.lead_id._message_log_batch(bodies=bodies)
+                return env._("%(message)s The reason is kept on the registration.", message=body)
+            return body
+
+        self.lead_id._registration_log(render)
 
     @api.model
     def _band_label(self, code):
@@ -472,7 +478,7 @@ class CrmLeadRegistration(models.Model):
         reason = self._clean_text(reason)
         self._check_owner_or_manager()
         self._close(
-            "withdrawn", reason, self.env._("Registration %(number)s withdrawn by %(user)s.")
+            "withdrawn", reason, lambda env: env._("Registration %(number)s withdrawn by %(user)s.")
         )
         return True
 
@@ -483,7 +489,7 @@ class CrmLeadRegistration(models.Model):
         self._close(
             "released",
             reason,
-            self.env._("Registration %(number)s released to the public pool by %(user)s."),
+            lambda env: env._("Registration %(number)s released to the public pool by %(user)s."),
         )
         return True
 
@@ -558,8 +564,8 @@ class CrmLeadRegistration(models.Model):
             self.env["crm.lead.registration.event"]._log(
                 reg, "transferred", note="%s. %s" % (text, reason)
             )
-            lead._message_log(
-                body=self.env._(
+            lead._registration_log(
+                lambda env, _lead: env._(
                     "Registration %(number)s transferred by %(user)s: %(changes)s. Reason: %(reason)s",
                     number=reg.name,
                     user=self.env.user.name,

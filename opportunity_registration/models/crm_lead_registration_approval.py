@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
-from odoo.tools import float_compare
+from odoo.tools import float_compare, format_date
 
 from .crm_lead_registration import (
     ACTIVE_STATES,
@@ -61,30 +61,32 @@ class CrmLeadRegistration(models.Model):
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, "granted")
         self._schedule_follow_up()
+        approver = self.env.user.name
         for reg in self:
-            if automatic:
-                body = self.env._(
-                    "Registration %(number)s submitted by %(user)s and approved "
-                    "automatically (small band, %(amount)s); the customer is protected "
-                    "until %(date)s.",
-                    number=reg.name,
-                    user=reg.submitted_by_id.name,
-                    amount=reg._format_amount(reg.amount),
-                    date=reg.protection_end_date,
-                )
-            else:
-                body = self.env._(
+
+            def render(env, _lead, reg=reg):
+                if automatic:
+                    return env._(
+                        "Registration %(number)s submitted by %(user)s and approved "
+                        "automatically (small band, %(amount)s); the customer is protected "
+                        "until %(date)s.",
+                        number=reg.name,
+                        user=reg.submitted_by_id.name,
+                        amount=reg.with_env(env)._format_amount(reg.amount),
+                        date=format_date(env, reg.protection_end_date),
+                    )
+                body = env._(
                     "Registration %(number)s approved by %(user)s; the customer is "
                     "protected until %(date)s.",
                     number=reg.name,
-                    user=self.env.user.name,
-                    date=reg.protection_end_date,
+                    user=approver,
+                    date=format_date(env, reg.protection_end_date),
                 )
                 if comment:
-                    body = self.env._(
-                        "%(message)s Comment: %(comment)s", message=body, comment=comment
-                    )
-            reg.lead_id._message_log(body=body)
+                    body = env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
+                return body
+
+            reg.lead_id._registration_log(render)
         if not automatic:
             self._close_review_activities(
                 self.env._("Approved by %(user)s.", user=self.env.user.name)
@@ -180,18 +182,20 @@ class CrmLeadRegistration(models.Model):
         it asks, so the activity only e-mails those it does not (``notify``)."""
         for reg in self:
             for user in users & (reg.approver_ids | reg.second_approver_ids):
+                # written in the approver's language
+                env = self.with_context(lang=user.lang).env
                 reg.lead_id.sudo().with_context(
                     mail_activity_quick_update=not notify
                 ).activity_schedule(
                     REVIEW_ACTIVITY_TYPE,
                     user_id=user.id,
-                    summary=self.env._("Review registration %(number)s", number=reg.name),
-                    note=self.env._(
+                    summary=env._("Review registration %(number)s", number=reg.name),
+                    note=env._(
                         "%(owner)s registered %(customer)s for %(amount)s (%(band)s band).",
                         owner=reg.user_id.name,
                         customer=reg.customer_name,
-                        amount=reg._format_amount(reg.amount),
-                        band=self._band_label(reg.band),
+                        amount=reg.with_env(env)._format_amount(reg.amount),
+                        band=reg.with_env(env)._band_label(reg.band),
                     ),
                 )
 
@@ -330,15 +334,20 @@ class CrmLeadRegistration(models.Model):
         """A first step approved: the next step's approvers are asked."""
         self.ensure_one()
         next_approvers = self._decision_reviews().reviewer_ids
-        body = self.env._(
-            "Registration %(number)s approved by %(user)s; now waiting for %(next)s.",
-            number=self.name,
-            user=self.env.user.name,
-            next=", ".join(next_approvers.mapped("name")) or "-",
-        )
-        if comment:
-            body = self.env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
-        self.lead_id.sudo()._message_log(body=body)
+        approver = self.env.user.name
+
+        def render(env, _lead):
+            body = env._(
+                "Registration %(number)s approved by %(user)s; now waiting for %(next)s.",
+                number=self.name,
+                user=approver,
+                next=", ".join(next_approvers.mapped("name")) or "-",
+            )
+            if comment:
+                body = env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
+            return body
+
+        self.lead_id.sudo()._registration_log(render)
         self._close_review_activities(self.env._("Approved by %(user)s.", user=self.env.user.name))
         self._schedule_review_activities(next_approvers)
 
@@ -353,7 +362,7 @@ class CrmLeadRegistration(models.Model):
             .comment
         )
         self._close(
-            "rejected", comment, self.env._("Registration %(number)s rejected by %(user)s.")
+            "rejected", comment, lambda env: env._("Registration %(number)s rejected by %(user)s.")
         )
         return result
 
@@ -403,8 +412,8 @@ class CrmLeadRegistration(models.Model):
                 reviews = reg.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
                 self.env.add_to_compute(reviews._fields["reviewer_ids"], reviews)
                 reg._schedule_review_activities(extra, notify=True)
-                reg.lead_id._message_log(
-                    body=self.env._(
+                reg.lead_id._registration_log(
+                    lambda env, _lead: env._(
                         "Registration %(number)s waited more than %(days)s working days for "
                         "review: escalated to %(users)s.",
                         number=reg.name,
@@ -443,24 +452,29 @@ class CrmLeadRegistration(models.Model):
         for reg in self.sudo():
             lead = reg.lead_id
             band = lead.registration_band
-            if reg.state == "approved":
-                body = self.env._(
-                    "Registration %(number)s goes back to review: the amount rose to "
-                    "%(amount)s (%(band)s band). The customer stays locked meanwhile.",
-                    number=reg.name,
-                    amount=reg._format_amount(lead._registration_amount()),
-                    band=self._band_label(band),
-                )
-            else:
-                body = self.env._(
+            amount = lead._registration_amount()
+
+            def render(
+                env, _lead, reg=reg, band=band, amount=amount, approved=reg.state == "approved"
+            ):
+                if approved:
+                    return env._(
+                        "Registration %(number)s goes back to review: the amount rose to "
+                        "%(amount)s (%(band)s band). The customer stays locked meanwhile.",
+                        number=reg.name,
+                        amount=reg.with_env(env)._format_amount(amount),
+                        band=reg.with_env(env)._band_label(band),
+                    )
+                return env._(
                     "Registration %(number)s is now reviewed in the %(band)s band: its "
                     "amount changed from %(old)s to %(amount)s.",
                     number=reg.name,
-                    band=self._band_label(band),
-                    old=reg._format_amount(reg.amount),
-                    amount=reg._format_amount(lead._registration_amount()),
+                    band=reg.with_env(env)._band_label(band),
+                    old=reg.with_env(env)._format_amount(reg.amount),
+                    amount=reg.with_env(env)._format_amount(amount),
                 )
-            lead._message_log(body=body)
+
+            lead._registration_log(render)
             reg._drop_reviews()
             reg.with_context(skip_check_state_condition=True, skip_validation_check=True).write(
                 {
@@ -492,13 +506,13 @@ class CrmLeadRegistration(models.Model):
                     "date_review_requested": False,
                 }
             )
-            reg.lead_id._message_log(
-                body=self.env._(
+            reg.lead_id._registration_log(
+                lambda env, _lead: env._(
                     "Registration %(number)s is back within its approved %(band)s band: its "
                     "approval stands, protected until %(date)s.",
                     number=reg.name,
-                    band=self._band_label(reg.approved_band),
-                    date=reg.protection_end_date,
+                    band=self.with_env(env)._band_label(reg.approved_band),
+                    date=format_date(env, reg.protection_end_date),
                 )
             )
         self.lead_id._sync_registration()
@@ -527,14 +541,14 @@ class CrmLeadRegistration(models.Model):
             ):
                 review_again |= reg
             elif float_compare(amount, reg.amount, precision_rounding=reg.currency_id.rounding):
-                lead._message_log(
-                    body=self.env._(
+                lead._registration_log(
+                    lambda env, _lead: env._(
                         "Registered amount of %(number)s changed from %(old)s to %(new)s "
                         "(%(band)s band).",
                         number=reg.name,
-                        old=reg._format_amount(reg.amount),
-                        new=reg._format_amount(amount),
-                        band=self._band_label(band),
+                        old=reg.with_env(env)._format_amount(reg.amount),
+                        new=reg.with_env(env)._format_amount(amount),
+                        band=self.with_env(env)._band_label(band),
                     )
                 )
                 reg.with_context(skip_validation_check=True).write({"amount": amount, "band": band})
@@ -572,7 +586,9 @@ class CrmLeadRegistration(models.Model):
                 reg._rejected_tier()
             else:
                 reg._close(
-                    "rejected", reason, self.env._("Registration %(number)s rejected by %(user)s.")
+                    "rejected",
+                    reason,
+                    lambda env: env._("Registration %(number)s rejected by %(user)s."),
                 )
         return True
 

@@ -45,6 +45,18 @@ class CrmLeadRegistrationBand(models.Model):
         help="Expected revenue (company currency) from which this band applies; "
         "inclusive. The band applies up to the next band's lower bound.",
     )
+    upper_bound = fields.Monetary(
+        "Up To",
+        currency_field="currency_id",
+        compute="_compute_upper_bound",
+        help="The next band's lower bound, excluded; empty for the last band.",
+    )
+    missing_role_warning = fields.Char(
+        "Teams Without Approver",
+        compute="_compute_missing_role_warning",
+        help="Sales teams whose role this band needs is empty: their registrations in "
+        "this band go to the registration managers instead.",
+    )
     approval = fields.Selection(
         [
             ("automatic", "Automatic"),
@@ -97,6 +109,41 @@ class CrmLeadRegistrationBand(models.Model):
     _lower_bound_positive = models.Constraint(
         "CHECK (lower_bound >= 0)", "A band cannot start below zero."
     )
+
+    @api.depends("lower_bound", "company_id")
+    def _compute_upper_bound(self):
+        for band in self:
+            bounds = [bound for bound, _code, _id in self._band_bounds(band.company_id.id)]
+            band.upper_bound = next((b for b in bounds if b > band.lower_bound), False)
+
+    @api.depends("approval", "second_approval", "company_id")
+    @api.depends_context("lang")
+    def _compute_missing_role_warning(self):
+        teams = self.env["crm.team"].sudo().search([])
+        for band in self:
+            roles = {
+                TEAM_ROLE_FIELDS[role]
+                for role in (band.approval, band.second_approval)
+                if role in TEAM_ROLE_FIELDS
+            }
+            missing = teams.filtered(
+                lambda team, roles=roles, band=band: (
+                    team.company_id in (band.company_id, False)
+                    and any(not team[role] for role in roles)
+                )
+            )
+            if not missing:
+                band.missing_role_warning = False
+                continue
+            band.missing_role_warning = self.env._(
+                "%(teams)s: no %(role)s, registration managers approve instead",
+                teams=", ".join(missing.mapped("name")),
+                role=" / ".join(
+                    self._fields["approval"].convert_to_export(role, band)
+                    for role in (band.approval, band.second_approval)
+                    if role in TEAM_ROLE_FIELDS
+                ),
+            )
 
     @api.constrains(
         "approval",

@@ -6,10 +6,12 @@ LOCK_EVENTS = [
     ("renewed", "Lock Renewed"),
     ("extended", "Extension Granted"),
     ("expired", "Lock Expired"),
-    ("released", "Released to Public Pool"),
+    ("released", "Released"),
+    ("lost", "Opportunity Lost"),
     ("withdrawn", "Withdrawn"),
     ("rejected", "Rejected"),
     ("transferred", "Transferred"),
+    ("kept", "Holder Kept by Arbitration"),
     ("rekeyed", "Customer Changed"),
     ("amount_changed", "Amount Changed"),
     ("won", "Won"),
@@ -39,12 +41,17 @@ class CrmLeadRegistrationEvent(models.Model):
     user_id = fields.Many2one("res.users", "By", default=lambda self: self.env.user)
     owner_id = fields.Many2one("res.users")
     protection_end_date = fields.Date("Protection End")
-    note = fields.Text()
+    note = fields.Text(translate=True)
 
     @api.model
     def _log(self, registrations, event, note=False, **extra):
-        """One event per registration, in one INSERT."""
-        return self.sudo().create(
+        """One event per registration, in one INSERT.
+
+        ``note`` is a text typed by someone, or ``note(env)`` giving it in
+        ``env``'s language: then it is kept in every installed language.
+        """
+        render = note if callable(note) else None
+        events = self.sudo().create(
             [
                 dict(
                     {
@@ -54,10 +61,19 @@ class CrmLeadRegistrationEvent(models.Model):
                         "event": event,
                         "owner_id": reg.user_id.id,
                         "protection_end_date": reg.protection_end_date,
-                        "note": note,
+                        "note": render(self.env) if render else note,
                     },
                     **extra,
                 )
                 for reg in registrations
             ]
         )
+        if render:
+            events._translate_note(render)
+        return events
+
+    def _translate_note(self, render):
+        """Write ``render(env)`` as the note in each other installed language."""
+        for code, _name in self.env["res.lang"].get_installed():
+            if code != self.env.lang:
+                self.with_context(lang=code).note = render(self.with_context(lang=code).env)

@@ -5,7 +5,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from .crm_lead_registration import (
     ACTIVE_STATES,
@@ -38,12 +38,13 @@ class CrmLeadRegistration(models.Model):
     def _schedule_follow_up(self, users=None):
         for reg in self:
             user = users and users[reg] or reg._follow_up_user()
+            env = self.with_context(lang=user.lang).env  # the assignee's language
             reg.lead_id.sudo().activity_schedule(
                 FOLLOW_UP_ACTIVITY_TYPE,
                 date_deadline=fields.Date.context_today(reg) + timedelta(days=7),
                 user_id=user.id,
-                summary=self.env._("Weekly follow-up of %(number)s", number=reg.name),
-                note=self.env._(
+                summary=env._("Weekly follow-up of %(number)s", number=reg.name),
+                note=env._(
                     "Log what happened with %(customer)s this week: registrations "
                     "need a weekly update.",
                     customer=reg.customer_name,
@@ -116,15 +117,16 @@ class CrmLeadRegistration(models.Model):
                 reg._close(
                     "released",
                     reason,
-                    self.env._(
-                        "Registration %(number)s released: the opportunity was lost or archived."
+                    lambda env: env._(
+                        "Registration %(number)s ended: the opportunity was lost or archived."
                     ),
+                    event="lost",
                 )
             else:
                 reg._close(
                     "withdrawn",
                     reason,
-                    self.env._(
+                    lambda env: env._(
                         "Registration %(number)s withdrawn: the opportunity was lost or archived."
                     ),
                 )
@@ -142,12 +144,12 @@ class CrmLeadRegistration(models.Model):
                     "expiry_warned": False,
                 }
             )
-            reg.lead_id._message_log(
-                body=self.env._(
+            reg.lead_id._registration_log(
+                lambda env, _lead: env._(
                     "Opportunity won: %(owner)s keeps %(customer)s until %(date)s (%(number)s).",
                     owner=reg.user_id.name,
                     customer=reg.customer_name,
-                    date=end,
+                    date=format_date(env, end),
                     number=reg.name,
                 )
             )
@@ -155,7 +157,9 @@ class CrmLeadRegistration(models.Model):
             kept.lead_id._sync_registration()
             self.env["crm.lead.registration.event"]._log(kept, "won")
         (won - kept)._close(
-            "won", False, self.env._("Registration %(number)s closed: the opportunity was won.")
+            "won",
+            False,
+            lambda env: env._("Registration %(number)s closed: the opportunity was won."),
         )
 
     def _lock_for_sweep(self):
@@ -220,7 +224,7 @@ class CrmLeadRegistration(models.Model):
             expired._close(
                 "expired",
                 False,
-                self.env._(
+                lambda env: env._(
                     "Registration %(number)s expired: its protection period ended or the "
                     "customer was not followed up. The customer is back in the public pool."
                 ),
@@ -229,7 +233,7 @@ class CrmLeadRegistration(models.Model):
             pending._close(
                 "expired",
                 False,
-                self.env._(
+                lambda env: env._(
                     "Registration %(number)s expired: it waited for a decision longer than "
                     "allowed. Submit it again to ask for a new review."
                 ),
@@ -238,7 +242,7 @@ class CrmLeadRegistration(models.Model):
             won._close(
                 "won",
                 False,
-                self.env._(
+                lambda env: env._(
                     "Registration %(number)s closed: the customer's protection after the win ended."
                 ),
             )
@@ -478,11 +482,11 @@ class CrmLeadRegistration(models.Model):
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, "extended", note=reason)
         for reg in self:
-            reg.lead_id._message_log(
-                body=self.env._(
+            reg.lead_id._registration_log(
+                lambda env, _lead: env._(
                     "Protection of %(number)s extended until %(date)s by %(user)s.",
                     number=reg.name,
-                    date=end_date,
+                    date=format_date(env, end_date),
                     user=self.env.user.name,
                 )
             )

@@ -4,7 +4,7 @@ import psycopg2.errors
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from .crm_lead_registration import (
     ACTIVE_STATES,
@@ -277,13 +277,16 @@ class CrmLeadRegistration(models.Model):
             "user_id": self.env.uid,
             "owner_id": holder["user_id"],
             "protection_end_date": holder["protection_end_date"],
-            "note": self.env._(
-                "Refused for %(user)s (%(customers)s)", user=self.env.user.name, customers=notes
-            ),
         }
+        user = self.env.user.name
+
+        def note(env):
+            return env._("Refused for %(user)s (%(customers)s)", user=user, customers=notes)
+
         try:
             with self.env.registry.cursor() as cr:
-                self.env(cr=cr, user=SUPERUSER_ID)["crm.lead.registration.event"].create(values)
+                Event = self.env(cr=cr, user=SUPERUSER_ID)["crm.lead.registration.event"]
+                Event.create(dict(values, note=note(Event.env)))._translate_note(note)
         except Exception:
             _logger.warning(
                 "Could not log a refused registration conflict: %s", values, exc_info=True
@@ -303,8 +306,18 @@ class CrmLeadRegistration(models.Model):
         )
 
     @api.model
-    def _format_conflict(self, holder):
-        """What a rep may know of someone else's registration: owner, state, expiry."""
+    def _format_conflict(self, holder, decided=None):
+        """What a rep may know of someone else's registration: owner, state,
+        expiry, and the arbitration already ``decided`` (its date) if any."""
+        if decided:
+            return self.env._(
+                "%(customer)s stays with %(owner)s (%(number)s): a registration manager "
+                "decided so on %(date)s.",
+                customer=holder["customer_name"],
+                owner=holder["owner"],
+                number=holder["name"],
+                date=format_date(self.env, decided),
+            )
         if holder["state"] == "approved":
             return self.env._(
                 "%(customer)s is already registered by %(owner)s (%(number)s), "
@@ -313,7 +326,7 @@ class CrmLeadRegistration(models.Model):
                 customer=holder["customer_name"],
                 owner=holder["owner"],
                 number=holder["name"],
-                date=holder["protection_end_date"],
+                date=format_date(self.env, holder["protection_end_date"]),
             )
         labels = dict(self._fields["state"]._description_selection(self.env))
         return self.env._(
@@ -324,7 +337,7 @@ class CrmLeadRegistration(models.Model):
             owner=holder["owner"],
             number=holder["name"],
             state=labels[holder["state"]],
-            date=fields.Date.to_date(holder["date_submitted"]),
+            date=format_date(self.env, fields.Date.to_date(holder["date_submitted"])),
         )
 
     @api.model

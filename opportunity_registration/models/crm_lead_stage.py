@@ -48,6 +48,9 @@ class CrmLead(models.Model):
         help="Still open and in its stage for longer than the stage's planned duration.",
     )
     stage_probability_locked = fields.Boolean(compute="_compute_stage_probability_locked")
+    stage_goal = fields.Text(related="stage_id.stage_goal")
+    stage_content = fields.Text(related="stage_id.stage_content", string="Key Actions")
+    stage_diagnosis_key = fields.Text(related="stage_id.diagnosis_key")
 
     # ------------------------------------------------------------
     # COMPUTES
@@ -233,6 +236,35 @@ class CrmLead(models.Model):
     # ------------------------------------------------------------
     # STAGE GATES
     # ------------------------------------------------------------
+
+    @api.onchange("stage_id")
+    def _onchange_stage_gate(self):
+        """A rep clicking a stage the gate refuses stays in the current stage,
+        told why, with the form as it was; a manager gets the override offer
+        when saving."""
+        old_stage, new_stage = self._origin.stage_id, self.stage_id
+        if (
+            not old_stage
+            or not new_stage
+            or old_stage == new_stage
+            or self.env.user.has_group("sales_team.group_sale_manager")
+        ):
+            return None
+        self.stage_id = old_stage
+        problems = self._stage_gate_problems(new_stage).get(self)
+        if not problems:
+            self.stage_id = new_stage
+            return None
+        return {
+            "warning": {
+                "type": "dialog",
+                "title": self.env._("%(stage)s is not reached yet", stage=new_stage.name),
+                "message": "\n".join(
+                    [self.env._("%(name)s stays in %(old)s:", name=self.name, old=old_stage.name)]
+                    + ["- " + problem for problem in problems]
+                ),
+            }
+        }
 
     def _stage_gate_exit_problems(self):
         """What this lead still misses to leave its current stage forward."""

@@ -3,6 +3,7 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
+from odoo.tools import format_date
 
 from .crm_lead_registration import ACTIVE_STATES, KEY_FIELDS
 
@@ -88,13 +89,13 @@ class CrmLead(models.Model):
         # automatic approvals log one line saying both (see _set_approved)
         registrations._start_review()  # mirrors the registrations on their leads
         for reg in registrations.filtered(lambda r: r.state == "submitted"):
-            reg.lead_id._message_log(
-                body=self.env._(
+            reg.lead_id._registration_log(
+                lambda env, _lead: env._(
                     "Registration %(number)s submitted by %(user)s (%(band)s band, %(amount)s).",
                     number=reg.name,
                     user=self.env.user.name,
-                    band=reg._band_label(reg.band),
-                    amount=reg._format_amount(reg.amount),
+                    band=reg.with_env(env)._band_label(reg.band),
+                    amount=reg.with_env(env)._format_amount(reg.amount),
                 )
             )
         return True
@@ -164,15 +165,29 @@ class CrmLead(models.Model):
                 None,
             )
             if let_go:
+                params = {
+                    "owner": owner.name,
+                    "customer": let_go.customer_name,
+                    "date": format_date(self.env, fields.Date.to_date(let_go.date_closed)),
+                    "number": let_go.name,
+                    "again": format_date(
+                        self.env,
+                        fields.Date.to_date(let_go.date_closed) + timedelta(days=cooldown),
+                    ),
+                }
+                if owner == self.env.user:
+                    raise UserError(
+                        self.env._(
+                            "You let %(customer)s go on %(date)s (%(number)s): you may "
+                            "register it again from %(again)s.",
+                            **params,
+                        )
+                    )
                 raise UserError(
                     self.env._(
                         "%(owner)s let %(customer)s go on %(date)s (%(number)s): they may "
                         "register it again from %(again)s.",
-                        owner=owner.name,
-                        customer=let_go.customer_name,
-                        date=fields.Date.to_date(let_go.date_closed),
-                        number=let_go.name,
-                        again=fields.Date.to_date(let_go.date_closed) + timedelta(days=cooldown),
+                        **params,
                     )
                 )
 
@@ -192,8 +207,8 @@ class CrmLead(models.Model):
             raise UserError(self.env._("Only registration users can claim customers."))
         previous = self.user_id
         self.sudo().user_id = self.env.user
-        self.sudo()._message_log(
-            body=self.env._(
+        self.sudo()._registration_log(
+            lambda env, _lead: env._(
                 "Claimed from the public pool by %(user)s (previous salesperson: %(previous)s).",
                 user=self.env.user.name,
                 previous=previous.name or "-",
@@ -216,21 +231,22 @@ class CrmLead(models.Model):
                 )
             managers = reg._registration_managers() - reg.user_id
             for manager in managers:
+                env = self.with_context(lang=manager.lang).env  # the manager's language
                 reg.lead_id.activity_schedule(
                     "mail.mail_activity_data_todo",
                     user_id=manager.id,
-                    summary=self.env._("Extension requested for %(number)s", number=reg.name),
-                    note=self.env._(
+                    summary=env._("Extension requested for %(number)s", number=reg.name),
+                    note=env._(
                         "%(owner)s asks to keep %(customer)s beyond %(date)s. Use "
                         "Arbitrate → Extend the protection. Reason: %(reason)s",
                         owner=reg.user_id.name,
                         customer=reg.customer_name,
-                        date=reg.protection_end_date,
+                        date=format_date(env, reg.protection_end_date),
                         reason=reason or "-",
                     ),
                 )
-            reg.lead_id._message_log(
-                body=self.env._(
+            reg.lead_id._registration_log(
+                lambda env, _lead: env._(
                     "%(owner)s requested an extension of %(number)s. Reason: %(reason)s",
                     owner=reg.user_id.name,
                     number=reg.name,

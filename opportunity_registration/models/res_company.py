@@ -173,7 +173,7 @@ class ResCompany(models.Model):
 
     @api.model
     def _default_free_mail_domains(self):
-        return "\n".join(sorted(DEFAULT_FREE_MAIL_DOMAINS))
+        return ", ".join(sorted(DEFAULT_FREE_MAIL_DOMAINS))
 
     def _registration_free_mail_domains(self):
         self.ensure_one()

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResConfigSettings(models.TransientModel):
@@ -110,3 +110,19 @@ class ResConfigSettings(models.TransientModel):
     def action_load_standard_stages(self):
         self.env["crm.stage"].action_load_standard_stages()
         return self.env["ir.actions.actions"]._for_xml_id("crm.crm_stage_action")
+
+    registration_band_warning = fields.Text(
+        compute="_compute_registration_band_warning",
+        help="Bands whose team role is empty in some sales teams.",
+    )
+
+    @api.depends("company_id")
+    def _compute_registration_band_warning(self):
+        Band = self.env["crm.lead.registration.band"].sudo()
+        for settings in self:
+            bands = Band._get_company_bands(settings.company_id)
+            settings.registration_band_warning = "\n".join(
+                "%s: %s" % (band._label(), band.missing_role_warning)
+                for band in bands
+                if band.missing_role_warning
+            )

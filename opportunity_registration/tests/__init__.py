@@ -7,6 +7,7 @@ from . import (
     test_channel_registration,
     test_channel_tour,
     test_customer_identity,
+    test_everyday_use,
     test_customer_identity_properties,
     test_registration_approval,
     test_registration_install,

@@ -14,7 +14,7 @@ from .common import RegistrationCase
 # database size and the customer's history: automatic approval (small band),
 # and a review (ordinary band: tier review, approver's activity and
 # notification).
-QUERIES_SUBMIT_SMALL = 24
+QUERIES_SUBMIT_SMALL = 23
 QUERIES_SUBMIT_REVIEW = 63
 
 

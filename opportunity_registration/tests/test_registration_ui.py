@@ -26,3 +26,81 @@ class TestRegistrationUi(HttpCase, RegistrationCase):
         )
         self.assertEqual(lead.registration_state, "approved")
         self.assertEqual(lead.registration_id.approved_by_id, self.approver)
+
+
+@tagged("post_install", "-at_install", "opportunity_registration")
+class TestEverydayTours(HttpCase, RegistrationCase):
+    """The rep's day and the manager's arbitration, clicked in a browser."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company.registration_require_deadline = False
+        cls.holder_customer, cls.free_customer = cls.env["res.partner"].create(
+            [
+                {"name": "Holder Tour Co", "is_company": True, "email": "info@holdertour.example"},
+                {
+                    "name": "Free Tour Co",
+                    "is_company": True,
+                    "email": "info@freetour.example",
+                    "phone": "+86 21 5555 0198",
+                },
+            ]
+        )
+        cls.holder = cls._holder()
+
+    @classmethod
+    def _holder(cls):
+        lead = (
+            cls.env["crm.lead"]
+            .with_user(cls.rep2)
+            .create(
+                cls._lead_vals(
+                    name="Holder's deal",
+                    partner_id=cls.holder_customer.id,
+                    user_id=cls.rep2.id,
+                    expected_revenue=5000,
+                )
+            )
+        )
+        lead.action_registration_submit()
+        return lead.with_env(cls.env)
+
+    def test_the_reps_day(self):
+        self.assertEqual(self.holder.registration_state, "approved")
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline",
+            "opportunity_registration_rep_day",
+            login="opreg_rep",
+        )
+        lead = self.env["crm.lead"].search([("name", "=", "Tour ERP deal")])
+        self.assertEqual(lead.partner_id, self.free_customer)
+        self.assertEqual(lead.registration_state, "submitted")
+        self.assertEqual(lead.registration_id.approver_ids, self.approver)
+        self.start_tour(
+            "/odoo/action-opportunity_registration.crm_lead_action_registration_pending",
+            "opportunity_registration_approver_inbox",
+            login="opreg_approver",
+        )
+        self.assertEqual(lead.registration_state, "approved")
+        self.assertEqual(lead.registration_id.approved_by_id, self.approver)
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline/%d" % lead.id,
+            "opportunity_registration_follow_up",
+            login="opreg_rep",
+        )
+        self.assertEqual(lead.registration_id.last_follow_up_date, self.today)
+
+    def test_the_managers_arbitration(self):
+        challenger = self._lead(
+            name="Challenger's deal", partner_id=self.holder_customer.id, user=self.rep
+        )
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline/%d" % challenger.id,
+            "opportunity_registration_arbitration",
+            login="opreg_manager",
+        )
+        events = self.holder.registration_id.event_ids
+        self.assertIn("kept", events.mapped("event"))
+        self.assertIn("Rep Li met the customer first", events.filtered("note")[:1].note)
+        self.assertEqual(self.holder.registration_state, "approved")

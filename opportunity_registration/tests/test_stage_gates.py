@@ -89,9 +89,11 @@ class TestStageGates(StageControlCase):
             (ready | blocked).write({"stage_id": self.stage_2.id})
         self.assertEqual((ready | blocked).stage_id, self.stage_1, "the whole batch is refused")
         form = Form(blocked)
-        form.stage_id = self.stage_3
-        with self.assertRaises(UserError):
-            form.save()
+        with self.assertLogs("odoo.tests.form.onchange", "WARNING"):
+            form.stage_id = self.stage_3  # refused at once: the form stays in its stage
+        self.assertEqual(form.stage_id, self.stage_1)
+        form.save()
+        self.assertEqual(blocked.stage_id, self.stage_1)
 
     @users("opreg_stage_rep")
     def test_stages_without_criteria_are_free(self):

@@ -413,7 +413,7 @@ class TestTrust(RegistrationCase):
         reg = lead.registration_id
         self.assertEqual(reg.state, "released")
         self.assertEqual(reg.close_reason, "Too expensive")
-        self.assertIn("released", reg.event_ids.mapped("event"))
+        self.assertIn("lost", reg.event_ids.mapped("event"))
         pending = self._submitted(30000, partner_id=False, partner_name="Archived Co")
         pending.with_user(self.rep).action_archive()
         self.assertEqual(pending.registration_id.state, "withdrawn")

@@ -111,8 +111,8 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
             self.lead_id.sudo().with_user(
                 self.lead_id.user_id or self.env.user
             ).action_registration_submit()
-            self.lead_id.sudo()._message_log(
-                body=self.env._(
+            self.lead_id.sudo()._registration_log(
+                lambda env, _lead: env._(
                     "Arbitration by %(user)s: the customer goes to this opportunity (%(previous)s "
                     "held it). Reason: %(reason)s",
                     user=self.env.user.name,
@@ -121,17 +121,21 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
                 )
             )
         else:
-            self.env["crm.lead.registration.event"]._log(
-                holder,
-                "transferred",
-                note=self.env._(
+            Event = self.env["crm.lead.registration.event"]
+
+            def note(env):
+                return env._(
                     "Arbitration kept %(owner)s: %(reason)s",
                     owner=holder.user_id.name,
                     reason=self.reason,
-                ),
-            )
-            self.lead_id._message_log(
-                body=self.env._(
+                )
+
+            Event._log(holder, "kept", note=note)
+            if self.lead_id != holder.lead_id:
+                # the challenger's opportunity shows the decision too
+                Event._log(holder, "kept", note=note, lead_id=self.lead_id.id)
+            self.lead_id._registration_log(
+                lambda env, _lead: env._(
                     "Arbitration by %(user)s: %(owner)s keeps the customer. Reason: %(reason)s",
                     user=self.env.user.name,
                     owner=holder.user_id.name,

@@ -44,11 +44,19 @@ class CrmStageFunnel(models.TransientModel):
         self.action_compute()
         return {
             "type": "ir.actions.act_window",
+            "name": self.env._("Stage Funnel"),
             "res_model": self._name,
             "res_id": self.id,
             "view_mode": "form",
+            "views": [(False, "form")],
             "target": "current",
         }
+
+    @api.depends("date_from", "date_to")
+    @api.depends_context("lang")
+    def _compute_display_name(self):
+        for funnel in self:
+            funnel.display_name = self.env._("Stage Funnel")
 
     @api.model
     def action_open(self):
@@ -77,8 +85,33 @@ class CrmStageFunnelLine(models.TransientModel):
     won = fields.Integer(help="Opportunities that entered the stage and are won.")
     win_rate = fields.Float("Stage Win Rate (%)", help="Won / entered.")
     target_win_rate = fields.Float("Preset Win Rate (%)")
+    conversion_ratio = fields.Float(
+        "Reached from Previous",
+        compute="_compute_ratios",
+        help="Conversion from the previous stage.",
+    )
+    pass_ratio = fields.Float("Pass Rate", compute="_compute_ratios")
+    win_ratio = fields.Float("Win Rate", compute="_compute_ratios")
+    target_win_ratio = fields.Float("Target Win Rate", compute="_compute_ratios")
+    target_pass_ratio = fields.Float(
+        "Target Pass Rate",
+        compute="_compute_ratios",
+        help="The stage's target pass rate, to compare with the measured one.",
+    )
     avg_days = fields.Float("Average Days in Stage")
     median_days = fields.Float("Median Days in Stage")
     overdue = fields.Integer(
         help="Ongoing opportunities in the stage for longer than its planned duration."
     )
+
+    @api.depends(
+        "conversion_rate", "pass_rate", "win_rate", "target_win_rate", "stage_id.target_pass_rate"
+    )
+    def _compute_ratios(self):
+        """The rates as fractions, which the list shows with a % sign."""
+        for line in self:
+            line.target_pass_ratio = line.stage_id.target_pass_rate / 100.0
+            line.conversion_ratio = line.conversion_rate / 100.0
+            line.pass_ratio = line.pass_rate / 100.0
+            line.win_ratio = line.win_rate / 100.0
+            line.target_win_ratio = line.target_win_rate / 100.0

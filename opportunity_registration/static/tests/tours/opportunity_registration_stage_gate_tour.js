@@ -27,24 +27,30 @@ registry.category("web_tour.tours").add("opportunity_registration_stage_gate_tou
             run: "click",
         },
         {
-            trigger: ".o_form_button_cancel",
-            content: "discard the refused move",
-            run: "click",
+            trigger: ".o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('Tour S1')",
+            content: "the refused stage is not lit and nothing is left to discard",
         },
         {
             trigger: ".o_form_view .o_notebook a.nav-link:contains('Stage Gate')",
-            content: "back to the checklist",
+            content: "the checklist is still there",
             run: "click",
         },
         {
-            trigger: "div[name=stage_criterion_done_ids] .form-check:contains('Tour need') input:not(:checked)",
-            content: "tick the first exit criterion",
-            run: "click",
+            trigger: "div[name=stage_criterion_done_ids] .form-check:contains('Tour need') input:checked",
+            content: "the ticked criterion is kept",
+        },
+        {
+            trigger: ".o_form_view .alert-warning:contains('Tour contact')",
+            content: "the gate still names what is missing",
         },
         {
             trigger: "div[name=stage_criterion_done_ids] .form-check:contains('Tour contact') input:not(:checked)",
             content: "tick the second exit criterion",
             run: "click",
+        },
+        {
+            trigger: ".o_form_view .alert-info:contains('meets the exit criteria')",
+            content: "the gate warning updates as the rep ticks, before saving",
         },
         {
             trigger: "div[name=stage_criterion_done_ids] .form-check:contains('Tour contact') input:checked",

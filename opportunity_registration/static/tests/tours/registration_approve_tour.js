@@ -12,6 +12,11 @@ registry.category("web_tour.tours").add("opportunity_registration_approve", {
             run: "click",
         },
         {
+            content: "Confirm",
+            trigger: ".modal:contains('Approve this registration?') .modal-footer button.btn-primary",
+            run: "click",
+        },
+        {
             content: "The opportunity is registered",
             trigger: ".o_form_view .o_field_widget[name=registration_state]:contains('Registered')",
         },
