@@ -72,13 +72,13 @@ class CrmRegistrationCompliance(models.Model):
 
     def _query(self):
         return SQL("""
-            WITH registered AS (
+            WITH registered AS NOT MATERIALIZED (
                 SELECT lead_id,
                        MIN(date_submitted) AS first_submitted,
                        bool_or(date_approved IS NOT NULL) AS approved
                   FROM crm_lead_registration
                  GROUP BY lead_id
-            ), won AS (
+            ), won AS NOT MATERIALIZED (
                 SELECT l.id AS lead_id, l.user_id, l.team_id, l.company_id, l.date_closed,
                        l.expected_revenue, r.first_submitted, COALESCE(r.approved, FALSE) AS approved
                   FROM crm_lead l
