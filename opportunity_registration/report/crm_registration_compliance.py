@@ -72,17 +72,14 @@ class CrmRegistrationCompliance(models.Model):
 
     def _query(self):
         return SQL("""
-            WITH registered AS (
-                SELECT lead_id,
-                       MIN(date_submitted) AS first_submitted,
-                       bool_or(date_approved IS NOT NULL) AS approved
-                  FROM crm_lead_registration
-                 GROUP BY lead_id
-            ), won AS (
+            WITH won AS NOT MATERIALIZED (
                 SELECT l.id AS lead_id, l.user_id, l.team_id, l.company_id, l.date_closed,
-                       l.expected_revenue, r.first_submitted, COALESCE(r.approved, FALSE) AS approved
+                       l.expected_revenue,
+                       (SELECT MIN(r.date_submitted) FROM crm_lead_registration r
+                         WHERE r.lead_id = l.id) AS first_submitted,
+                       EXISTS (SELECT 1 FROM crm_lead_registration r
+                                WHERE r.lead_id = l.id AND r.date_approved IS NOT NULL) AS approved
                   FROM crm_lead l
-             LEFT JOIN registered r ON r.lead_id = l.id
                  WHERE l.type = 'opportunity' AND l.won_status = 'won'
             )
             SELECT w.lead_id::bigint * 4 AS id, 'unregistered' AS kind, w.lead_id,
