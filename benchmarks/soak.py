@@ -1062,10 +1062,27 @@ def read_cmdline(pid):
 
 
 def clock(args, pg, run, stop):
-    """Every minute: a few registrations age (see age_registrations)."""
+    """Every minute: a few registrations age (see age_registrations), and the
+    module's jobs are due and the servers' cron thread woken (the NOTIFY Odoo
+    itself sends when a job is triggered), so that they run every minute."""
+    import psycopg2
+
     while not stop.wait(60):
         with contextlib.suppress(Exception):
             age_registrations(pg, run)
+            pg.run(
+                "UPDATE ir_cron SET nextcall = now() at time zone 'UTC' WHERE id IN"
+                " (SELECT res_id FROM ir_model_data WHERE module = 'opportunity_registration'"
+                " AND name = ANY(%s))",
+                [list(CRONS)],
+            )
+            connection = psycopg2.connect(**dict(pg.params, dbname="postgres"))
+            try:
+                with connection.cursor() as cr:
+                    cr.execute("SELECT pg_notify('cron_trigger', %s)", [args.db])
+                connection.commit()
+            finally:
+                connection.close()
 
 
 # ---------------------------------------------------------------------------
@@ -1186,6 +1203,13 @@ def analyse_logs(servers, faults, margin):
                 refused["%s (%s)" % (detail[:90], table.group(1) if table else "?")] += 1
             else:
                 unexplained.append("%s: %s" % (server.label, record[:1500]))
+        try:
+            with open(server.log + ".stderr", errors="replace") as handle:
+                stderr = handle.read()
+        except OSError:
+            stderr = ""
+        for chunk in re.split(r"\n(?=Exception in thread|Traceback)", "\n" + stderr)[1:]:
+            unexplained.append("%s (stderr): %s" % (server.label, chunk.strip()[-1500:]))
     return explained, refused, unexplained
 
 
@@ -1204,6 +1228,23 @@ def build_report(args, records, samples, faults, start, end, extra):
         kinds[r["kind"]].append(r)
     answered = [r for r in requests if r["outcome"] in ("ok", "ok_retried", "refused")]
     seconds = end - start
+    spans = collections.Counter()
+    for second in range(int(start), int(end)):
+        spans[
+            "before" if second < first else "during" if in_window(second, faults, 10) else "after"
+        ] += 1
+    answered_by = collections.Counter(
+        phase(r) for r in requests if r["outcome"] in ("ok", "ok_retried", "refused")
+    )
+    lines += [
+        "throughput (answered requests per second): "
+        + ", ".join(
+            "%s %.1f"
+            % (name if name != "during" else "during faults", answered_by[name] / spans[name])
+            for name in ("before", "during", "after")
+            if spans[name]
+        ),
+    ]
     lines += [
         "duration %.0f s, %d requests (%d answered: %.1f/s), %d client processes, %d faults"
         % (
@@ -1300,6 +1341,14 @@ def main():
         help="command restarting the PostgreSQL cluster that holds --db (only that one), "
         "e.g. 'pg_ctlcluster 15 soak restart'; without it the restart fault is skipped",
     )
+    parser.add_argument(
+        "--cron-on",
+        choices=["workers", "threaded"],
+        default="workers",
+        help="which server runs the scheduled jobs: the prefork one (its cron worker is a "
+        "process the server respawns) or the threaded one (in Odoo 19 its cron thread dies "
+        "for good when PostgreSQL restarts)",
+    )
     parser.add_argument("--recovery-limit", type=float, default=60.0)
     parser.add_argument("--retry-limit", type=float, default=150.0)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
@@ -1327,11 +1376,28 @@ def main():
         )
         schedule_jobs(pg)
         common = {"db_host": args.pg_host, "db_port": args.pg_port}
+        prefork_cron = int(args.cron_on == "workers")
         servers.append(
-            Server(args.db, free_port(), args.workers, logdir, "workers%d" % args.workers, **common)
+            Server(
+                args.db,
+                free_port(),
+                args.workers,
+                logdir,
+                "workers%d%s" % (args.workers, "+cron" if prefork_cron else ""),
+                cron_threads=prefork_cron,
+                **common,
+            )
         )
         servers.append(
-            Server(args.db, free_port(), 0, logdir, "threaded+cron", cron_threads=1, **common)
+            Server(
+                args.db,
+                free_port(),
+                0,
+                logdir,
+                "threaded" + ("" if prefork_cron else "+cron"),
+                cron_threads=1 - prefork_cron,
+                **common,
+            )
         )
         deadline = time.monotonic() + 180
         for server in servers:
@@ -1397,13 +1463,20 @@ def main():
         ledger_summary, ledger_failures = check_ledger(pg, records, run)
         failures += ledger_failures
         crons_after = dict(cron_calls(pg))
+        last_fault = max((f["end"] for f in faults.done), default=start)
+        crons_late = dict(cron_calls(pg, utc(last_fault)))
+        if finished - last_fault >= 150 and not any(crons_late.values()):
+            failures.append(
+                "no scheduled job ran in the %.0f s after the last fault" % (finished - last_fault)
+            )
         explained, refused, unexplained = analyse_logs(servers, faults.done, 20)
         extra_lines = [
             "final sweep over every registration written during the run: %d violations"
             % len(final),
             "ledger: " + ledger_summary,
             "scheduled jobs run during the soak (expiry, warning, escalation): %s"
-            % {name: crons_after.get(name, 0) - crons_before.get(name, 0) for name in CRONS},
+            % {name: crons_after.get(name, 0) - crons_before.get(name, 0) for name in CRONS}
+            + ", after the last fault: %s" % crons_late,
             "server log: %d connection errors during the injected faults %s, %d statements "
             "refused by PostgreSQL and logged by Odoo (retried, or answered as ValidationError), "
             "%d other errors (tracebacks)"
@@ -1469,10 +1542,12 @@ def main():
         "",
         "## Soak (`benchmarks/soak.py --minutes %g`): %s" % (args.minutes, verdict),
         "",
-        "Two Odoo servers (one `--workers=%d`, one threaded running the scheduled jobs every minute) "
+        "Two Odoo servers (one `--workers=%d`, one threaded; the scheduled jobs every minute on "
+        "the %s one) "
         "on %s (PostgreSQL %s:%d), %d reps, 3 approvers and a manager over JSON-RPC, faults: %s. %s"
         % (
             args.workers,
+            "prefork" if args.cron_on == "workers" else "threaded",
             args.label or args.db,
             args.pg_host,
             args.pg_port,
@@ -1488,13 +1563,13 @@ def main():
     return 0 if not failures else 1
 
 
-def cron_calls(pg):
-    """How many times each of the module's jobs has run (ir_cron_progress is per run)."""
+def cron_calls(pg, since=None):
+    """How many times each of the module's jobs ran (one ir_cron_progress per run)."""
     return pg.run(
         "SELECT d.name, count(p.id) FROM ir_model_data d"
-        " LEFT JOIN ir_cron_progress p ON p.cron_id = d.res_id"
+        " LEFT JOIN ir_cron_progress p ON p.cron_id = d.res_id AND p.create_date >= %s"
         " WHERE d.module = 'opportunity_registration' AND d.name = ANY(%s) GROUP BY d.name",
-        [list(CRONS)],
+        [since or datetime.datetime(1970, 1, 1), list(CRONS)],
     )
 
 
