@@ -1196,6 +1196,9 @@ def analyse_logs(servers, faults, margin):
                 ts = 0
             if TRANSIENT.search(record) and in_window(ts, faults, margin):
                 explained[server.label] += 1
+            elif " timed out" in head and any(f["at"] <= ts for f in faults):
+                # Odoo's record of a job run a fault interrupted (it ran again next time)
+                explained[server.label] += 1
             elif " odoo.sql_db: bad query: " in head and "Traceback" not in record:
                 error = re.search(r"^ERROR: +(.*)$", record, re.MULTILINE)
                 detail = error.group(1) if error else head
@@ -1477,7 +1480,7 @@ def main():
             "scheduled jobs run during the soak (expiry, warning, escalation): %s"
             % {name: crons_after.get(name, 0) - crons_before.get(name, 0) for name in CRONS}
             + ", after the last fault: %s" % crons_late,
-            "server log: %d connection errors during the injected faults %s, %d statements "
+            "server log: %d connection errors and interrupted jobs from the injected faults %s, %d statements "
             "refused by PostgreSQL and logged by Odoo (retried, or answered as ValidationError), "
             "%d other errors (tracebacks)"
             % (sum(explained.values()), dict(explained), sum(refused.values()), len(unexplained)),
