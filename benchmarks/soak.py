@@ -1012,8 +1012,13 @@ class Faults:
         at = time.time()
         say("fault: restarting server %s" % server.label)
         server.stop()
+        stopped = time.time() - at
         server.start()
-        return {"at": at, "servers": [server], "target": "server %s" % server.label}
+        return {
+            "at": at,
+            "servers": [server],
+            "target": "server %s (stopped in %.1f s, then started)" % (server.label, stopped),
+        }
 
     def terminate_connections(self):
         at = time.time()
@@ -1067,7 +1072,9 @@ def clock(args, pg, run, stop):
     itself sends when a job is triggered), so that they run every minute."""
     import psycopg2
 
-    while not stop.wait(60):
+    pause = 5  # the first tick soon: a server's cron worker first sleeps a minute
+    while not stop.wait(pause):
+        pause = 60
         with contextlib.suppress(Exception):
             age_registrations(pg, run)
             pg.run(
@@ -1352,7 +1359,13 @@ def main():
         "process the server respawns) or the threaded one (in Odoo 19 its cron thread dies "
         "for good when PostgreSQL restarts)",
     )
-    parser.add_argument("--recovery-limit", type=float, default=60.0)
+    parser.add_argument(
+        "--recovery-limit",
+        type=float,
+        default=120.0,
+        help="seconds within which a server must answer again after its fault (a restart "
+        "loads the registry: 20-60 s on two busy cores)",
+    )
     parser.add_argument("--retry-limit", type=float, default=150.0)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     parser.add_argument("--results", help="append the report to this Markdown file")
