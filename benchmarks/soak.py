@@ -7,9 +7,10 @@
 Against a database that has opportunity_registration installed, this script:
 
 1. starts two Odoo servers on free ports of 127.0.0.1: one with
-   ``--workers=4``, one threaded that also runs the scheduled actions
-   (``--max-cron-threads=1``); ``--pg-host`` / ``--pg-port`` point both (and
-   this script's own checks) at the PostgreSQL cluster holding ``--db``;
+   ``--workers=4`` that also runs the scheduled actions
+   (``--max-cron-threads=1``; ``--cron-on threaded`` moves them to the other),
+   one threaded; ``--pg-host`` / ``--pg-port`` point both (and this script's
+   own checks) at the PostgreSQL cluster holding ``--db``;
 2. prepares, over XML-RPC as admin, a sales team with its three approvers
    (team leader, deputy manager, branch manager), a registration manager and
    ``--reps`` salespersons, each rep already holding a few customers; the
@@ -23,7 +24,7 @@ Against a database that has opportunity_registration installed, this script:
    log follow-ups, withdraw, release, claim from the public pool, win and
    lose; approvers approve and reject; the manager arbitrates and transfers;
 4. injects faults, each at a random moment: SIGKILL of a worker of the
-   prefork server while it runs a query, a full restart of one server,
+   prefork server in the middle of a request, a full restart of one server,
    ``pg_terminate_backend`` of every server connection, and, with
    ``--pg-restart``, a restart of PostgreSQL itself. Clients retry what failed
    as a real client does (re-send; creations are found by their unique name
@@ -35,9 +36,10 @@ Against a database that has opportunity_registration installed, this script:
    approval by someone outside the registration's approvers), and at the end
    checks the client-side ledger against the database (every opportunity
    created is there, once; every acknowledged transition is in the lock
-   history), every refusal is a ``UserError``, neither server logged an error
-   but the injected faults' connection errors, and each server answered again
-   within ``--recovery-limit`` seconds of its fault;
+   history), every refusal is a ``UserError``, neither server logged a
+   traceback but the injected faults' connection errors, the scheduled jobs
+   still run after the last fault, and each server answered again within
+   ``--recovery-limit`` seconds of its fault;
 6. stops its servers (only the processes it started), prints the report
    (``--results FILE`` appends it to a Markdown file) and exits with 0 when
    every check passed, 1 otherwise.
@@ -47,6 +49,7 @@ import argparse
 import collections
 import contextlib
 import datetime
+import getpass
 import json
 import multiprocessing
 import os
@@ -66,6 +69,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (
     ADMIN_LOGIN,
     ADMIN_PASSWORD,
+    CONF,
     Admin,
     JsonRpc,
     RpcError,
@@ -909,7 +913,6 @@ class Client:
 
 
 def client_main(user, server, args, run, index, logdir, deadline):
-    random.seed("%s-%d" % (args.seed, index))
     Client(user, server, args, run, index, logdir).loop(deadline)
 
 
@@ -1343,9 +1346,12 @@ def main():
     parser.add_argument(
         "--faults", default=",".join(FAULTS), help="comma-separated: %s" % ", ".join(FAULTS)
     )
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--pg-user", default=os.environ.get("PGUSER") or "root")
+    conf = odoo_options()
+    parser.add_argument("--pg-host", default=conf.get("db_host") or "127.0.0.1")
+    parser.add_argument("--pg-port", type=int, default=int(conf.get("db_port") or 5432))
+    parser.add_argument(
+        "--pg-user", default=conf.get("db_user") or os.environ.get("PGUSER") or getpass.getuser()
+    )
     parser.add_argument(
         "--pg-restart",
         help="command restarting the PostgreSQL cluster that holds --db (only that one), "
@@ -1577,6 +1583,15 @@ def main():
     report(heading + ["```"] + body + ["```", ""], args.results)
     say("soak: %s (logs in %s)" % (verdict, logdir))
     return 0 if not failures else 1
+
+
+def odoo_options():
+    """The [options] of the Odoo configuration the servers run with."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(CONF)
+    return dict(parser["options"]) if parser.has_section("options") else {}
 
 
 def cron_calls(pg, since=None):
