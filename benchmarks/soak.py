@@ -1221,7 +1221,8 @@ def analyse_logs(servers, faults, margin):
                 stderr = handle.read()
         except OSError:
             stderr = ""
-        for chunk in re.split(r"\n(?=Exception in thread|Traceback)", "\n" + stderr)[1:]:
+        # "Exception in thread X:" heads its traceback; a bare traceback stands alone
+        for chunk in re.split(r"\n(?=Exception in thread|(?<!:\n)Traceback)", "\n" + stderr)[1:]:
             unexplained.append("%s (stderr): %s" % (server.label, chunk.strip()[-1500:]))
     return explained, refused, unexplained
 
