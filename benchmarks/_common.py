@@ -156,12 +156,14 @@ class Server:
         self.start()
 
     def start(self):
-        self.process = subprocess.Popen(
-            odoo_command(*self.args),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        # what does not reach the log file (a thread dying, say) lands here
+        with open(self.log + ".stderr", "a") as stderr:
+            self.process = subprocess.Popen(
+                odoo_command(*self.args),
+                stdout=stderr,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def url(self, path):
         return "http://%s:%d%s" % (HOST, self.port, path)

@@ -7,9 +7,10 @@
 Against a database that has opportunity_registration installed, this script:
 
 1. starts two Odoo servers on free ports of 127.0.0.1: one with
-   ``--workers=4``, one threaded that also runs the scheduled actions
-   (``--max-cron-threads=1``); ``--pg-host`` / ``--pg-port`` point both (and
-   this script's own checks) at the PostgreSQL cluster holding ``--db``;
+   ``--workers=4`` that also runs the scheduled actions
+   (``--max-cron-threads=1``; ``--cron-on threaded`` moves them to the other),
+   one threaded; ``--pg-host`` / ``--pg-port`` point both (and this script's
+   own checks) at the PostgreSQL cluster holding ``--db``;
 2. prepares, over XML-RPC as admin, a sales team with its three approvers
    (team leader, deputy manager, branch manager), a registration manager and
    ``--reps`` salespersons, each rep already holding a few customers; the
@@ -23,7 +24,7 @@ Against a database that has opportunity_registration installed, this script:
    log follow-ups, withdraw, release, claim from the public pool, win and
    lose; approvers approve and reject; the manager arbitrates and transfers;
 4. injects faults, each at a random moment: SIGKILL of a worker of the
-   prefork server while it runs a query, a full restart of one server,
+   prefork server in the middle of a request, a full restart of one server,
    ``pg_terminate_backend`` of every server connection, and, with
    ``--pg-restart``, a restart of PostgreSQL itself. Clients retry what failed
    as a real client does (re-send; creations are found by their unique name
@@ -35,9 +36,10 @@ Against a database that has opportunity_registration installed, this script:
    approval by someone outside the registration's approvers), and at the end
    checks the client-side ledger against the database (every opportunity
    created is there, once; every acknowledged transition is in the lock
-   history), every refusal is a ``UserError``, neither server logged an error
-   but the injected faults' connection errors, and each server answered again
-   within ``--recovery-limit`` seconds of its fault;
+   history), every refusal is a ``UserError``, neither server logged a
+   traceback but the injected faults' connection errors, the scheduled jobs
+   still run after the last fault, and each server answered again within
+   ``--recovery-limit`` seconds of its fault;
 6. stops its servers (only the processes it started), prints the report
    (``--results FILE`` appends it to a Markdown file) and exits with 0 when
    every check passed, 1 otherwise.
@@ -47,6 +49,7 @@ import argparse
 import collections
 import contextlib
 import datetime
+import getpass
 import json
 import multiprocessing
 import os
@@ -66,6 +69,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import (
     ADMIN_LOGIN,
     ADMIN_PASSWORD,
+    CONF,
     Admin,
     JsonRpc,
     RpcError,
@@ -909,7 +913,6 @@ class Client:
 
 
 def client_main(user, server, args, run, index, logdir, deadline):
-    random.seed("%s-%d" % (args.seed, index))
     Client(user, server, args, run, index, logdir).loop(deadline)
 
 
@@ -1012,8 +1015,13 @@ class Faults:
         at = time.time()
         say("fault: restarting server %s" % server.label)
         server.stop()
+        stopped = time.time() - at
         server.start()
-        return {"at": at, "servers": [server], "target": "server %s" % server.label}
+        return {
+            "at": at,
+            "servers": [server],
+            "target": "server %s (stopped in %.1f s, then started)" % (server.label, stopped),
+        }
 
     def terminate_connections(self):
         at = time.time()
@@ -1062,10 +1070,29 @@ def read_cmdline(pid):
 
 
 def clock(args, pg, run, stop):
-    """Every minute: a few registrations age (see age_registrations)."""
-    while not stop.wait(60):
+    """Every minute: a few registrations age (see age_registrations), and the
+    module's jobs are due and the servers' cron thread woken (the NOTIFY Odoo
+    itself sends when a job is triggered), so that they run every minute."""
+    import psycopg2
+
+    pause = 5  # the first tick soon: a server's cron worker first sleeps a minute
+    while not stop.wait(pause):
+        pause = 60
         with contextlib.suppress(Exception):
             age_registrations(pg, run)
+            pg.run(
+                "UPDATE ir_cron SET nextcall = now() at time zone 'UTC' WHERE id IN"
+                " (SELECT res_id FROM ir_model_data WHERE module = 'opportunity_registration'"
+                " AND name = ANY(%s))",
+                [list(CRONS)],
+            )
+            connection = psycopg2.connect(**dict(pg.params, dbname="postgres"))
+            try:
+                with connection.cursor() as cr:
+                    cr.execute("SELECT pg_notify('cron_trigger', %s)", [args.db])
+                connection.commit()
+            finally:
+                connection.close()
 
 
 # ---------------------------------------------------------------------------
@@ -1179,6 +1206,9 @@ def analyse_logs(servers, faults, margin):
                 ts = 0
             if TRANSIENT.search(record) and in_window(ts, faults, margin):
                 explained[server.label] += 1
+            elif " timed out" in head and any(f["at"] <= ts for f in faults):
+                # Odoo's record of a job run a fault interrupted (it ran again next time)
+                explained[server.label] += 1
             elif " odoo.sql_db: bad query: " in head and "Traceback" not in record:
                 error = re.search(r"^ERROR: +(.*)$", record, re.MULTILINE)
                 detail = error.group(1) if error else head
@@ -1186,6 +1216,14 @@ def analyse_logs(servers, faults, margin):
                 refused["%s (%s)" % (detail[:90], table.group(1) if table else "?")] += 1
             else:
                 unexplained.append("%s: %s" % (server.label, record[:1500]))
+        try:
+            with open(server.log + ".stderr", errors="replace") as handle:
+                stderr = handle.read()
+        except OSError:
+            stderr = ""
+        # "Exception in thread X:" heads its traceback; a bare traceback stands alone
+        for chunk in re.split(r"\n(?=Exception in thread|(?<!:\n)Traceback)", "\n" + stderr)[1:]:
+            unexplained.append("%s (stderr): %s" % (server.label, chunk.strip()[-1500:]))
     return explained, refused, unexplained
 
 
@@ -1204,6 +1242,23 @@ def build_report(args, records, samples, faults, start, end, extra):
         kinds[r["kind"]].append(r)
     answered = [r for r in requests if r["outcome"] in ("ok", "ok_retried", "refused")]
     seconds = end - start
+    spans = collections.Counter()
+    for second in range(int(start), int(end)):
+        spans[
+            "before" if second < first else "during" if in_window(second, faults, 10) else "after"
+        ] += 1
+    answered_by = collections.Counter(
+        phase(r) for r in requests if r["outcome"] in ("ok", "ok_retried", "refused")
+    )
+    lines += [
+        "throughput (answered requests per second): "
+        + ", ".join(
+            "%s %.1f"
+            % (name if name != "during" else "during faults", answered_by[name] / spans[name])
+            for name in ("before", "during", "after")
+            if spans[name]
+        ),
+    ]
     lines += [
         "duration %.0f s, %d requests (%d answered: %.1f/s), %d client processes, %d faults"
         % (
@@ -1292,15 +1347,32 @@ def main():
     parser.add_argument(
         "--faults", default=",".join(FAULTS), help="comma-separated: %s" % ", ".join(FAULTS)
     )
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--pg-user", default=os.environ.get("PGUSER") or "root")
+    conf = odoo_options()
+    parser.add_argument("--pg-host", default=conf.get("db_host") or "127.0.0.1")
+    parser.add_argument("--pg-port", type=int, default=int(conf.get("db_port") or 5432))
+    parser.add_argument(
+        "--pg-user", default=conf.get("db_user") or os.environ.get("PGUSER") or getpass.getuser()
+    )
     parser.add_argument(
         "--pg-restart",
         help="command restarting the PostgreSQL cluster that holds --db (only that one), "
         "e.g. 'pg_ctlcluster 15 soak restart'; without it the restart fault is skipped",
     )
-    parser.add_argument("--recovery-limit", type=float, default=60.0)
+    parser.add_argument(
+        "--cron-on",
+        choices=["workers", "threaded"],
+        default="workers",
+        help="which server runs the scheduled jobs: the prefork one (its cron worker is a "
+        "process the server respawns) or the threaded one (in Odoo 19 its cron thread dies "
+        "for good when PostgreSQL restarts)",
+    )
+    parser.add_argument(
+        "--recovery-limit",
+        type=float,
+        default=120.0,
+        help="seconds within which a server must answer again after its fault (a restart "
+        "loads the registry: 20-60 s on two busy cores)",
+    )
     parser.add_argument("--retry-limit", type=float, default=150.0)
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     parser.add_argument("--results", help="append the report to this Markdown file")
@@ -1327,11 +1399,28 @@ def main():
         )
         schedule_jobs(pg)
         common = {"db_host": args.pg_host, "db_port": args.pg_port}
+        prefork_cron = int(args.cron_on == "workers")
         servers.append(
-            Server(args.db, free_port(), args.workers, logdir, "workers%d" % args.workers, **common)
+            Server(
+                args.db,
+                free_port(),
+                args.workers,
+                logdir,
+                "workers%d%s" % (args.workers, "+cron" if prefork_cron else ""),
+                cron_threads=prefork_cron,
+                **common,
+            )
         )
         servers.append(
-            Server(args.db, free_port(), 0, logdir, "threaded+cron", cron_threads=1, **common)
+            Server(
+                args.db,
+                free_port(),
+                0,
+                logdir,
+                "threaded" + ("" if prefork_cron else "+cron"),
+                cron_threads=1 - prefork_cron,
+                **common,
+            )
         )
         deadline = time.monotonic() + 180
         for server in servers:
@@ -1397,14 +1486,21 @@ def main():
         ledger_summary, ledger_failures = check_ledger(pg, records, run)
         failures += ledger_failures
         crons_after = dict(cron_calls(pg))
+        last_fault = max((f["end"] for f in faults.done), default=start)
+        crons_late = dict(cron_calls(pg, utc(last_fault)))
+        if finished - last_fault >= 150 and not any(crons_late.values()):
+            failures.append(
+                "no scheduled job ran in the %.0f s after the last fault" % (finished - last_fault)
+            )
         explained, refused, unexplained = analyse_logs(servers, faults.done, 20)
         extra_lines = [
             "final sweep over every registration written during the run: %d violations"
             % len(final),
             "ledger: " + ledger_summary,
             "scheduled jobs run during the soak (expiry, warning, escalation): %s"
-            % {name: crons_after.get(name, 0) - crons_before.get(name, 0) for name in CRONS},
-            "server log: %d connection errors during the injected faults %s, %d statements "
+            % {name: crons_after.get(name, 0) - crons_before.get(name, 0) for name in CRONS}
+            + ", after the last fault: %s" % crons_late,
+            "server log: %d connection errors and interrupted jobs from the injected faults %s, %d statements "
             "refused by PostgreSQL and logged by Odoo (retried, or answered as ValidationError), "
             "%d other errors (tracebacks)"
             % (sum(explained.values()), dict(explained), sum(refused.values()), len(unexplained)),
@@ -1469,10 +1565,12 @@ def main():
         "",
         "## Soak (`benchmarks/soak.py --minutes %g`): %s" % (args.minutes, verdict),
         "",
-        "Two Odoo servers (one `--workers=%d`, one threaded running the scheduled jobs every minute) "
+        "Two Odoo servers (one `--workers=%d`, one threaded; the scheduled jobs every minute on "
+        "the %s one) "
         "on %s (PostgreSQL %s:%d), %d reps, 3 approvers and a manager over JSON-RPC, faults: %s. %s"
         % (
             args.workers,
+            "prefork" if args.cron_on == "workers" else "threaded",
             args.label or args.db,
             args.pg_host,
             args.pg_port,
@@ -1488,13 +1586,22 @@ def main():
     return 0 if not failures else 1
 
 
-def cron_calls(pg):
-    """How many times each of the module's jobs has run (ir_cron_progress is per run)."""
+def odoo_options():
+    """The [options] of the Odoo configuration the servers run with."""
+    import configparser
+
+    parser = configparser.ConfigParser(interpolation=None)
+    parser.read(CONF)
+    return dict(parser["options"]) if parser.has_section("options") else {}
+
+
+def cron_calls(pg, since=None):
+    """How many times each of the module's jobs ran (one ir_cron_progress per run)."""
     return pg.run(
         "SELECT d.name, count(p.id) FROM ir_model_data d"
-        " LEFT JOIN ir_cron_progress p ON p.cron_id = d.res_id"
+        " LEFT JOIN ir_cron_progress p ON p.cron_id = d.res_id AND p.create_date >= %s"
         " WHERE d.module = 'opportunity_registration' AND d.name = ANY(%s) GROUP BY d.name",
-        [list(CRONS)],
+        [since or datetime.datetime(1970, 1, 1), list(CRONS)],
     )
 
 
