@@ -152,11 +152,11 @@ class CrmLead(models.Model):
     @api.depends("revenue_ids.amount")
     def _compute_actual_revenue(self):
         rows = self.env["crm.lead.revenue"]._read_group(
-            [("lead_id", "in", self.ids)], ["lead_id"], ["amount:sum"]
+            [("lead_id", "in", self._origin.ids)], ["lead_id"], ["amount:sum"]
         )
         totals = {lead.id: amount for lead, amount in rows}
         for lead in self:
-            lead.actual_revenue = totals.get(lead.id, 0.0)
+            lead.actual_revenue = totals.get(lead._origin.id, 0.0)
 
     @api.model
     def _forecast_category_locked(self):

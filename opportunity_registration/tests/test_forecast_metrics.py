@@ -1,7 +1,7 @@
 from datetime import date
 
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import tagged, users
+from odoo.tests import Form, tagged, users
 
 from .common_forecast import ForecastCase
 
@@ -148,6 +148,12 @@ class TestActualRevenue(ForecastCase):
         line.date = "2026-04-02"
         self.assertEqual(line.amount, 20000)
         self.assertEqual(self.leads["W1"].actual_revenue, 180000)
+
+    def test_new_opportunity_form(self):
+        with Form(self.env["crm.lead"].with_context(default_type="opportunity")) as form:
+            form.name = "Fresh deal"
+            self.assertEqual(form.forecast_category, "pipeline")
+        self.assertEqual(form.record.actual_revenue, 0)
 
     @users("opreg_manager")
     def test_refused_lines(self):
