@@ -1,6 +1,7 @@
 import logging
 from datetime import timedelta
 
+import psycopg2.errors
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -166,11 +167,16 @@ class CrmLeadRegistration(models.Model):
         the whole sweep fail on a serialization error, so nobody was warned or
         expired until the next day. Registrations (or opportunities) another
         transaction is writing are skipped instead, and the job runs again
-        shortly for them.
+        shortly for them. One of them changed since the sweep's snapshot (its
+        search takes a while on a large database) skips the whole run the same way.
         """
-        regs = self.try_lock_for_update(allow_referencing=True)
-        leads = regs.lead_id.try_lock_for_update(allow_referencing=True)
-        regs = regs.filtered(lambda reg: reg.lead_id in leads)
+        try:
+            with self.env.cr.savepoint(flush=False):
+                regs = self.try_lock_for_update(allow_referencing=True)
+                leads = set(regs.lead_id.try_lock_for_update(allow_referencing=True).ids)
+            regs = regs.filtered(lambda reg: reg.lead_id.id in leads)
+        except psycopg2.errors.SerializationFailure:
+            regs = self.browse()
         cron = self.env["ir.cron"].sudo().browse(self.env.context.get("cron_id"))
         if len(regs) < len(self) and cron.exists():
             cron._trigger(fields.Datetime.now() + timedelta(minutes=SWEEP_RETRY_MINUTES))
