@@ -1,6 +1,7 @@
 import logging
 from datetime import timedelta
 
+import psycopg2.errors
 from markupsafe import Markup
 
 from odoo import api, fields, models
@@ -16,6 +17,8 @@ from .crm_lead_registration import (
 _logger = logging.getLogger(__name__)
 # A sweep runs again this soon for what it skipped (being written by someone).
 SWEEP_RETRY_MINUTES = 10
+# What one run of the expiry sweep handles of each kind, per company.
+SWEEP_BATCH = 2000
 
 
 class CrmLeadRegistration(models.Model):
@@ -170,24 +173,41 @@ class CrmLeadRegistration(models.Model):
         the whole sweep fail on a serialization error, so nobody was warned or
         expired until the next day. Registrations (or opportunities) another
         transaction is writing are skipped instead, and the job runs again
-        shortly for them.
+        shortly for them. One of them changed since the sweep's snapshot (its
+        search takes a while on a large database) skips the whole run the same way.
         """
-        regs = self.try_lock_for_update(allow_referencing=True)
-        leads = regs.lead_id.try_lock_for_update(allow_referencing=True)
-        regs = regs.filtered(lambda reg: reg.lead_id in leads)
-        cron = self.env["ir.cron"].sudo().browse(self.env.context.get("cron_id"))
-        if len(regs) < len(self) and cron.exists():
-            cron._trigger(fields.Datetime.now() + timedelta(minutes=SWEEP_RETRY_MINUTES))
+        try:
+            with self.env.cr.savepoint(flush=False):
+                regs = self.try_lock_for_update(allow_referencing=True)
+                leads = set(regs.lead_id.try_lock_for_update(allow_referencing=True).ids)
+            regs = regs.filtered(lambda reg: reg.lead_id.id in leads)
+        except psycopg2.errors.SerializationFailure:
+            regs = self.browse()
+        if len(regs) < len(self):
+            self._sweep_again(minutes=SWEEP_RETRY_MINUTES)
         return regs
 
     @api.model
+    def _sweep_again(self, minutes=0):
+        """Run the scheduled job that is running this sweep again in ``minutes``."""
+        cron = self.env["ir.cron"].sudo().browse(self.env.context.get("cron_id"))
+        if cron.exists():
+            cron._trigger(fields.Datetime.now() + timedelta(minutes=minutes))
+
+    @api.model
     def _cron_expire(self):
-        """Expire neglected or ended locks in one set-based pass per company."""
+        """Expire neglected or ended locks in set-based passes per company.
+
+        At most SWEEP_BATCH registrations of each kind per run, the job coming
+        back at once for the rest: one transaction over a backlog of thousands
+        outlived a cron worker's time limit and held its locks for minutes.
+        """
         today = fields.Date.context_today(self)
         expired = pending = won = self.browse()
+        full = False
         for company in self.env["res.company"].sudo().search([]):
             neglected_since = today - timedelta(days=company.registration_neglect_days)
-            expired |= self.sudo().search(
+            found_expired = self.sudo().search(
                 [
                     ("company_id", "=", company.id),
                     ("state", "=", "approved"),
@@ -195,28 +215,37 @@ class CrmLeadRegistration(models.Model):
                     "|",
                     ("protection_end_date", "<", today),
                     ("last_follow_up_date", "<", neglected_since),
-                ]
+                ],
+                limit=SWEEP_BATCH,
             )
             undecided_since = fields.Datetime.now() - timedelta(
                 days=company.registration_pending_days
             )
-            pending |= self.sudo().search(
+            found_pending = self.sudo().search(
                 [
                     ("company_id", "=", company.id),
                     ("state", "=", "submitted"),
                     "|",
                     ("protection_end_date", "<", today),
                     ("date_review_requested", "<", undecided_since),
-                ]
+                ],
+                limit=SWEEP_BATCH,
             )
-            won |= self.sudo().search(
+            found_won = self.sudo().search(
                 [
                     ("company_id", "=", company.id),
                     ("state", "=", "approved"),
                     ("date_won", "!=", False),
                     ("protection_end_date", "<", today),
-                ]
+                ],
+                limit=SWEEP_BATCH,
             )
+            expired |= found_expired
+            pending |= found_pending
+            won |= found_won
+            full = full or SWEEP_BATCH in (len(found_expired), len(found_pending), len(found_won))
+        if full:
+            self._sweep_again()
         expired = expired._lock_for_sweep()
         pending = pending._lock_for_sweep()
         won = won._lock_for_sweep()

@@ -300,6 +300,50 @@ class TestRegistrationLocks(RegistrationCase):
         self.assertEqual(Registration._cron_expire(), busy.registration_id)
         self.assertEqual(busy.registration_state, "expired")
 
+    def test_expiry_sweep_goes_by_batches(self):
+        """A backlog is expired a batch per run, the job coming back at once for the rest."""
+        leads = self._approved(partner_id=False, partner_name="First Ltd") | self._approved(
+            partner_id=False, partner_name="Second Ltd"
+        )
+        for lead in leads:
+            self._age(lead, protection_end_date=self.today - timedelta(days=1))
+        cron = self.env.ref("opportunity_registration.ir_cron_registration_expire")
+        Registration = self.env["crm.lead.registration"].with_context(cron_id=cron.id)
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        with patch(
+            "odoo.addons.opportunity_registration.models.crm_lead_registration_lifetime.SWEEP_BATCH",
+            1,
+        ):
+            self.assertEqual(len(Registration._cron_expire()), 1)
+            self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+            self.assertEqual(sorted(leads.mapped("registration_state")), ["approved", "expired"])
+            self.assertEqual(len(Registration._cron_expire()), 1)
+        self.assertEqual(leads.mapped("registration_state"), ["expired", "expired"])
+
+    @mute_logger("odoo.sql_db")
+    def test_sweep_skips_a_run_whose_registrations_changed_meanwhile(self):
+        """A registration changed since the sweep's snapshot: the sweep does nothing
+        this time, without failing, and comes back shortly."""
+        lead = self._approved(partner_id=False, partner_name="Changed Ltd")
+        self._age(lead, protection_end_date=self.today - timedelta(days=1))
+        cron = self.env.ref("opportunity_registration.ir_cron_registration_expire")
+        Registration = self.env["crm.lead.registration"].with_context(cron_id=cron.id)
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+
+        def changed_meanwhile(records, **kwargs):
+            self.env.cr.execute("SELECT 1/0")  # any statement error aborts like a conflict
+
+        with (
+            patch.object(type(Registration), "try_lock_for_update", changed_meanwhile),
+            patch.object(psycopg2.errors, "SerializationFailure", psycopg2.errors.DivisionByZero),
+        ):
+            self.assertFalse(Registration._cron_expire())
+        self.assertEqual(lead.registration_state, "approved")
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        self.assertEqual(Registration._cron_expire(), lead.registration_id)
+
     def test_expiry_warning_is_a_real_activity_of_the_owner(self):
         """The warnings are inserted in one statement: they must behave like any activity."""
         self.company.registration_warning_days = 7
