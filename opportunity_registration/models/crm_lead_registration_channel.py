@@ -143,12 +143,12 @@ class CrmLeadRegistration(models.Model):
         self.sudo()._start_review()
 
     @api.model
-    def _format_conflict(self, holder):
+    def _format_conflict(self, holder, decided=None):
         """A channel partner learns only that the customer is taken, and until
         when: never by whom, the number, the amount or the customer's name as
         someone else registered it."""
         if not self.env.user.share:
-            return super()._format_conflict(holder)
+            return super()._format_conflict(holder, decided=decided)
         if holder["state"] == "approved" and holder["protection_end_date"]:
             return self.env._(
                 "This customer is already registered until %(date)s.",
@@ -167,8 +167,8 @@ class CrmLeadRegistration(models.Model):
         self._notify_channel_partner("approved")
         return result
 
-    def _close(self, state, reason, message):
-        result = super()._close(state, reason, message)
+    def _close(self, state, reason, message, event=None):
+        result = super()._close(state, reason, message, event=event)
         if state in ("rejected", "expired"):
             self._notify_channel_partner(state)
         return result
