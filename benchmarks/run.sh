@@ -45,6 +45,14 @@ echo "[bench] screens: kanban, list, form, filters and the module's lists, as a 
 status=0
 echo "[bench] submit over JSON-RPC and throughput with --workers=4"
 "$PY" benchmarks/bench_rpc.py --db "$DB" --output benchmarks/RESULTS.md || status=$?
+# The partner's portal pages write their own data (10,000 other partners'
+# registrations): measured on a copy, dropped after.
+PORTAL_DB="${DB}_portal"
+dropdb -h 127.0.0.1 --if-exists "$PORTAL_DB"
+createdb -h 127.0.0.1 -T "$DB" "$PORTAL_DB"
+echo "[bench] partner portal pages next to stock /my/home"
+"$PY" benchmarks/bench_portal.py --db "$PORTAL_DB" --others 10000 --output benchmarks/RESULTS.md || status=$?
+dropdb -h 127.0.0.1 --if-exists "$PORTAL_DB"
 for protocol in jsonrpc xmlrpc; do
     echo "[bench] concurrency over $protocol"
     "$PY" benchmarks/concurrency.py --db "$DB" --clients "${BENCH_CLIENTS:-50}" --protocol "$protocol" \
