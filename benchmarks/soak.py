@@ -171,6 +171,7 @@ EVENT_STATES = {
     "withdrawn": {"withdrawn"},
     "expired": {"expired"},
     "released": {"released"},
+    "lost": {"released"},
     "won": {"approved", "won"},
 }
 
