@@ -323,7 +323,9 @@ class CrmLead(models.Model):
             messages.append(
                 self.env._("Phone: %(phone)s is not a valid phone number.", phone=self.phone[:80])
             )
-        if self.date_deadline and self.date_deadline < today:
+        # a date the view gave (the Forecast column the rep created in) was not typed
+        given = fields.Date.to_date(self.env.context.get("default_date_deadline") or None)
+        if self.date_deadline and self.date_deadline < today and self.date_deadline != given:
             messages.append(
                 self.env._(
                     "Expected closing: %(date)s is in the past.",

@@ -49,6 +49,18 @@ class TestEverydayUse(RegistrationCase):
         self.assertIn("at most 500 characters", self._warning(lead))
 
     @users("opreg_rep")
+    def test_forecast_column_date_is_not_flagged(self):
+        """Creating in the Forecast's current-month column gives the 1st of the
+        month, maybe already past: not something the rep typed, no warning (it
+        blocked stock CRM's Forecast quick create with a dialog)."""
+        first = (self.today - timedelta(days=3)).replace(day=1)
+        Lead = self.env["crm.lead"].with_context(default_date_deadline=str(first))
+        lead = Lead.new(self._lead_vals(date_deadline=first))
+        self.assertNotIn("in the past", self._warning(lead))
+        lead.date_deadline = first - timedelta(days=1)
+        self.assertIn("is in the past", self._warning(lead), "a date typed is still checked")
+
+    @users("opreg_rep")
     def test_form_warns_when_a_bad_email_is_typed(self):
         lead = self._lead().with_user(self.env.user)
         with self.assertLogs("odoo.tests.form.onchange", "WARNING") as logs:
