@@ -354,6 +354,7 @@ def main():
                 lead = Lead.new(vals)
                 commercial = lead.partner_id.commercial_partner_id
                 commercial.mapped("vat")
+                lead.mapped("phone")  # the form shows the customer's phone at once
                 return lead
 
             def stock(lead):
