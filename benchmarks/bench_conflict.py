@@ -333,7 +333,8 @@ def main():
             "salesperson %s; cases: %s"
             % (user.login, {k: (n, v["partner_name"]) for k, (n, v) in cases.items()})
         )
-        Lead = env["crm.lead"].with_user(user).with_context(tracking_disable=False)
+        # the web client sends the user's language with every call
+        Lead = env["crm.lead"].with_user(user).with_context(tracking_disable=False, lang=user.lang)
 
         notes = []
         team = env["crm.team"].search([("member_ids", "in", user.ids)], limit=1)
