@@ -279,16 +279,21 @@ class CrmLeadRegistration(models.Model):
 
     @api.model
     def _cron_warn_expiry(self):
-        """Warn owners a few days before their lock ends (activity + e-mail)."""
+        """Warn owners a few days before their lock ends (activity + e-mail).
+
+        At most SWEEP_BATCH registrations per company and run, the nearest
+        ends first; the job comes back at once for the rest, so a backlog never
+        holds one long transaction."""
         today = fields.Date.context_today(self)
         warned = self.browse()
+        full = False
         for company in self.env["res.company"].sudo().search([]):
             soon = today + timedelta(days=company.registration_warning_days)
             neglect_soon = soon - timedelta(days=company.registration_neglect_days)
             pending_soon = fields.Datetime.now() + timedelta(
                 days=company.registration_warning_days - company.registration_pending_days
             )
-            warned |= self.sudo().search(
+            found = self.sudo().search(
                 [
                     ("company_id", "=", company.id),
                     ("expiry_warned", "=", False),
@@ -305,8 +310,14 @@ class CrmLeadRegistration(models.Model):
                     "&",
                     ("state", "=", "submitted"),
                     ("date_review_requested", "<=", pending_soon),
-                ]
+                ],
+                order="protection_end_date, id",
+                limit=SWEEP_BATCH,
             )
+            warned |= found
+            full = full or len(found) == SWEEP_BATCH
+        if full:
+            self._sweep_again()
         warned = warned._lock_for_sweep()
         if not warned:
             return warned

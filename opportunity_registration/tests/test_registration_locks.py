@@ -321,6 +321,26 @@ class TestRegistrationLocks(RegistrationCase):
             self.assertEqual(len(Registration._cron_expire()), 1)
         self.assertEqual(leads.mapped("registration_state"), ["expired", "expired"])
 
+    def test_warning_sweep_goes_by_batches(self):
+        """A backlog of warnings is sent a batch per run, nearest ends first,
+        the job coming back at once for the rest."""
+        first = self._approved(partner_id=False, partner_name="Warn First Ltd")
+        second = self._approved(partner_id=False, partner_name="Warn Second Ltd")
+        self._age(first, protection_end_date=self.today + timedelta(days=1))
+        self._age(second, protection_end_date=self.today + timedelta(days=2))
+        cron = self.env.ref("opportunity_registration.ir_cron_registration_warn")
+        Registration = self.env["crm.lead.registration"].with_context(cron_id=cron.id)
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        with patch(
+            "odoo.addons.opportunity_registration.models.crm_lead_registration_lifetime.SWEEP_BATCH",
+            1,
+        ):
+            self.assertEqual(Registration._cron_warn_expiry(), first.registration_id)
+            self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+            self.assertEqual(Registration._cron_warn_expiry(), second.registration_id)
+        self.assertTrue(all((first | second).registration_id.mapped("expiry_warned")))
+
     @mute_logger("odoo.sql_db")
     def test_sweep_skips_a_run_whose_registrations_changed_meanwhile(self):
         """A registration changed since the sweep's snapshot: the sweep does nothing
