@@ -1215,6 +1215,15 @@ def analyse_logs(servers, faults, margin):
                 detail = error.group(1) if error else head
                 table = re.search(r'(?:INSERT INTO|UPDATE|FROM) "?(\w+)"?', record)
                 refused["%s (%s)" % (detail[:90], table.group(1) if table else "?")] += 1
+            elif (
+                "ir_cron: Job '" in head
+                and "Job 'Opportunity Registration" not in head
+                and "SerializationFailure" in record
+            ):
+                # a stock job (e.g. the mail queue) that met a concurrent update:
+                # Odoo runs it again at its next run; the module's own jobs must not
+                job = re.search(r"Job '([^']+)'", head).group(1)
+                refused["stock job %s, run again by Odoo: serialization failure" % job] += 1
             else:
                 unexplained.append("%s: %s" % (server.label, record[:1500]))
         try:
