@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import statistics
 import subprocess
 import time
 
@@ -321,3 +322,17 @@ class JsonRpc:
             "/web/dataset/call_kw/%s/%s" % (model, method),
             {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
         )
+
+
+def median_and_worst(function, runs, env=None):
+    """Milliseconds (median, worst) of ``runs`` calls after one warm-up call;
+    with ``env``, each call starts from an empty ORM cache."""
+    samples = []
+    for index in range(runs + 1):
+        if env is not None:
+            env.invalidate_all()
+        start = time.perf_counter()
+        function()
+        if index:
+            samples.append((time.perf_counter() - start) * 1000)
+    return statistics.median(samples), max(samples)

@@ -14,11 +14,10 @@ applied), 1 warm-up + N runs each, caches cleared between runs:
 
 import argparse
 import os
-import statistics
 import subprocess
 import time
 
-from _common import BENCH_DB, environment, report, say
+from _common import BENCH_DB, environment, median_and_worst, report, say
 
 
 def fill_actual_revenue(env):
@@ -63,18 +62,6 @@ def vacuum(db, env):
         )
 
 
-def timed(env, function, runs):
-    env.invalidate_all()
-    function()
-    samples = []
-    for _ in range(runs):
-        env.invalidate_all()
-        start = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples), max(samples)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", default=BENCH_DB)
@@ -105,14 +92,18 @@ def main():
                 [("type", "=", "opportunity")], ["date_deadline:month"], ["prorated_revenue:sum"]
             )
 
-        stock, stock_max = timed(env, stock_forecast, args.runs)
+        stock, stock_max = median_and_worst(stock_forecast, args.runs, env=env)
         say("stock Forecast pivot: median %.0f ms" % stock)
-        company, company_max = timed(env, lambda: Metrics.get_metrics(month), args.runs)
+        company, company_max = median_and_worst(
+            lambda: Metrics.get_metrics(month), args.runs, env=env
+        )
         say("company metrics: median %.0f ms" % company)
-        team, team_max = timed(env, lambda: Metrics.get_metrics(month, team_id=team_id), args.runs)
+        team, team_max = median_and_worst(
+            lambda: Metrics.get_metrics(month, team_id=team_id), args.runs, env=env
+        )
         say("team metrics: median %.0f ms" % team)
         Snapshot = env["crm.forecast.snapshot"]
-        cron, cron_max = timed(env, Snapshot._cron_store_forecasts, args.cron_runs)
+        cron, cron_max = median_and_worst(Snapshot._cron_store_forecasts, args.cron_runs, env=env)
         say("snapshot job: median %.1f s" % (cron / 1000))
         env.cr.execute("SELECT level, count(*) FROM crm_forecast_snapshot GROUP BY level")
         snapshot_rows = dict(env.cr.fetchall())

@@ -7,10 +7,9 @@ Measured as a sales manager (record rules applied), 1 warm-up + N runs.
 """
 
 import argparse
-import statistics
 import time
 
-from _common import BENCH_DB, environment, report, say
+from _common import BENCH_DB, environment, median_and_worst, report, say
 
 
 def shape_history(env):
@@ -49,16 +48,6 @@ def shape_history(env):
     return env.cr.fetchone()[0]
 
 
-def timed(function, runs):
-    function()
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - start) * 1000)
-    return statistics.median(samples), max(samples)
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", default=BENCH_DB)
@@ -90,7 +79,7 @@ def main():
         ]
         rows = []
         for label, function, target in cases:
-            median, worst = timed(function, args.runs)
+            median, worst = median_and_worst(function, args.runs)
             say("funnel, %s: median %.0f ms, max %.0f ms" % (label, median, worst))
             rows.append((label, median, worst, target))
         funnel = History._get_funnel()
