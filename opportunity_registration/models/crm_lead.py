@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.fields import Domain
 from odoo.tools import SQL
 
 from .crm_lead_capture import (
@@ -74,6 +75,7 @@ class CrmLead(models.Model):
     _pending_review_idx = models.Index(
         "(priority DESC, id DESC) WHERE registration_state = 'submitted'"
     )
+    _expiring_idx = models.Index("(protection_end_date) WHERE registration_state = 'approved'")
 
     protection_end_date = fields.Date(
         "Protection End",
@@ -143,6 +145,14 @@ class CrmLead(models.Model):
         help="The current user is an approver of the pending registration.",
     )
 
+    registration_to_approve = fields.Boolean(
+        "To Approve",
+        compute="_compute_registration_to_approve",
+        search="_search_registration_to_approve",
+        help="The registration waits for a review and you are one of its approvers, "
+        "at the first or the second step.",
+    )
+
     won_unregistered = fields.Boolean(
         "Won Without Registration",
         compute="_compute_won_unregistered",
@@ -200,12 +210,13 @@ class CrmLead(models.Model):
         for lead in self:
             company = lead.company_id or self.env.company
             band = Band._record_for_amount(company, lead._registration_amount())
-            if band.approval == "automatic":
+            first_step, second_step = Band._routing(band.id)
+            if first_step[0] == "automatic":
                 lead.registration_approver_names = self.env._("Automatic")
                 continue
             owner = lead.user_id or self.env.user
             approvers = band._approvers(lead.team_id)._registration_available() - owner
-            second = band.second_approval != "none" and (
+            second = second_step[0] != "none" and (
                 band._approvers(lead.team_id, step=2)._registration_available() - owner - approvers
             )
             if approvers and second:
@@ -237,6 +248,38 @@ class CrmLead(models.Model):
         for lead in self:
             reg = lead.sudo().registration_id
             lead.registration_can_review = bool(reg) and reg._can_decide(user)
+
+    @api.depends_context("uid")
+    @api.depends(
+        "registration_id.state",
+        "registration_id.approver_ids",
+        "registration_id.second_approver_ids",
+    )
+    def _compute_registration_to_approve(self):
+        uid = self.env.uid
+        for lead in self:
+            reg = lead.sudo().registration_id
+            lead.registration_to_approve = (
+                reg.state == "submitted" and uid in (reg.approver_ids | reg.second_approver_ids).ids
+            )
+
+    def _search_registration_to_approve(self, operator, value):
+        """From the approver's own rows of the approver relations: an approver
+        has a few pending reviews among tens of thousands."""
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            raise UserError(self.env._("Unsupported search on To Approve."))
+        mine = SQL(
+            """SELECT r.lead_id FROM crm_lead_registration r
+                WHERE r.state = 'submitted'
+                  AND r.id IN (SELECT registration_id FROM crm_lead_registration_approver_rel
+                                WHERE user_id = %(uid)s
+                               UNION
+                               SELECT registration_id FROM crm_lead_registration_second_approver_rel
+                                WHERE user_id = %(uid)s)""",
+            uid=self.env.uid,
+        )
+        domain = Domain("registration_state", "=", "submitted") & Domain("id", "in", mine)
+        return domain if (operator == "=") == value else ~domain
 
     @api.model_create_multi
     def create(self, vals_list):

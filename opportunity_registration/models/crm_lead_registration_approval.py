@@ -164,14 +164,13 @@ class CrmLeadRegistration(models.Model):
             ),
             order="date_review_requested",
         )
+        # the earlier attempts of each owner, oldest request first
+        by_owner = earlier.grouped(lambda old: (old.user_id, old.company_id))
         for reg in keyed:
             oldest = now - timedelta(days=reg.company_id.registration_pending_days)
-            for old in earlier:
-                if (
-                    old.user_id == reg.user_id
-                    and old.company_id == reg.company_id
-                    and old.date_closed >= oldest
-                    and any(reg[f] and old[f] == reg[f] for f in KEY_FIELDS)
+            for old in by_owner.get((reg.user_id, reg.company_id), ()):
+                if old.date_closed >= oldest and any(
+                    reg[f] and old[f] == reg[f] for f in KEY_FIELDS
                 ):
                     since[reg] = min(old.date_review_requested, now)
                     break

@@ -222,7 +222,7 @@ class CrmLeadRegistrationBand(models.Model):
     def create(self, vals_list):
         bands = super().create(vals_list)
         bands._sync_tier_definitions()
-        self.env.registry.clear_cache()  # _band_bounds
+        self.env.registry.clear_cache()  # _band_bounds, _routing
         return bands
 
     def write(self, vals):
@@ -342,18 +342,35 @@ class CrmLeadRegistrationBand(models.Model):
         """The band record of ``amount``, without a search."""
         return self.sudo().browse(self._bound_for_amount(company, amount)[2])
 
+    @api.model
+    @ormcache("band_id")
+    def _routing(self, band_id):
+        """``(approval, user id, group id)`` of each step of a band, cached:
+        the opportunity form previews its approvers on every change of the
+        amount or the team."""
+        band = self.sudo().browse(band_id)
+        return (
+            (band.approval, band.approver_user_id.id, band.approver_group_id.id),
+            (
+                band.second_approval,
+                band.second_approver_user_id.id,
+                band.second_approver_group_id.id,
+            ),
+        )
+
     def _approvers(self, team, step=1):
         """Users who approve this band's ``step`` (1 or 2) for a registration of ``team``."""
         self.ensure_one()
-        if step == 1:
-            approval, user, group = self.approval, self.approver_user_id, self.approver_group_id
-        else:
-            approval = self.second_approval
-            user, group = self.second_approver_user_id, self.second_approver_group_id
+        approval, user_id, group_id = self._routing(self.id)[step - 1]
         if approval == "user":
-            return user
+            return self.env["res.users"].browse(user_id)
         if approval == "group":
-            return group.sudo().all_user_ids.filtered(lambda u: u.active and not u.share)
+            return (
+                self.env["res.groups"]
+                .browse(group_id)
+                .sudo()
+                .all_user_ids.filtered(lambda u: u.active and not u.share)
+            )
         if approval in TEAM_ROLE_FIELDS:
             return team[TEAM_ROLE_FIELDS[approval]]
         return self.env["res.users"]

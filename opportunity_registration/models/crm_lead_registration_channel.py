@@ -152,7 +152,7 @@ class CrmLeadRegistration(models.Model):
         if holder["state"] == "approved" and holder["protection_end_date"]:
             return self.env._(
                 "This customer is already registered until %(date)s.",
-                date=holder["protection_end_date"],
+                date=format_date(self.env, holder["protection_end_date"]),
             )
         return self.env._(
             "This customer is already registered: its registration is being reviewed."

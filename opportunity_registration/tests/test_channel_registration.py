@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
+from odoo.tools import format_date
 
 from .common_channel import ChannelCase
 
@@ -156,7 +157,7 @@ class TestChannelRegistration(ChannelCase):
             self._portal_register()
         message = str(caught.exception)
         self.assertIn("already registered until", message)
-        self.assertIn(str(rep_lead.protection_end_date), message)
+        self.assertIn(format_date(self.env, rep_lead.protection_end_date), message)
         for secret in (self.rep.name, rep_lead.registration_number, "10,000", "10000"):
             self.assertNotIn(secret, message)
 

@@ -59,6 +59,32 @@ class TestRegistrationApproval(RegistrationCase):
             activity = lead.activity_ids.filtered(lambda a: a.user_id == approver)
             self.assertEqual(len(activity), 1, "the approver gets an activity on the opportunity")
 
+    def test_to_approve_filter_lists_the_reviews_waiting_for_me(self):
+        self.band["major"].write(
+            {"second_approval": "user", "second_approver_user_id": self.approver.id}
+        )
+        ordinary = self._submitted(30000, partner_id=False, partner_name="Filter One")
+        important = self._submitted(60000, partner_id=False, partner_name="Filter Two")
+        major = self._submitted(250000, partner_id=False, partner_name="Filter Three")
+        decided = self._submitted(30000, partner_id=False, partner_name="Filter Four")
+        decided.registration_id.with_user(self.approver).action_approve()
+        everything = ordinary | important | major | decided
+        Lead = self.env["crm.lead"].with_user(self.approver)
+        mine = Lead.search([("registration_to_approve", "=", True), ("id", "in", everything.ids)])
+        self.assertEqual(mine, ordinary | major, "first step of one, second step of the other")
+        self.assertEqual(
+            Lead.search([("registration_to_approve", "=", False), ("id", "in", everything.ids)]),
+            important | decided,
+        )
+        for lead in everything:
+            self.assertEqual(lead.with_user(self.approver).registration_to_approve, lead in mine)
+        self.assertEqual(
+            self.env["crm.lead"]
+            .with_user(self.deputy)
+            .search([("registration_to_approve", "=", True), ("id", "in", everything.ids)]),
+            important,
+        )
+
     def test_approver_is_asked_once_by_email_and_gets_a_to_do(self):
         self.approver.notification_type = "email"
         before = self.env["mail.notification"].search(
