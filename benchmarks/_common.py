@@ -2,6 +2,7 @@
 
 import contextlib
 import os
+import re
 import statistics
 import subprocess
 import time
@@ -85,13 +86,41 @@ def say(message):
     print("[%s] %s" % (stamp(), message), flush=True)
 
 
+def _section_key(heading):
+    """A section's heading without its date and verdict: the same benchmark
+    run again replaces its section instead of adding one."""
+    heading = re.sub(r",? \d{4}-\d\d-\d\d \d\d:\d\d UTC", "", heading.strip())
+    return re.sub(r": (PASS|FAIL)$", "", heading)
+
+
+def split_sections(text):
+    """``(preamble, [(key, section text), ...])`` of a Markdown file cut at its ``## `` headings."""
+    parts = re.split(r"(?m)^(?=## )", text)
+    preamble = "" if parts[0].startswith("## ") else parts.pop(0)
+    return preamble, [(_section_key(part.splitlines()[0]), part) for part in parts]
+
+
 def report(lines, output=None):
-    """Print a Markdown section and append it to ``output`` (RESULTS.md)."""
+    """Print a Markdown section and put it in ``output`` (RESULTS.md), in place
+    of the same benchmark's previous section if there is one."""
     text = "\n".join(lines) + "\n"
     print(text)
-    if output:
-        with open(output, "a", encoding="utf-8") as handle:
-            handle.write(text)
+    if not output:
+        return
+    old = open(output, encoding="utf-8").read() if os.path.exists(output) else ""
+    preamble, sections = split_sections(old)
+    new_preamble, new_sections = split_sections(text)
+    for key, section in new_sections:
+        keys = [existing for existing, _text in sections]
+        if key in keys:
+            sections[keys.index(key)] = (key, section)
+        else:
+            sections.append((key, section))
+    body = "".join(
+        section if section.endswith("\n") else section + "\n" for _k, section in sections
+    )
+    with open(output, "w", encoding="utf-8") as handle:
+        handle.write(preamble + new_preamble + body)
 
 
 # ---------------------------------------------------------------------------

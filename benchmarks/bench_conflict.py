@@ -25,7 +25,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import BENCH_DB, ROOT, environment, load_config, say
+from _common import BENCH_DB, ROOT, environment, load_config, say, split_sections
 
 RESULTS = os.path.join(ROOT, "benchmarks", "RESULTS.md")
 
@@ -789,8 +789,17 @@ def write_results(
             for seconds, statement in breakdown
         ]
         lines.append("")
-    with open(args.output, "w") as results:
-        results.write("\n".join(lines))
+    # the header and this benchmark's sections are rewritten; the sections the
+    # other benchmarks wrote are kept
+    own = "\n".join(lines)
+    kept = []
+    if os.path.exists(args.output):
+        _preamble, sections = split_sections(open(args.output, encoding="utf-8").read())
+        _own_preamble, own_sections = split_sections(own)
+        mine = {key for key, _text in own_sections}
+        kept = [text for key, text in sections if key not in mine]
+    with open(args.output, "w", encoding="utf-8") as results:
+        results.write(own.rstrip("\n") + "\n\n" + "".join(kept))
 
 
 if __name__ == "__main__":
