@@ -13,22 +13,38 @@ COMMISSION_REASONS = [
 ]
 
 
-def commission_reason_sql(lead_alias):
-    """The commission reason of a won opportunity, as an SQL expression.
+def _win_sql(lead):
+    return SQL("COALESCE(%s.date_closed, r.date_closed, now() AT TIME ZONE 'UTC')", lead)
 
-    Registered before the win (未报备不得发放) means: a registration was
-    approved no later than the win and was still holding the customer when the
-    opportunity was won (closed as won, or kept after the win). An approval
-    that had ended, or came after the win, does not count.
-    """
+
+_HELD_SQL = SQL("(r.state = 'won' OR r.date_won IS NOT NULL)")
+
+
+def registered_before_win_sql(lead_alias):
+    """Whether the won opportunity ``lead_alias`` was registered before the win
+    (未报备不得发放), as an SQL condition: a registration was approved no later
+    than the win and was still holding the customer when the opportunity was
+    won (closed as won, or kept after the win). An approval that had ended, or
+    came after the win, does not count. One index probe per opportunity."""
     lead = SQL.identifier(lead_alias)
-    win = SQL("COALESCE(%s.date_closed, r.date_closed, now() AT TIME ZONE 'UTC')", lead)
-    held = SQL("(r.state = 'won' OR r.date_won IS NOT NULL)")
+    return SQL(
+        """EXISTS (SELECT 1 FROM crm_lead_registration r WHERE r.lead_id = %(lead)s.id
+                     AND %(held)s AND r.date_approved IS NOT NULL
+                     AND r.date_approved <= %(win)s)""",
+        lead=lead,
+        held=_HELD_SQL,
+        win=_win_sql(lead),
+    )
+
+
+def commission_reason_sql(lead_alias):
+    """The commission reason of a won opportunity, as an SQL expression:
+    eligible when registered before the win, otherwise why not."""
+    lead = SQL.identifier(lead_alias)
+    win = _win_sql(lead)
     return SQL(
         """CASE
-            WHEN EXISTS (SELECT 1 FROM crm_lead_registration r WHERE r.lead_id = %(lead)s.id
-                         AND %(held)s AND r.date_approved IS NOT NULL
-                         AND r.date_approved <= %(win)s) THEN 'eligible'
+            WHEN %(eligible)s THEN 'eligible'
             WHEN EXISTS (SELECT 1 FROM crm_lead_registration r WHERE r.lead_id = %(lead)s.id
                          AND r.date_approved > %(win)s) THEN 'approved_after_win'
             WHEN EXISTS (SELECT 1 FROM crm_lead_registration r WHERE r.lead_id = %(lead)s.id
@@ -37,8 +53,9 @@ def commission_reason_sql(lead_alias):
                  THEN 'ended_before_win'
             ELSE 'unregistered'
         END""",
+        eligible=registered_before_win_sql(lead_alias),
         lead=lead,
-        held=held,
+        held=_HELD_SQL,
         win=win,
     )
 
@@ -76,15 +93,11 @@ class CrmLead(models.Model):
     def _search_won_unregistered(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Unsupported search on Won Without Registration."))
-        # set-based: the registrations that held their customer at the win
-        eligible = SQL(
-            """SELECT r.lead_id FROM crm_lead_registration r JOIN crm_lead l ON l.id = r.lead_id
-                WHERE (r.state = 'won' OR r.date_won IS NOT NULL)
-                  AND r.date_approved IS NOT NULL
-                  AND r.date_approved <= COALESCE(l.date_closed, r.date_closed,
-                                                  now() AT TIME ZONE 'UTC')"""
+        # one index probe per won opportunity the page or the count reaches
+        registered = Domain.custom(
+            to_sql=lambda _model, alias, _query: registered_before_win_sql(alias)
         )
-        domain = Domain("won_status", "=", "won") & Domain("id", "not in", eligible)
+        domain = Domain("won_status", "=", "won") & ~registered
         return domain if (operator == "=") == value else ~domain
 
 
