@@ -100,6 +100,7 @@ class CrmLead(models.Model):
         "crm.lead.registration",
         string="Registrations of this Opportunity",
         compute="_compute_registration_visible",
+        compute_sudo=True,
         help="The registrations of this opportunity that you may read.",
     )
 
@@ -107,6 +108,7 @@ class CrmLead(models.Model):
         "crm.lead.registration.event",
         string="Lock History of this Opportunity",
         compute="_compute_registration_visible",
+        compute_sudo=True,
     )
 
     registration_user_id = fields.Many2one(
@@ -173,21 +175,26 @@ class CrmLead(models.Model):
     @api.depends("registration_ids", "registration_event_ids")
     def _compute_registration_visible(self):
         """What the current user may read of the registrations and lock history
-        (record rules apply to searches, not to one2many values)."""
+        (record rules apply to searches, not to one2many values).
+
+        Computed as superuser, searched as the user: the searches apply the
+        user's record rules once, in SQL, and the values are then set without
+        checking the same rules again in Python."""
         leads = self._origin
+        as_user = self.env(su=False)
         # an opportunity never submitted has no registration (its lock history
         # may still tell an arbitration about its customer)
         submitted = leads.filtered(lambda lead: lead.registration_state != "draft")
         registrations = (
-            self.env["crm.lead.registration"]
-            .search([("lead_id", "in", submitted.ids)])
+            as_user["crm.lead.registration"]
+            .search_fetch([("lead_id", "in", submitted.ids)], ["lead_id"])
             .grouped("lead_id")
             if submitted
             else {}
         )
         events = (
-            self.env["crm.lead.registration.event"]
-            .search([("lead_id", "in", leads.ids)])
+            as_user["crm.lead.registration.event"]
+            .search_fetch([("lead_id", "in", leads.ids)], ["lead_id"])
             .grouped("lead_id")
         )
         Registration = self.env["crm.lead.registration"]
@@ -203,11 +210,17 @@ class CrmLead(models.Model):
         "budget_currency_id",
         "budget_amount_currency",
         "user_id",
+        "registration_state",
     )
     def _compute_registration_approver_names(self):
+        """Who would decide a submission now; a pending or approved
+        registration shows its own approvers instead."""
         Band = self.env["crm.lead.registration.band"]
         Registration = self.env["crm.lead.registration"]
         for lead in self:
+            if lead.registration_state in ACTIVE_STATES:
+                lead.registration_approver_names = False
+                continue
             company = lead.company_id or self.env.company
             band = Band._record_for_amount(company, lead._registration_amount())
             first_step, second_step = Band._routing(band.id)

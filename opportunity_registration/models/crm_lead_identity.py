@@ -106,7 +106,7 @@ class CrmLead(models.Model):
         }
         rows = Registration._active_holders(list(vals_by_lead.values()))
         decided = {}
-        if rows and self._origin.ids:
+        if any(row["lead_id"] not in self._origin.ids for row in rows) and self._origin.ids:
             kept = self.env["crm.lead.registration.event"]._read_group(
                 [
                     ("event", "=", "kept"),
