@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
-from odoo.tools import clean_context, float_compare, format_date
+from odoo.tools import clean_context, float_compare, format_date, plaintext2html
 
 from .crm_lead_registration import (
     ACTIVE_STATES,
@@ -239,7 +239,7 @@ class CrmLeadRegistration(models.Model):
         todo = env["mail.activity"].new(
             {
                 "summary": summary,
-                "note": note,
+                "note": plaintext2html(note),
                 "activity_type_id": activity.activity_type_id.id,
                 "user_id": activity.user_id.id,
             }

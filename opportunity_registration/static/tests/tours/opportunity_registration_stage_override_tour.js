@@ -70,8 +70,13 @@ registry.category("web_tour.tours").add("opportunity_registration_stage_gate_man
             run: "click",
         },
         {
-            trigger: "body:not(:has(.modal))",
-            content: "the dialog is closed",
+            trigger: "body:not(:has(.modal)) .o_form_view .o_form_button_cancel",
+            content: "the dialog is closed; discard the refused move",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('Tour S1')",
+            content: "the opportunity stays in its stage",
         },
     ],
 });

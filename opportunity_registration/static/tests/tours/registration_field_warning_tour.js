@@ -16,11 +16,21 @@ registry.category("web_tour.tours").add("opportunity_registration_bad_email_warn
         },
         {
             content: "The warning names the e-mail typed",
-            trigger: ".o_notification:contains('Check this opportunity'):contains('E-mail: abc is not a valid e-mail address.')",
+            trigger: ".modal:contains('Check this opportunity'):contains('E-mail: abc is not a valid e-mail address.') .modal-footer button:contains('Close')",
+            run: "click",
         },
         {
             content: "The field is flagged on the form too",
-            trigger: ".o_form_view .o_form_sheet span.o_registration_problem",
+            trigger: "body:not(:has(.modal)) .o_form_view .o_form_sheet span.o_registration_problem",
+        },
+        {
+            content: "Discard the mistake",
+            trigger: ".o_form_view .o_form_button_cancel",
+            run: "click",
+        },
+        {
+            content: "The e-mail is back and not flagged any more",
+            trigger: ".o_form_saved .o_form_sheet:not(:has(span.o_registration_problem))",
         },
     ],
 });
