@@ -51,6 +51,9 @@
         "demo/crm_lead_registration_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "opportunity_registration/static/src/errors/*.js",
+        ],
         "web.assets_tests": [
             "opportunity_registration/static/tests/tours/**/*",
         ],

@@ -427,13 +427,13 @@ class CrmLeadRegistration(models.Model):
         )
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, event or state, note=reason)
+        actor = self.env.user.name
         self._close_review_activities(
-            state == "rejected" and self.env._("Rejected by %(user)s.", user=self.env.user.name)
+            state == "rejected" and (lambda env: env._("Rejected by %(user)s.", user=actor))
         )
         # nothing left to follow up once the registration has ended
         self._registration_activities(FOLLOW_UP_ACTIVITY_TYPE).unlink()
         reg_by_lead = {reg.lead_id: reg for reg in self}
-        actor = self.env.user.name
 
         def render(env, lead):
             reg = reg_by_lead[lead]
@@ -542,39 +542,56 @@ class CrmLeadRegistration(models.Model):
                         company=reg.company_id.name,
                     )
                 )
-            note = []
             lead = reg.lead_id.sudo()
-            if user and user != reg.user_id:
-                note.append(
-                    self.env._("owner %(old)s → %(new)s", old=reg.user_id.name, new=user.name)
-                )
-                lead.user_id = user
-                reg.with_context(skip_validation_check=True).sudo().user_id = user
-            if partner and partner != reg.partner_id:
-                note.append(
-                    self.env._(
-                        "customer %(old)s → %(new)s",
-                        old=reg.customer_name,
-                        new=partner.display_name,
-                    )
-                )
+            new_owner = user if user and user != reg.user_id else None
+            new_customer = partner if partner and partner != reg.partner_id else None
+            changes = reg._transfer_changes(new_owner, new_customer)
+            if new_owner:
+                lead.user_id = new_owner
+                reg.with_context(skip_validation_check=True).sudo().user_id = new_owner
+            if new_customer:
                 # re-keyed through the serialized conflict check (crm.lead.write)
-                lead.partner_id = partner
-            text = "; ".join(note)
+                lead.partner_id = new_customer
             self.env["crm.lead.registration.event"]._log(
-                reg, "transferred", note="%s. %s" % (text, reason)
+                reg,
+                "transferred",
+                note=lambda env, changes=changes: env._(
+                    "%(changes)s. Reason: %(reason)s", changes=changes(env), reason=reason
+                ),
             )
             lead._registration_log(
-                lambda env, _lead: env._(
+                lambda env, _lead, reg=reg, changes=changes: env._(
                     "Registration %(number)s transferred by %(user)s: %(changes)s. Reason: %(reason)s",
                     number=reg.name,
                     user=self.env.user.name,
-                    changes=text,
+                    changes=changes(env),
                     reason=reason,
                 )
             )
         self.lead_id._sync_registration()
         return True
+
+    def _transfer_changes(self, new_owner, new_customer):
+        """``changes(env)``: what a transfer changes, in ``env``'s language,
+        from the registration as it is before the transfer."""
+        self.ensure_one()
+        old_owner, old_customer = self.user_id.name, self.customer_name
+
+        def changes(env):
+            parts = []
+            if new_owner:
+                parts.append(env._("owner %(old)s → %(new)s", old=old_owner, new=new_owner.name))
+            if new_customer:
+                parts.append(
+                    env._(
+                        "customer %(old)s → %(new)s",
+                        old=old_customer,
+                        new=new_customer.display_name,
+                    )
+                )
+            return "; ".join(parts)
+
+        return changes
 
     @api.model
     def _browse_argument(self, model, value):

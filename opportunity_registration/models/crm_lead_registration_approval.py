@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
-from odoo.tools import float_compare, format_date
+from odoo.tools import clean_context, float_compare, format_date, plaintext2html
 
 from .crm_lead_registration import (
     ACTIVE_STATES,
@@ -88,9 +88,8 @@ class CrmLeadRegistration(models.Model):
 
             reg.lead_id._registration_log(render)
         if not automatic:
-            self._close_review_activities(
-                self.env._("Approved by %(user)s.", user=self.env.user.name)
-            )
+            approver = self.env.user.name
+            self._close_review_activities(lambda env: env._("Approved by %(user)s.", user=approver))
 
     def _start_review(self):
         """Approve what its band approves automatically; ask the approvers for the rest."""
@@ -182,30 +181,79 @@ class CrmLeadRegistration(models.Model):
         for reg in self:
             for user in users & (reg.approver_ids | reg.second_approver_ids):
                 # written in the approver's language
-                env = self.with_context(lang=user.lang).env
+                summary, note = reg._review_todo_texts(self.with_context(lang=user.lang).env)
                 reg.lead_id.sudo().with_context(
                     mail_activity_quick_update=not notify
                 ).activity_schedule(
-                    REVIEW_ACTIVITY_TYPE,
-                    user_id=user.id,
-                    summary=env._("Review registration %(number)s", number=reg.name),
-                    note=env._(
-                        "%(owner)s registered %(customer)s for %(amount)s (%(band)s band).",
-                        owner=reg.user_id.name,
-                        customer=reg.customer_name,
-                        amount=reg.with_env(env)._format_amount(reg.amount),
-                        band=reg.with_env(env)._band_label(reg.band),
-                    ),
+                    REVIEW_ACTIVITY_TYPE, user_id=user.id, summary=summary, note=note
                 )
 
-    def _close_review_activities(self, feedback=False):
-        """Mark the approvers' to-dos done with ``feedback`` (a decision), or
-        cancel them (nothing left to decide, or another approver decides)."""
+    def _review_todo_texts(self, env):
+        """The summary and note of an approver's review to-do, in ``env``'s language."""
+        self.ensure_one()
+        reg = self.with_env(env)
+        return (
+            env._("Review registration %(number)s", number=reg.name),
+            env._(
+                "%(owner)s registered %(customer)s for %(amount)s (%(band)s band).",
+                owner=reg.user_id.name,
+                customer=reg.customer_name,
+                amount=reg._format_amount(reg.amount),
+                band=reg._band_label(reg.band),
+            ),
+        )
+
+    def _close_review_activities(self, feedback=None):
+        """Mark the approvers' to-dos done with ``feedback(env)`` (a decision,
+        in ``env``'s language), or cancel them (nothing left to decide, or
+        another approver decides).
+
+        The "review done" line each to-do leaves in the chatter is kept in
+        every installed language, so the rep reads the decision in theirs.
+        """
         activities = self._registration_activities(REVIEW_ACTIVITY_TYPE)
-        if feedback:
-            activities.action_feedback(feedback=feedback)
-        else:
+        if not feedback:
             activities.unlink()
+            return
+        langs = [code for code, _name in self.env["res.lang"].get_installed()]
+        reg_by_lead = {reg.lead_id.id: reg for reg in self}
+        bodies = {}
+        for activity in activities:
+            # one at a time: each to-do's message is matched to its texts
+            messages, _next = activity.with_context(clean_context(self.env.context))._action_done(
+                feedback=feedback(self.env)
+            )
+            if len(langs) > 1 and messages:
+                reg = reg_by_lead[activity.res_id]
+                bodies[messages[:1].id] = {
+                    code: reg._review_done_body(activity, feedback, code) for code in langs
+                }
+        self.env["mail.message"]._registration_store_bodies(bodies)
+
+    def _review_done_body(self, activity, feedback, lang):
+        """Odoo's "activity done" message for an approver's to-do, as a reader
+        in ``lang`` reads it: the to-do's texts and the decision in ``lang``."""
+        env = self.with_context(lang=lang).env
+        summary, note = self._review_todo_texts(env)
+        # the done to-do as it would have been written in that language
+        todo = env["mail.activity"].new(
+            {
+                "summary": summary,
+                "note": plaintext2html(note),
+                "activity_type_id": activity.activity_type_id.id,
+                "user_id": activity.user_id.id,
+            }
+        )
+        return env["mail.render.mixin"]._render_template_qweb_view(
+            "mail.message_activity_done",
+            "crm.lead",
+            [activity.res_id],
+            add_context={
+                "activity": todo,
+                "feedback": feedback(env),
+                "display_assignee": activity.user_id != self.env.user,
+            },
+        )[activity.res_id]
 
     def request_validation(self):
         """Reviews are requested by the module when a registration is submitted,
@@ -347,7 +395,7 @@ class CrmLeadRegistration(models.Model):
             return body
 
         self.lead_id.sudo()._registration_log(render)
-        self._close_review_activities(self.env._("Approved by %(user)s.", user=self.env.user.name))
+        self._close_review_activities(lambda env: env._("Approved by %(user)s.", user=approver))
         self._schedule_review_activities(next_approvers)
 
     def _rejected_tier(self, tiers=False):

@@ -126,20 +126,26 @@ class CrmLeadRegistration(models.Model):
                 "approver_ids": [Command.clear()],
             }
         )
+        reviewer = self.env.user.name
         self._close_review_activities(
-            self.env._("Channel review passed by %(user)s.", user=self.env.user.name)
+            lambda env: env._("Channel review passed by %(user)s.", user=reviewer)
         )
-        for reg in self:
-            body = self.env._(
+        reg_by_lead = {reg.lead_id: reg for reg in self}
+
+        def render(env, lead):
+            reg = reg_by_lead[lead].with_env(env)
+            body = env._(
                 "Channel review of registration %(number)s passed by %(user)s; the %(band)s "
                 "band applies now.",
                 number=reg.name,
-                user=self.env.user.name,
+                user=reviewer,
                 band=reg._band_label(reg.band),
             )
             if comment:
-                body = self.env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
-            reg.lead_id.sudo()._message_log(body=body)
+                body = env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
+            return body
+
+        self.lead_id.sudo()._registration_log(render)
         self.sudo()._start_review()
 
     @api.model

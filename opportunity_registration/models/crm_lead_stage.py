@@ -1,9 +1,11 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, RedirectWarning, UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import float_compare
+
+from ..exceptions import StageGateWarning
 
 # Fields whose change may move a lead to another stage (crm's _compute_stage_id).
 STAGE_TRIGGER_FIELDS = {"stage_id", "team_id", "type", "user_id"}
@@ -397,19 +399,8 @@ class CrmLead(models.Model):
                 raise AccessError(
                     self.env._("Only sales administrators can override a stage gate.")
                 )
-            bodies = {}
-            for lead, problems in problems_by_lead.items():
-                bodies[lead.id] = self.env._(
-                    "Stage gate overridden by %(user)s to move from %(old)s to %(new)s. "
-                    "Reason: %(reason)s. Not met: %(problems)s",
-                    user=self.env.user.name,
-                    old=lead.stage_id.name,
-                    new=new_stage.name,
-                    reason=override_reason,
-                    problems="; ".join(problems),
-                )
             leads = self.browse([lead.id for lead in problems_by_lead])
-            leads._message_log_batch(bodies=bodies)
+            leads._stage_gate_log_override(new_stage, override_reason)
             return
         messages = []
         for lead, problems in problems_by_lead.items():
@@ -429,8 +420,38 @@ class CrmLead(models.Model):
                 "default_lead_ids": [lead.id for lead in problems_by_lead],
                 "default_stage_id": new_stage.id,
             }
-            raise RedirectWarning(message, action, self.env._("Override with a Reason"))
+            raise StageGateWarning(
+                message,
+                action,
+                self.env._("Override with a Reason"),
+                self.env._("Stage gate not met"),
+            )
         raise UserError(message)
+
+    def _stage_gate_log_override(self, new_stage, reason):
+        """Say on each lead which gate a sales administrator overrode, and why,
+        in every reader's language (the stage names and the unmet criteria
+        too). Called before the move: the leads are still in their old stage."""
+        actor = self.env.user.name
+        problems_by_lang = {}
+
+        def render(env, lead):
+            if env.lang not in problems_by_lang:
+                problems_by_lang[env.lang] = self.with_env(env)._stage_gate_problems(
+                    new_stage.with_env(env)
+                )
+            lead = lead.with_env(env)
+            return env._(
+                "Stage gate overridden by %(user)s to move from %(old)s to %(new)s. "
+                "Reason: %(reason)s. Not met: %(problems)s",
+                user=actor,
+                old=lead.stage_id.name,
+                new=new_stage.with_env(env).name,
+                reason=reason,
+                problems="; ".join(problems_by_lang[env.lang].get(lead, [])),
+            )
+
+        self._registration_log(render)
 
     # ------------------------------------------------------------
     # ACTIONS

@@ -250,6 +250,83 @@ class TestEverydayUse(RegistrationCase):
         self.assertIn("Arbitration kept Rep Zhang", event.with_context(lang="en_US").note)
         self.assertNotIn("Arbitration kept", event.with_context(lang="zh_CN").note)
 
+    def _transfer_note(self, lead, actor, lang):
+        lead.registration_id.with_user(actor).with_context(lang=lang).action_transfer(
+            user=self.rep2, reason="Li runs the account now"
+        )
+        message = lead.message_ids.filtered(lambda m: "Li runs the account now" in str(m.body))
+        event = lead.registration_id.event_ids.filtered(lambda e: e.event == "transferred")
+        self.assertEqual(len(message), 1)
+        return message, event
+
+    def test_transfer_reads_in_each_readers_language(self):
+        self._chinese()
+        lead = self._approved()
+        message, event = self._transfer_note(lead, self.manager, "en_US")
+        english, chinese = self._body_for(message, self.rep), self._body_for(message, self.rep2)
+        self.assertIn("transferred by Manager Chen: owner Rep Zhang → Rep Li.", english)
+        self.assertIn("Reason: Li runs the account now", english)
+        self.assertIn("负责人 Rep Zhang → Rep Li", chinese, "the change itself is in Chinese")
+        self.assertIn("Li runs the account now", chinese, "the reason as it was typed")
+        self.assertNotIn("owner", chinese)
+        self.assertNotIn("transferred by", chinese)
+        self.assertIn("owner Rep Zhang → Rep Li", event.with_context(lang="en_US").note)
+        self.assertIn("负责人 Rep Zhang → Rep Li", event.with_context(lang="zh_CN").note)
+
+    def test_transfer_by_a_chinese_manager_reads_in_english(self):
+        self._chinese()
+        self.manager.lang = "zh_CN"
+        lead = self._approved()
+        message, event = self._transfer_note(lead, self.manager, "zh_CN")
+        self.assertIn("负责人", str(message.body), "stored in the actor's language")
+        self.assertIn("owner Rep Zhang → Rep Li", self._body_for(message, self.rep))
+        self.assertNotIn("负责人", self._body_for(message, self.rep))
+        self.assertIn("owner Rep Zhang → Rep Li", event.with_context(lang="en_US").note)
+
+    def _review_done_message(self, lead):
+        review_type = self.env.ref(
+            "opportunity_registration.mail_activity_type_registration_review"
+        )
+        message = lead.message_ids.filtered(lambda m: m.mail_activity_type_id == review_type)
+        self.assertEqual(len(message), 1, "the approver's to-do is marked done once")
+        return message
+
+    def test_review_done_reads_in_each_readers_language(self):
+        self._chinese()
+        self.env["ir.module.module"]._load_module_terms(["mail"], ["zh_CN"])
+        self.approver.lang = "en_US"
+        lead = self._lead(user=self.rep2, expected_revenue=35000)
+        lead.with_user(self.rep2).action_registration_submit()
+        lead.registration_id.with_user(self.approver).with_context(lang="en_US").action_approve()
+        self.assertEqual(lead.registration_state, "approved")
+        message = self._review_done_message(lead)
+        number = lead.registration_number
+        english, chinese = self._body_for(message, self.rep), self._body_for(message, self.rep2)
+        self.assertIn("Approved by Leader Wang.", english)
+        self.assertIn("Review registration %s" % number, english)
+        self.assertIn("Rep Li registered", english, "the to-do's note in English")
+        self.assertIn("由 Leader Wang 批准", chinese, "the decision in the rep's language")
+        self.assertIn("审核报备 %s" % number, chinese, "the to-do in the rep's language")
+        self.assertIn("35,000.00", chinese, "the amount formatted")
+        self.assertIn("反馈", chinese, "Odoo's own words of the message too")
+        self.assertNotIn("Approved by", chinese)
+        self.assertIsInstance(chinese, Markup)
+
+    def test_review_done_by_a_chinese_approver_reads_in_english(self):
+        self._chinese()
+        lead = self._lead(expected_revenue=35000)
+        lead.with_user(self.rep).action_registration_submit()
+        lead.registration_id.with_user(self.approver).with_context(lang="zh_CN").action_reject(
+            reason="Budget not confirmed"
+        )
+        self.assertEqual(lead.registration_state, "rejected")
+        message = self._review_done_message(lead)
+        self.assertIn("由 Leader Wang 驳回", str(message.body), "stored in the actor's language")
+        english = self._body_for(message, self.rep)
+        self.assertIn("Rejected by Leader Wang.", english)
+        self.assertIn("Review registration %s" % lead.registration_number, english)
+        self.assertNotIn("驳回", english)
+
     # ------------------------------------------------------------
     # Approver's inbox and public pool
     # ------------------------------------------------------------

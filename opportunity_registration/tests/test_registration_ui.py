@@ -16,6 +16,14 @@ class TestRegistrationUi(HttpCase, RegistrationCase):
         self.assertEqual(lead.need_description, "Move 40 buyers off spreadsheets")
         self.assertEqual(lead.registration_id.user_id, self.rep)
 
+    def test_bad_email_is_flagged_as_the_rep_types_it(self):
+        lead = self._lead()
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline/%d" % lead.id,
+            "opportunity_registration_bad_email_warning",
+            login="opreg_rep",
+        )
+
     def test_approver_approves_from_the_opportunity_form(self):
         lead = self._lead(expected_revenue=30000)
         lead.with_user(self.rep).action_registration_submit()

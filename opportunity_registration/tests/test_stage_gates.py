@@ -1,6 +1,7 @@
 from odoo.exceptions import AccessError, RedirectWarning, UserError, ValidationError
 from odoo.tests import Form, tagged, users
 
+from ..exceptions import StageGateWarning
 from .common_stage import StageControlCase
 
 
@@ -161,6 +162,77 @@ class TestStageGates(StageControlCase):
         self.assertEqual(len(log), 1)
         self.assertIn("Reason: Customer's CEO signed off on the phone.", log.body)
         self.assertIn("Exit criterion not met: Customer need identified", log.body)
+
+    def test_manager_refusal_is_titled_and_writes_nothing(self):
+        lead = self._new_leads(1).with_user(self.user_manager)
+        with self.assertRaises(StageGateWarning) as refusal:
+            # the criterion ticked with the move is saved before the gate is checked
+            lead.write(
+                {
+                    "stage_id": self.stage_2.id,
+                    "stage_criterion_done_ids": [(4, self.criterion_need.id)],
+                }
+            )
+        self.assertIsInstance(refusal.exception, RedirectWarning, "still Odoo's redirect warning")
+        self.assertEqual(refusal.exception.context["title"], "Stage gate not met")
+        self.assertEqual(refusal.exception.args[2], "Override with a Reason")
+        lead.invalidate_recordset()
+        self.assertEqual(lead.stage_id, self.stage_1)
+        self.assertFalse(lead.stage_criterion_done_ids, "nothing of the refused save is kept")
+        self.assertEqual(self._history(lead).stage_id, self.stage_1)
+
+    def _chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["opportunity_registration"], ["zh_CN"])
+        self.stage_1.with_context(lang="zh_CN").name = "S1 了解需求"
+        self.stage_2.with_context(lang="zh_CN").name = "S2 确认需求"
+        self.criterion_need.with_context(lang="zh_CN").name = "已识别客户需求"
+
+    def _override_note(self, lead, lang):
+        lead.with_user(self.user_manager).with_context(
+            lang=lang, stage_gate_override_reason="CEO signed off"
+        ).write({"stage_id": self.stage_2.id})
+        message = lead.message_ids.filtered(lambda m: "CEO signed off" in str(m.body))
+        self.assertEqual(len(message), 1)
+        return message
+
+    def _read_as(self, message, user):
+        return message.with_user(user).with_context(lang=user.lang)._registration_body()
+
+    def test_override_note_reads_in_each_readers_language(self):
+        self._chinese()
+        self.user_rep.lang = "zh_CN"
+        lead = self._new_leads(1)
+        message = self._override_note(lead, "en_US")
+        english = self._read_as(message, self.user_manager)
+        chinese = self._read_as(message, self.user_rep)
+        self.assertIn(
+            "Stage gate overridden by Stage Manager to move from S1 Understand to S2 Confirm",
+            english,
+        )
+        self.assertIn("Exit criterion not met: Customer need identified", english)
+        self.assertIn("将商机从 S1 了解需求 推进到 S2 确认需求", chinese, "stage names in Chinese")
+        self.assertIn("未满足验证标志：已识别客户需求", chinese, "the unmet criteria too")
+        self.assertIn("CEO signed off", chinese, "the reason as it was typed")
+        self.assertNotIn("Stage gate overridden", chinese)
+
+    def test_override_by_a_chinese_manager_reads_in_english(self):
+        self._chinese()
+        self.user_manager.lang = "zh_CN"
+        lead = self._new_leads(1)
+        message = self._override_note(lead, "zh_CN")
+        self.assertIn("S2 确认需求", str(message.body), "stored in the actor's language")
+        english = self._read_as(message, self.user_rep)
+        self.assertIn("to move from S1 Understand to S2 Confirm", english)
+        self.assertIn("Exit criterion not met: Customer need identified", english)
+        self.assertNotIn("确认需求", english)
+
+    def test_refusal_title_is_in_the_managers_language(self):
+        self._chinese()
+        lead = self._new_leads(1).with_user(self.user_manager).with_context(lang="zh_CN")
+        with self.assertRaises(StageGateWarning) as refusal:
+            lead.write({"stage_id": self.stage_2.id})
+        self.assertEqual(refusal.exception.context["title"], "未通过阶段关卡")
 
     def test_override_refused_to_rep_and_needs_reason(self):
         lead = self._new_leads(1).with_user(self.user_rep)
