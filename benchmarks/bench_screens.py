@@ -149,16 +149,12 @@ def screens(env, user, role):
             "To Review list",
             listing(
                 Lead,
-                [("type", "=", "opportunity"), ("registration_can_review", "=", True)]
-                if "registration_can_review" in Lead._fields
-                and Lead._fields["registration_can_review"].search
-                else [
-                    ("type", "=", "opportunity"),
-                    ("registration_state", "=", "submitted"),
-                    "|",
-                    ("registration_id.approver_ids", "in", user.id),
-                    ("registration_id.second_approver_ids", "in", user.id),
-                ],
+                # what the action opens: its search default, the To Approve filter
+                [("type", "=", "opportunity")]
+                + safe_eval(
+                    arch.xpath("//filter[@name='registration_to_approve']")[0].get("domain"),
+                    {"uid": user.id},
+                ),
                 spec_of(Lead, "list", review.view_id.id),
             ),
             listing(Lead, my_pipeline, list_stock),

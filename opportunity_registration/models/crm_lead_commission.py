@@ -93,12 +93,16 @@ class CrmLead(models.Model):
     def _search_won_unregistered(self, operator, value):
         if operator not in ("=", "!=") or not isinstance(value, bool):
             raise UserError(self.env._("Unsupported search on Won Without Registration."))
-        # one index probe per won opportunity the page or the count reaches
-        registered = Domain.custom(
-            to_sql=lambda _model, alias, _query: registered_before_win_sql(alias)
+        # NOT EXISTS written out (a negated EXISTS would read "IS NOT TRUE",
+        # which PostgreSQL cannot turn into an anti-join)
+        unregistered = (operator == "=") == value
+        condition = Domain.custom(
+            to_sql=lambda _model, alias, _query: SQL(
+                "NOT %s" if unregistered else "%s", registered_before_win_sql(alias)
+            )
         )
-        domain = Domain("won_status", "=", "won") & ~registered
-        return domain if (operator == "=") == value else ~domain
+        domain = Domain("won_status", "=", "won") & condition
+        return domain if unregistered else domain | Domain("won_status", "!=", "won")
 
 
 class CrmLeadCommissionReport(models.Model):

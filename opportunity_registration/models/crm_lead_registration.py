@@ -279,6 +279,12 @@ class CrmLeadRegistration(models.Model):
         " WHERE state IN ('submitted', 'approved')",
         "A customer with this phone number already has an active registration.",
     )
+    # the registrations that can have held their customer at a win: a few
+    # among every registration ever made (Won Without Registration, commissions)
+    _held_at_win_idx = models.Index(
+        "(lead_id, date_approved) WHERE date_approved IS NOT NULL"
+        " AND (state = 'won' OR date_won IS NOT NULL)"
+    )
 
     # ------------------------------------------------------------
     # ORM
