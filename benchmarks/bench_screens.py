@@ -20,8 +20,10 @@ My Pipeline list. Timings are medians in milliseconds; queries are counted.
 """
 
 import argparse
+import collections
 import datetime
 import os
+import re
 import sys
 
 from dateutil.relativedelta import relativedelta
@@ -33,6 +35,40 @@ from bench_conflict import QueryCounter, measure_side_by_side
 
 MODULE = "opportunity_registration"
 KANBAN_GROUP_LIMIT = 40
+
+
+def captured(env, operation):
+    """The tables read by each query of one run of ``operation``, in order."""
+    import odoo.sql_db
+
+    original = odoo.sql_db.Cursor.execute
+    tables = []
+
+    def execute(self, query, params=None, log_exceptions=True):
+        text = str(query)
+        if not text.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            found = re.search(r'FROM\s+"?(\w+)"?', text)
+            tables.append(found.group(1) if found else text.split()[0])
+        return original(self, query, params, log_exceptions)
+
+    env.flush_all()
+    env.transaction.clear()
+    odoo.sql_db.Cursor.execute = execute
+    try:
+        operation(None)
+    finally:
+        odoo.sql_db.Cursor.execute = original
+    return tables
+
+
+def extra_queries(env, module, stock):
+    """What the module's call reads beyond stock's: ``table ×n`` (a warm run of each)."""
+    captured(env, module)
+    captured(env, stock)
+    extra = collections.Counter(captured(env, module)) - collections.Counter(captured(env, stock))
+    return ", ".join(
+        "`%s`%s" % (table, " ×%d" % n if n > 1 else "") for table, n in sorted(extra.items())
+    )
 
 
 def spec_of(Model, view_type, view_id=False, module_fields=True):
@@ -214,6 +250,7 @@ def main():
         "|---|---|---|---|---|---|",
     ]
     QueryCounter.install()
+    above = []
     with environment(args.db, commit=False) as env:
         env.cr.execute("SELECT count(*) FROM crm_lead")
         total = env.cr.fetchone()[0]
@@ -237,6 +274,21 @@ def main():
                         note,
                     )
                 )
+                if ratio > 1.1:
+                    above.append(
+                        "- %s, %s: %.2f×, %+.1f ms, %+d queries; the module's call reads beyond "
+                        "stock's: %s."
+                        % (
+                            role,
+                            name,
+                            ratio,
+                            full["median"] - base["median"],
+                            full["queries"] - base["queries"],
+                            extra_queries(env, module, stock) or "nothing more",
+                        )
+                    )
+    if above:
+        lines += ["", "Rows above 1.1× (measured in the same run):", ""] + above
     report(lines, args.output)
 
 

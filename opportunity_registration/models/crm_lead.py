@@ -222,8 +222,9 @@ class CrmLead(models.Model):
                 lead.registration_approver_names = False
                 continue
             company = lead.company_id or self.env.company
-            band = Band._record_for_amount(company, lead._registration_amount())
-            first_step, second_step = Band._routing(band.id)
+            _lower, code, band_id = Band._bound_for_amount(company, lead._registration_amount())
+            band = Band.sudo().browse(band_id)
+            first_step, second_step = Band._routing(band_id)
             if first_step[0] == "automatic":
                 lead.registration_approver_names = self.env._("Automatic")
                 continue
@@ -246,7 +247,7 @@ class CrmLead(models.Model):
                     "Registration managers (%(names)s): the %(band)s band names no "
                     "approver for this sales team",
                     names=", ".join(managers.mapped("name")) or "-",
-                    band=band._label(),
+                    band=Band._code_label(code),
                 )
 
     @api.depends_context("uid")

@@ -395,9 +395,13 @@ class CrmLeadRegistration(models.Model):
     @api.model
     def _registration_managers(self):
         """Active internal users who are registration managers, directly or not."""
+        group_id = self.env["ir.model.data"]._xmlid_to_res_id(
+            "opportunity_registration.group_registration_manager"
+        )
         return (
-            self.env.ref("opportunity_registration.group_registration_manager")
+            self.env["res.groups"]
             .sudo()
+            .browse(group_id)
             .all_user_ids.filtered(lambda u: u.active and not u.share)
         )
 
