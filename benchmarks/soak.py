@@ -848,14 +848,18 @@ class Client:
             "crm.lead.registration",
             "search_read",
             [("state", "=", "submitted"), ("approver_ids", "in", [self.uid])],
-            fields=["id", "lead_id", "channel_partner_id", "date_channel_reviewed"],
+            fields=["id", "lead_id", "submitted_by_id", "date_channel_reviewed"],
             limit=20,
         )
         if not regs:
             return
         reg = self.rng.choice(regs)
         # a partner's deal first passes its channel review, then its band's
-        channel = reg["channel_partner_id"] and not reg["date_channel_reviewed"]
+        channel = (
+            reg["submitted_by_id"]
+            and reg["submitted_by_id"][0] in self.args.portal_ids
+            and not reg["date_channel_reviewed"]
+        )
 
         def decided(state):
             rows = self.rpc.call(
@@ -980,6 +984,8 @@ class Client:
         if response.is_redirect and "/web/login" in location:
             self.rpc = self.csrf = None
             raise ServerFault("session lost: sent to %s" % location[:100])
+        if response.status_code == 404 and "No database is selected" in response.text:
+            raise ServerFault("HTTP 404: the server answered without its database")
         if response.status_code >= 500:
             raise ServerFault(
                 "HTTP %d: %s"
@@ -1119,8 +1125,9 @@ class Client:
             company, email, phone = other, "someone.else@%s" % held["domain"], None
         elif way == "phone" and held["phone"]:
             company, email, phone = other, None, held["phone"].replace(" ", "")
-        else:
-            company, email, phone = self.rng.choice(variants(held["name"])), None, None
+        else:  # the name only: a free-mail contact is never a customer key
+            company = self.rng.choice(variants(held["name"]))
+            email, phone = "buyer.%s.%s@qq.com" % (self.run, marker), None
         self.portal_register("portal_register_held_customer", company, email, phone)
 
     def portal_list(self):
@@ -1213,21 +1220,33 @@ class Faults:
             self.done.append(fault)
 
     def recover(self, fault):
-        """Seconds until each affected server answers a database request again."""
+        """Seconds until each affected server answers a database request again,
+        the servers watched side by side. A server whose process exited (Odoo's
+        prefork master gives up when PostgreSQL refuses its periodic registry
+        check) is started again, as its service manager would, and said so."""
         fault["recovery"] = {}
-        for server in fault.get("servers", []):
-            deadline = time.monotonic() + self.args.recovery_limit + 30
-            seconds = None
-            while time.monotonic() < deadline:
-                try:
+        waiting = list(fault.get("servers", []))
+        deadline = time.monotonic() + self.args.recovery_limit + 30
+        while waiting and time.monotonic() < deadline:
+            for server in list(waiting):
+                if server.process.poll() is not None:
+                    code = server.process.returncode
+                    say(
+                        "server %s exited (code %s) after %s: started again"
+                        % (server.label, code, fault["kind"])
+                    )
+                    fault.setdefault("exited", []).append("%s (exit %s)" % (server.label, code))
+                    server.start()
+                    continue
+                with contextlib.suppress(Exception):
                     rpc = JsonRpc(server.url(""), self.args.db, 5)
                     rpc.login(ADMIN_LOGIN, ADMIN_PASSWORD)
                     rpc.call("crm.lead.registration", "search_count", [])
-                    seconds = time.time() - fault["at"]
-                    break
-                except Exception:
-                    time.sleep(0.25)
-            fault["recovery"][server.label] = seconds
+                    fault["recovery"][server.label] = time.time() - fault["at"]
+                    waiting.remove(server)
+            time.sleep(0.25)
+        for server in waiting:
+            fault["recovery"][server.label] = None
         fault["end"] = time.time()
         say(
             "fault %s (%s): recovered %s"
@@ -1421,10 +1440,15 @@ def check_ledger(pg, records, run):
                     [e["lead"], e["uid"], since],
                 )
             elif e["ack"] == "channel_reviewed":
+                # or, the channel manager having passed it meanwhile, the
+                # approver's decision on its band
                 cr.execute(
-                    "SELECT 1 FROM crm_lead_registration WHERE id = %s"
-                    " AND channel_reviewed_by_id = %s AND date_channel_reviewed >= %s",
-                    [e["registration"], e["uid"], since],
+                    "SELECT 1 FROM crm_lead_registration WHERE id = %(reg)s"
+                    " AND channel_reviewed_by_id = %(uid)s AND date_channel_reviewed >= %(since)s"
+                    " UNION ALL SELECT 1 FROM crm_lead_registration_event"
+                    " WHERE registration_id = %(reg)s AND event = 'granted' AND user_id = %(uid)s"
+                    " AND date >= %(since)s",
+                    {"reg": e["registration"], "uid": e["uid"], "since": since},
                 )
             elif "registration" in e:
                 cr.execute(
@@ -1608,7 +1632,12 @@ def build_report(args, records, samples, faults, start, end, extra):
             % (
                 f["kind"],
                 f["at"] - start,
-                f.get("target") or f.get("error"),
+                (f.get("target") or f.get("error"))
+                + (
+                    "; exited, started again: %s" % ", ".join(f["exited"])
+                    if f.get("exited")
+                    else ""
+                ),
                 ", ".join(
                     "%s %s" % (label, "%.1f" % s if s is not None else "NO ANSWER")
                     for label, s in f.get("recovery", {}).items()
@@ -1752,6 +1781,7 @@ def main():
         users, _team, held = prepare(admin, servers, args, run, rng)
         args.held_customers = held
         args.rep_ids = [u["id"] for u in users if u["role"] == "rep"]
+        args.portal_ids = [u["id"] for u in users if u["role"] == "portal"]
         age_registrations(pg, run)
         duration = args.minutes * 60
         start = time.time()
