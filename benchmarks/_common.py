@@ -153,11 +153,21 @@ class Server:
     """One Odoo server process (group), started and stopped by its harness only.
 
     ``db_host`` / ``db_port`` point it at another PostgreSQL cluster than the
-    configuration's; ``cron_threads`` runs the scheduled actions in it.
+    configuration's; ``cron_threads`` runs the scheduled actions in it;
+    ``gevent_port`` is its long-polling port (a free one by default).
     """
 
     def __init__(
-        self, db, port, workers, logdir, label, cron_threads=0, db_host=None, db_port=None
+        self,
+        db,
+        port,
+        workers,
+        logdir,
+        label,
+        cron_threads=0,
+        db_host=None,
+        db_port=None,
+        gevent_port=None,
     ):
         self.db = db
         self.port = port
@@ -170,7 +180,7 @@ class Server:
             "--db-filter=^%s$" % db,
             "--http-interface=%s" % HOST,
             "--http-port=%d" % port,
-            "--gevent-port=%d" % free_port(),
+            "--gevent-port=%d" % (gevent_port or free_port()),
             "--workers=%d" % workers,
             "--max-cron-threads=%d" % cron_threads,
             "--log-level=warn",

@@ -6,14 +6,17 @@
 
 Against a database that has opportunity_registration installed, this script:
 
-1. starts two Odoo servers on free ports of 127.0.0.1: one with
+1. starts two Odoo servers on 127.0.0.1 (free ports, or ``--http-ports`` /
+   ``--gevent-ports``, by default from ``SOAK_HTTP_PORTS`` /
+   ``SOAK_GEVENT_PORTS``, e.g. ``8097,8098``): one with
    ``--workers=4`` that also runs the scheduled actions
    (``--max-cron-threads=1``; ``--cron-on threaded`` moves them to the other),
    one threaded; ``--pg-host`` / ``--pg-port`` point both (and this script's
    own checks) at the PostgreSQL cluster holding ``--db``;
 2. prepares, over XML-RPC as admin, a sales team with its three approvers
    (team leader, deputy manager, branch manager), a registration manager and
-   ``--reps`` salespersons, each rep already holding a few customers; the
+   ``--reps`` salespersons, each rep already holding a few customers, a
+   channel manager and ``--portals`` portal users of two partner companies; the
    expiry, warning and escalation jobs are set to run every minute, and every
    minute the clock moves for a few registrations (a lock whose protection
    ended, a review waiting for days) so that the jobs have work;
@@ -23,20 +26,28 @@ Against a database that has opportunity_registration installed, this script:
    different ways a customer can be entered), change amounts and customers,
    log follow-ups, withdraw, release, claim from the public pool, win and
    lose; approvers approve and reject; the manager arbitrates and transfers;
+   the channel manager reviews the partners' deals first; portal users log in
+   over HTTP (a web session, the CSRF token of the form) and register deals on
+   ``/my/registrations/new`` (a share for customers someone holds), open their
+   list and their deals: a refusal must be the form again with its errors or a
+   4xx answer, never a server error, and never tell who holds the customer;
 4. injects faults, each at a random moment: SIGKILL of a worker of the
    prefork server in the middle of a request, a full restart of one server,
    ``pg_terminate_backend`` of every server connection, and, with
    ``--pg-restart``, a restart of PostgreSQL itself. Clients retry what failed
    as a real client does (re-send; creations are found by their unique name
-   first, so a retried request never duplicates; a transition refused after
+   first, a partner's deal by its unique contact in the partner's own list,
+   so a retried request never duplicates; a transition refused after
    an unanswered attempt counts as done when its outcome is there);
 5. samples the invariants in SQL every second in one snapshot (never two
    active registrations for one customer key and scope; every registration's
    state explained by its lock history and mirrored on its opportunity; no
    approval by someone outside the registration's approvers), and at the end
    checks the client-side ledger against the database (every opportunity
-   created is there, once; every acknowledged transition is in the lock
-   history), every refusal is a ``UserError``, neither server logged a
+   created is there, once; every deal a partner was told was registered is
+   there, once; every acknowledged transition is in the lock history), every
+   refusal is a ``UserError`` (on the portal: the form with its errors or a
+   4xx), neither server logged a
    traceback but the injected faults' connection errors, the scheduled jobs
    still run after the last fault, and each server answered again within
    ``--recovery-limit`` seconds of its fault;
@@ -50,6 +61,7 @@ import collections
 import contextlib
 import datetime
 import getpass
+import html
 import json
 import multiprocessing
 import os
@@ -63,6 +75,7 @@ import tempfile
 import threading
 import time
 import uuid
+from urllib.parse import urlencode
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -99,6 +112,18 @@ TRANSIENT = re.compile(
     re.IGNORECASE,
 )
 BANDS = [(0.55, 3000, 19000), (0.25, 20000, 49000), (0.12, 50000, 190000), (0.08, 200000, 900000)]
+# The portal's pages, read as a browser would.
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+PORTAL_ERRORS = re.compile(
+    r'class="alert alert-danger o_registration_errors"[^>]*>(.*?)</div>\s*</div>', re.S
+)
+PORTAL_LINK = re.compile(r'href="/my/registrations/(\d+)"')
+PORTAL_CREATED = re.compile(r"/my/registrations/(\d+)\?submitted=1")
+TAGS = re.compile(r"<[^>]+>")
+
+
+class ServerFault(Exception):
+    """An answer that is no answer: a 5xx, or the session lost."""
 
 
 def utc(ts):
@@ -327,12 +352,18 @@ def prepare(admin, servers, args, run, rng):
     reg_user = ref("opportunity_registration.group_registration_user")
     reg_approver = ref("opportunity_registration.group_registration_approver")
     reg_manager = ref("opportunity_registration.group_registration_manager")
-    roles = [("rep", [salesman, reg_user])] * args.reps + [
-        ("leader", [all_leads, reg_user, reg_approver]),
-        ("deputy", [all_leads, reg_user, reg_approver]),
-        ("branch", [all_leads, reg_user, reg_approver]),
-        ("manager", [sale_manager, reg_user, reg_manager]),
-    ]
+    portal = ref("base.group_portal")
+    roles = (
+        [("rep", [salesman, reg_user])] * args.reps
+        + [
+            ("leader", [all_leads, reg_user, reg_approver]),
+            ("deputy", [all_leads, reg_user, reg_approver]),
+            ("branch", [all_leads, reg_user, reg_approver]),
+            ("manager", [sale_manager, reg_user, reg_manager]),
+            ("channel", [salesman, reg_user]),
+        ]
+        + [("portal", [portal])] * args.portals
+    )
     user_ids = admin(
         "res.users",
         "create",
@@ -369,9 +400,30 @@ def prepare(admin, servers, args, run, rng):
             "user_id": by_role["leader"],
             "deputy_manager_id": by_role["deputy"],
             "branch_manager_id": by_role["branch"],
+            "channel_manager_id": by_role["channel"],
             "crm_team_member_ids": [(0, 0, {"user_id": uid}) for uid in reps],
         },
     )
+    # two partner companies of the team's channel, each portal user in one of them
+    resellers = admin(
+        "res.partner",
+        "create",
+        [
+            {
+                "name": "Soak %s Reseller %s Ltd" % (run, letter),
+                "is_company": True,
+                "registration_team_id": team,
+            }
+            for letter in "AB"
+        ],
+    )
+    portal_users = [u for u in users if u["role"] == "portal"]
+    if portal_users:
+        rows = admin("res.users", "read", [u["id"] for u in portal_users], ["partner_id"])
+        for i, row in enumerate(rows):
+            reseller = resellers[i % len(resellers)]
+            admin("res.partner", "write", [row["partner_id"][0]], {"parent_id": reseller})
+            portal_users[i]["reseller"] = reseller
     # customers every rep already holds: small amounts, approved at once
     held, leads = [], []
     for uid in reps:
@@ -479,6 +531,8 @@ class Client:
         self.log = open(os.path.join(logdir, "client-%02d.jsonl" % index), "a")
         self.counter = 0
         self.rpc = None
+        self.csrf = None  # the portal form's token, valid for the session
+        self.seen = []  # the partner's registrations last listed
         self.end = time.time() + args.retry_limit
 
     def record(self, kind, start, outcome, error=None):
@@ -500,6 +554,7 @@ class Client:
 
     def connect(self):
         self.rpc = JsonRpc(self.server[1], self.args.db, self.args.timeout)
+        self.csrf = None
         self.rpc.login(self.user["login"], PASSWORD)
 
     def call(self, kind, model, method, *args, done=None, **kwargs):
@@ -793,25 +848,43 @@ class Client:
             "crm.lead.registration",
             "search_read",
             [("state", "=", "submitted"), ("approver_ids", "in", [self.uid])],
-            fields=["id", "lead_id"],
+            fields=["id", "lead_id", "submitted_by_id", "date_channel_reviewed"],
             limit=20,
         )
         if not regs:
             return
         reg = self.rng.choice(regs)
+        # a partner's deal first passes its channel review, then its band's
+        channel = (
+            reg["submitted_by_id"]
+            and reg["submitted_by_id"][0] in self.args.portal_ids
+            and not reg["date_channel_reviewed"]
+        )
 
         def decided(state):
-            rows = self.rpc.call("crm.lead.registration", "read", [reg["id"]], ["state"])
+            rows = self.rpc.call(
+                "crm.lead.registration", "read", [reg["id"]], ["state", "date_channel_reviewed"]
+            )
+            if state == "channel_reviewed":
+                return rows and bool(rows[0]["date_channel_reviewed"])
             return rows and rows[0]["state"] == state
 
         started = time.time()
         if self.rng.random() < 0.8:
             kind, event = "approve", "granted"
+            if channel:
+                kind, event = "channel_review", "channel_reviewed"
             if self.rng.random() < 0.5:
                 model, method, ids = "crm.lead.registration", "action_approve", [reg["id"]]
             else:
                 model, method, ids = "crm.lead", "action_registration_approve", [reg["lead_id"][0]]
-            ok, _r = self.act(kind, model, method, ids, done=lambda: decided("approved"))
+            ok, _r = self.act(
+                kind,
+                model,
+                method,
+                ids,
+                done=lambda: decided("approved" if event == "granted" else event),
+            )
         else:
             kind, event = "reject", "rejected"
             ok, _r = self.act(
@@ -895,11 +968,200 @@ class Client:
                     reason="Soak: territory change",
                 )
 
+    # portal partner --------------------------------------------------------
+
+    def http(self, method, path, data=None):
+        """One request of the browser: no redirect followed, so that a lost
+        session (sent to the login page) and a registration's number show."""
+        response = self.rpc.session.request(
+            method,
+            self.server[1] + path,
+            data=data,
+            timeout=self.args.timeout,
+            allow_redirects=False,
+        )
+        location = response.headers.get("Location", "")
+        if response.is_redirect and "/web/login" in location:
+            self.rpc = self.csrf = None
+            raise ServerFault("session lost: sent to %s" % location[:100])
+        if response.status_code == 404 and "No database is selected" in response.text:
+            raise ServerFault("HTTP 404: the server answered without its database")
+        if response.status_code >= 500:
+            raise ServerFault(
+                "HTTP %d: %s"
+                % (response.status_code, " ".join(TAGS.sub(" ", response.text).split())[:300])
+            )
+        return response
+
+    def page(self, kind, path, form=None, done=None):
+        """A portal page (GET, or POST of ``form`` with the session's CSRF
+        token), re-sent until answered like ``call``. Returns the response and
+        the errors the page lists (a refusal), or ``(None, None)`` when an
+        unanswered attempt turned out to have taken effect (``done``)."""
+        deadline = time.monotonic() + min(self.args.retry_limit, self.end + 30 - time.time())
+        unanswered = False
+        delay = 0.3
+        while True:
+            start = time.time()
+            try:
+                if self.rpc is None:
+                    self.connect()
+                data = None
+                if form is not None:
+                    if self.csrf is None:
+                        self.portal_form()
+                    data = dict(form, csrf_token=self.csrf)
+                    start = time.time()
+                response = self.http("POST" if form is not None else "GET", path, data)
+                if response.status_code == 400 and "CSRF" in response.text:
+                    self.csrf = None  # a new session, a new token
+                    raise ServerFault("HTTP 400: invalid CSRF token")
+                errors = None
+                if response.status_code >= 400:
+                    errors = "HTTP %d" % response.status_code
+                elif match := PORTAL_ERRORS.search(response.text):
+                    errors = " ".join(html.unescape(TAGS.sub(" ", match.group(1))).split())
+                if errors and unanswered and done and self.check(done):
+                    self.record(kind, start, "ok_retried")
+                    return None, None
+                if errors:
+                    # a partner never learns who holds the customer
+                    leaked = re.search(
+                        r"Soak %s (?:rep|leader|deputy|branch|manager|channel) \d\d" % self.run,
+                        errors,
+                    )
+                    outcome = "application_error" if leaked else "refused"
+                    self.record(kind, start, outcome, ("leaks a user: " if leaked else "") + errors)
+                else:
+                    self.record(kind, start, "ok_retried" if unanswered else "ok")
+                return response, errors
+            except GiveUp:
+                raise
+            except Exception as error:  # 5xx, the session lost, the connection
+                self.record(kind, start, "transient", "%s: %s" % (type(error).__name__, error))
+                if isinstance(error, RuntimeError):  # login refused while the DB restarts
+                    self.rpc = self.csrf = None
+            unanswered = True
+            if time.monotonic() > deadline:
+                self.record(kind, time.time(), "gave_up")
+                raise GiveUp(kind)
+            time.sleep(delay)
+            delay = min(delay * 2, 3.0)
+            if done and self.check(done):
+                self.record(kind, time.time(), "ok_retried")
+                return None, None
+
+    def portal_form(self):
+        response, _errors = self.page("portal_form", "/my/registrations/new")
+        match = CSRF.search(response.text)
+        if not match:
+            raise GiveUp("no CSRF token on the registration form")
+        self.csrf = match.group(1)
+
+    def portal_find(self, company, contact):
+        """The partner's registration of one attempt, found as the partner would:
+        searched in their list, recognised by its contact on its page."""
+        response = self.http("GET", "/my/registrations?" + urlencode({"search": company[:100]}))
+        for reg_id in dict.fromkeys(PORTAL_LINK.findall(response.text)):
+            detail = self.http("GET", "/my/registrations/%s" % reg_id)
+            if contact in detail.text:
+                return int(reg_id)
+        return None
+
+    def portal_register(self, kind, company, email, phone):
+        """A deal registered on the portal form; its contact names the attempt."""
+        self.counter += 1
+        contact = "Soak %s contact %d-%d" % (self.run, self.uid, self.counter)
+        form = {
+            "company_name": company,
+            "vat": "",
+            "contact_name": contact,
+            "email": email or "",
+            "phone": phone or "",
+            "need": "Soak: a need the partner describes",
+            "budget": "%d" % amount(self.rng),
+            "date_deadline": (datetime.date.today() + datetime.timedelta(days=60)).isoformat(),
+            "key_person": "Buyer",
+            "notes": "",
+        }
+        self.portal_form()
+        started = time.time()
+        found = []
+
+        def done():
+            found[:] = [self.portal_find(company.strip(), contact)]
+            return found[0]
+
+        response, errors = self.page(kind, "/my/registrations/new", form=form, done=done)
+        if errors:
+            return None
+        if response is None:
+            reg_id = found and found[0]
+        else:
+            match = PORTAL_CREATED.search(response.headers.get("Location", ""))
+            reg_id = match and int(match.group(1))
+        if not reg_id:
+            raise GiveUp("registered %s but no registration to show" % company)
+        self.ledger(portal=reg_id, uid=self.uid, contact=contact, t=started)
+        return reg_id
+
+    def portal_new_customer(self):
+        marker = "%d-%d" % (self.uid, self.counter + 1)
+        self.portal_register(
+            "portal_register",
+            "Soak %s Portal %s Co., Ltd." % (self.run, marker),
+            "buyer@p%s-%s.example.com" % (self.run, marker),
+            "+86 757 %04d %04d" % (self.uid % 10000, self.counter + 1),
+        )
+
+    def portal_held_customer(self):
+        """A customer someone already holds, typed by a partner: refused, saying
+        only until when, unless its lock ended meanwhile."""
+        held = self.rng.choice(self.args.held_customers)
+        marker = "%d-%d" % (self.uid, self.counter + 1)
+        other = "Soak %s Partner %s Co., Ltd." % (self.run, marker)
+        way = self.rng.choice(["name", "name", "domain", "phone"])
+        if way == "domain" and held["domain"]:
+            company, email, phone = other, "someone.else@%s" % held["domain"], None
+        elif way == "phone" and held["phone"]:
+            company, email, phone = other, None, held["phone"].replace(" ", "")
+        else:  # the name only: a free-mail contact is never a customer key
+            company = self.rng.choice(variants(held["name"]))
+            email, phone = "buyer.%s.%s@qq.com" % (self.run, marker), None
+        self.portal_register("portal_register_held_customer", company, email, phone)
+
+    def portal_list(self):
+        query = {
+            "filterby": self.rng.choice(["all", "all", "submitted", "approved", "rejected"]),
+            "sortby": self.rng.choice(["date", "name", "protection"]),
+        }
+        path = "/my/registrations" + ("/page/2" if self.rng.random() < 0.1 else "")
+        response, errors = self.page("portal_list", path + "?" + urlencode(query))
+        if response is not None and not errors:
+            self.seen = PORTAL_LINK.findall(response.text) or self.seen
+
+    def portal_detail(self):
+        if not self.seen:
+            return self.portal_list()
+        self.page("portal_detail", "/my/registrations/%s" % self.rng.choice(self.seen))
+
+    def portal_step(self):
+        roll = self.rng.random()
+        if roll < 0.35:
+            self.portal_new_customer()
+        elif roll < 0.55:
+            self.portal_held_customer()
+        elif roll < 0.85:
+            self.portal_list()
+        else:
+            self.portal_detail()
+
     def loop(self, deadline):
         self.end = deadline
         step = {
             "rep": self.rep_step,
             "manager": self.manager_step,
+            "portal": self.portal_step,
         }.get(self.user["role"], self.approver_step)
         while time.time() < deadline:
             try:
@@ -958,21 +1220,33 @@ class Faults:
             self.done.append(fault)
 
     def recover(self, fault):
-        """Seconds until each affected server answers a database request again."""
+        """Seconds until each affected server answers a database request again,
+        the servers watched side by side. A server whose process exited (Odoo's
+        prefork master gives up when PostgreSQL refuses its periodic registry
+        check) is started again, as its service manager would, and said so."""
         fault["recovery"] = {}
-        for server in fault.get("servers", []):
-            deadline = time.monotonic() + self.args.recovery_limit + 30
-            seconds = None
-            while time.monotonic() < deadline:
-                try:
+        waiting = list(fault.get("servers", []))
+        deadline = time.monotonic() + self.args.recovery_limit + 30
+        while waiting and time.monotonic() < deadline:
+            for server in list(waiting):
+                if server.process.poll() is not None:
+                    code = server.process.returncode
+                    say(
+                        "server %s exited (code %s) after %s: started again"
+                        % (server.label, code, fault["kind"])
+                    )
+                    fault.setdefault("exited", []).append("%s (exit %s)" % (server.label, code))
+                    server.start()
+                    continue
+                with contextlib.suppress(Exception):
                     rpc = JsonRpc(server.url(""), self.args.db, 5)
                     rpc.login(ADMIN_LOGIN, ADMIN_PASSWORD)
                     rpc.call("crm.lead.registration", "search_count", [])
-                    seconds = time.time() - fault["at"]
-                    break
-                except Exception:
-                    time.sleep(0.25)
-            fault["recovery"][server.label] = seconds
+                    fault["recovery"][server.label] = time.time() - fault["at"]
+                    waiting.remove(server)
+            time.sleep(0.25)
+        for server in waiting:
+            fault["recovery"][server.label] = None
         fault["end"] = time.time()
         say(
             "fault %s (%s): recovered %s"
@@ -1129,11 +1403,29 @@ def check_ledger(pg, records, run):
     with pg.cursor() as cr:
         cr.execute("SELECT id FROM crm_lead WHERE id = ANY(%s)", [list(created)])
         present = {row[0] for row in cr.fetchall()}
+        # a partner's deal is named after the customer typed: its contact names the attempt
         cr.execute(
-            "SELECT name, count(*) FROM crm_lead WHERE name LIKE %s GROUP BY name HAVING count(*) > 1",
+            "SELECT name, count(*) FROM crm_lead WHERE name LIKE %s AND channel_partner_id IS NULL"
+            " GROUP BY name HAVING count(*) > 1",
             ["Soak %s %%" % run],
         )
         duplicates = cr.fetchall()
+        cr.execute(
+            "SELECT contact_name, count(*) FROM crm_lead WHERE contact_name LIKE %s"
+            " GROUP BY contact_name HAVING count(*) > 1",
+            ["Soak %s contact %%" % run],
+        )
+        duplicates += cr.fetchall()
+        portal = [e for e in entries if "portal" in e]
+        lost_portal = []
+        for e in portal:
+            cr.execute(
+                "SELECT 1 FROM crm_lead_registration r JOIN crm_lead l ON l.id = r.lead_id"
+                " WHERE r.id = %s AND r.submitted_by_id = %s AND l.contact_name = %s",
+                [e["portal"], e["uid"], e["contact"]],
+            )
+            if not cr.fetchone():
+                lost_portal.append(e)
         cr.execute("SELECT count(*) FROM crm_lead WHERE name LIKE %s", ["Soak %s %%" % run])
         (in_db,) = cr.fetchone()
         lost_acks = []
@@ -1146,6 +1438,17 @@ def check_ledger(pg, records, run):
                     "SELECT 1 FROM crm_lead_registration WHERE lead_id = %s"
                     " AND submitted_by_id = %s AND date_submitted >= %s",
                     [e["lead"], e["uid"], since],
+                )
+            elif e["ack"] == "channel_reviewed":
+                # or, the channel manager having passed it meanwhile, the
+                # approver's decision on its band
+                cr.execute(
+                    "SELECT 1 FROM crm_lead_registration WHERE id = %(reg)s"
+                    " AND channel_reviewed_by_id = %(uid)s AND date_channel_reviewed >= %(since)s"
+                    " UNION ALL SELECT 1 FROM crm_lead_registration_event"
+                    " WHERE registration_id = %(reg)s AND event = 'granted' AND user_id = %(uid)s"
+                    " AND date >= %(since)s",
+                    {"reg": e["registration"], "uid": e["uid"], "since": since},
                 )
             elif "registration" in e:
                 cr.execute(
@@ -1164,6 +1467,11 @@ def check_ledger(pg, records, run):
     lost = sorted(set(created) - present)
     if lost:
         failures.append("%d opportunities created but missing: %s" % (len(lost), lost[:10]))
+    if lost_portal:
+        failures.append(
+            "%d deals registered on the portal but missing: %s"
+            % (len(lost_portal), lost_portal[:5])
+        )
     if duplicates:
         failures.append("%d opportunities created twice: %s" % (len(duplicates), duplicates[:5]))
     if lost_acks:
@@ -1173,11 +1481,14 @@ def check_ledger(pg, records, run):
     acks = collections.Counter(e["ack"] for e in entries if "ack" in e)
     summary = (
         "%d opportunities created (all %d present, %d with the run's names in the database), "
+        "%d deals registered on the portal (%d present), "
         "%d duplicates; acknowledged transitions found: %s of %d (%s)"
         % (
             len(created),
             len(present),
             in_db,
+            len(portal),
+            len(portal) - len(lost_portal),
             len(duplicates),
             sum(acks.values()) - len(lost_acks),
             sum(acks.values()),
@@ -1321,7 +1632,12 @@ def build_report(args, records, samples, faults, start, end, extra):
             % (
                 f["kind"],
                 f["at"] - start,
-                f.get("target") or f.get("error"),
+                (f.get("target") or f.get("error"))
+                + (
+                    "; exited, started again: %s" % ", ".join(f["exited"])
+                    if f.get("exited")
+                    else ""
+                ),
                 ", ".join(
                     "%s %s" % (label, "%.1f" % s if s is not None else "NO ANSWER")
                     for label, s in f.get("recovery", {}).items()
@@ -1351,6 +1667,9 @@ def main():
     parser.add_argument("--db", required=True)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--reps", type=int, default=6)
+    parser.add_argument(
+        "--portals", type=int, default=2, help="portal users of the partner companies"
+    )
     parser.add_argument("--held", type=int, default=3, help="customers each rep holds at start")
     parser.add_argument("--seed", default="20261129")
     parser.add_argument("--workers", type=int, default=4, help="workers of the first server")
@@ -1387,12 +1706,31 @@ def main():
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per request")
     parser.add_argument("--results", help="append the report to this Markdown file")
     parser.add_argument("--label", default="", help="how the database was made, for the report")
+    parser.add_argument(
+        "--http-ports",
+        default=os.environ.get("SOAK_HTTP_PORTS", ""),
+        help="the two servers' HTTP ports, e.g. 8097,8098 (default: free ones)",
+    )
+    parser.add_argument(
+        "--gevent-ports",
+        default=os.environ.get("SOAK_GEVENT_PORTS", ""),
+        help="the two servers' long-polling ports, e.g. 8197,8198 (default: free ones)",
+    )
     args = parser.parse_args()
     args.think = (0.2, 1.2)
     args.faults = [f for f in args.faults.split(",") if f]
     if "restart_postgresql" in args.faults and not args.pg_restart:
         args.faults.remove("restart_postgresql")
         say("no --pg-restart command: PostgreSQL will not be restarted")
+    ports = {}
+    for name in ("http_ports", "gevent_ports"):
+        try:
+            ports[name] = [int(p) for p in getattr(args, name).split(",") if p.strip()]
+        except ValueError:
+            parser.error("--%s: two port numbers, e.g. 8097,8098" % name.replace("_", "-"))
+        if len(ports[name]) not in (0, 2):
+            parser.error("--%s: two port numbers, e.g. 8097,8098" % name.replace("_", "-"))
+        ports[name] = ports[name] or [None, None]
     unknown = set(args.faults) - set(FAULTS)
     if unknown:
         parser.error("unknown faults: %s" % ", ".join(sorted(unknown)))
@@ -1413,22 +1751,24 @@ def main():
         servers.append(
             Server(
                 args.db,
-                free_port(),
+                ports["http_ports"][0] or free_port(),
                 args.workers,
                 logdir,
                 "workers%d%s" % (args.workers, "+cron" if prefork_cron else ""),
                 cron_threads=prefork_cron,
+                gevent_port=ports["gevent_ports"][0],
                 **common,
             )
         )
         servers.append(
             Server(
                 args.db,
-                free_port(),
+                ports["http_ports"][1] or free_port(),
                 0,
                 logdir,
                 "threaded" + ("" if prefork_cron else "+cron"),
                 cron_threads=1 - prefork_cron,
+                gevent_port=ports["gevent_ports"][1],
                 **common,
             )
         )
@@ -1441,6 +1781,7 @@ def main():
         users, _team, held = prepare(admin, servers, args, run, rng)
         args.held_customers = held
         args.rep_ids = [u["id"] for u in users if u["role"] == "rep"]
+        args.portal_ids = [u["id"] for u in users if u["role"] == "portal"]
         age_registrations(pg, run)
         duration = args.minutes * 60
         start = time.time()
@@ -1577,7 +1918,8 @@ def main():
         "",
         "Two Odoo servers (one `--workers=%d`, one threaded; the scheduled jobs every minute on "
         "the %s one) "
-        "on %s (PostgreSQL %s:%d), %d reps, 3 approvers and a manager over JSON-RPC, faults: %s. %s"
+        "on %s (PostgreSQL %s:%d), %d reps, 3 approvers, a manager and a channel manager over "
+        "JSON-RPC, %d portal users over HTTP, faults: %s. %s"
         % (
             args.workers,
             "prefork" if args.cron_on == "workers" else "threaded",
@@ -1585,6 +1927,7 @@ def main():
             args.pg_host,
             args.pg_port,
             args.reps,
+            args.portals,
             ", ".join(args.faults),
             datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         ),

@@ -13,6 +13,9 @@
 #   SOAK_PG_PORT     its port (default 5433); it listens on localhost only
 #   SOAK_DB          the database in it (default opportunity_registration_soak, replaced each run)
 #   SOAK_RESULTS     where the report is appended (default benchmarks/RESULTS.md)
+#   SOAK_HTTP_PORTS, SOAK_GEVENT_PORTS
+#                    the two Odoo servers' HTTP and long-polling ports, e.g. 8097,8098
+#                    (default: free ports)
 #
 # What it does to your machine: creates (once) the PostgreSQL cluster
 # "$PG_VERSION/$SOAK_CLUSTER" on port $SOAK_PG_PORT (localhost, trusted local

@@ -415,61 +415,77 @@ class CrmLeadRegistration(models.Model):
 
     @api.model
     def _cron_escalate(self):
-        """Hand reviews pending too long to the next band's approvers as well."""
-        Band = self.env["crm.lead.registration.band"]
-        escalated = self.browse()
+        """Hand reviews pending too long to the next band's approvers as well.
+
+        Like the expiry sweep: at most a batch per company and run, the longest
+        waiting first, the job coming back at once for the rest; registrations
+        being written are skipped and taken shortly after. One write per group
+        of registrations escalated to the same approvers, not one per record.
+        """
+        batch_size = self._sweep_batch()
+        found = self.browse()
+        full = False
         for company in self.env["res.company"].sudo().search([]):
             limit = self._working_days_ago(company.registration_escalation_days)
-            pending = (
-                self.sudo()
-                .search(
-                    [
-                        ("company_id", "=", company.id),
-                        ("state", "=", "submitted"),
-                        ("escalated", "=", False),
-                        ("date_review_requested", "<", limit),
-                    ]
-                )
-                ._lock_for_sweep()
+            batch = self.sudo().search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "submitted"),
+                    ("escalated", "=", False),
+                    ("date_review_requested", "<", limit),
+                ],
+                order="date_review_requested, id",
+                limit=batch_size,
             )
-            next_bands = {}  # band -> the next band, looked up once per cron run
-            for reg in pending:
-                band = Band._record_for_amount(company, reg.amount)
-                if band not in next_bands:
-                    next_bands[band] = band._next_band()
-                extra = (
-                    next_bands[band]._approvers(reg.team_id)._registration_available()
-                    - reg.approver_ids
-                    - reg.user_id
-                    - reg.submitted_by_id
-                )
-                if not extra:
-                    extra = (
-                        self._registration_managers()
-                        - reg.approver_ids
-                        - reg.user_id
-                        - reg.submitted_by_id
-                    )
-                reg.with_context(skip_validation_check=True).write(
-                    {
-                        "approver_ids": [(4, user.id) for user in extra],
-                        "escalated": True,
-                    }
-                )
-                reviews = reg.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
-                self.env.add_to_compute(reviews._fields["reviewer_ids"], reviews)
-                reg._schedule_review_activities(extra, notify=True)
-                reg.lead_id._registration_log(
-                    lambda env, _lead: env._(
-                        "Registration %(number)s waited more than %(days)s working days for "
-                        "review: escalated to %(users)s.",
-                        number=reg.name,
-                        days=company.registration_escalation_days,
-                        users=", ".join(extra.mapped("name")) or "-",
-                    )
-                )
-                escalated |= reg
-        return escalated
+            found |= batch
+            full = full or len(batch) == batch_size
+        if full:
+            self._sweep_again()
+        pending = found._lock_for_sweep()
+        if not pending:
+            return pending
+        Band = self.env["crm.lead.registration.band"]
+        managers = self._registration_managers()
+        next_bands = {}  # band -> the next band, looked up once per run
+        extra_of = {}
+        groups = defaultdict(pending.browse)  # the approvers added -> registrations
+        for reg in pending:
+            band = Band._record_for_amount(reg.company_id, reg.amount)
+            if band not in next_bands:
+                next_bands[band] = band._next_band()
+            excluded = reg.approver_ids | reg.user_id | reg.submitted_by_id
+            extra = next_bands[band]._approvers(reg.team_id)._registration_available() - excluded
+            if not extra:
+                extra = managers - excluded
+            extra_of[reg.lead_id.id] = (reg, extra)
+            groups[extra] |= reg
+        for extra, regs in groups.items():
+            regs.with_context(skip_validation_check=True).write(
+                {
+                    "approver_ids": [Command.link(user.id) for user in extra],
+                    "escalated": True,
+                }
+            )
+        # the reviews' reviewers follow approver_ids; the engine's recompute
+        # would write them one review at a time
+        reviews = pending.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
+        for reviewers, same in reviews.grouped(lambda r: r._get_reviewers()).items():
+            same.write({"reviewer_ids": [Command.set(reviewers.ids)]})
+        for extra, regs in groups.items():
+            regs._schedule_review_activities(extra, notify=True)
+
+        def render(env, lead):
+            reg, extra = extra_of[lead.id]
+            return env._(
+                "Registration %(number)s waited more than %(days)s working days for "
+                "review: escalated to %(users)s.",
+                number=reg.name,
+                days=reg.company_id.registration_escalation_days,
+                users=", ".join(extra.mapped("name")) or "-",
+            )
+
+        pending.lead_id._registration_log(render)
+        return pending
 
     @api.model
     def _working_days_ago(self, days):

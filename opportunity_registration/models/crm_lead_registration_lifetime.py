@@ -188,6 +188,11 @@ class CrmLeadRegistration(models.Model):
         return regs
 
     @api.model
+    def _sweep_batch(self):
+        """How many registrations of each kind one run of a sweep handles, per company."""
+        return SWEEP_BATCH
+
+    @api.model
     def _sweep_again(self, minutes=0):
         """Run the scheduled job that is running this sweep again in ``minutes``."""
         cron = self.env["ir.cron"].sudo().browse(self.env.context.get("cron_id"))

@@ -1,8 +1,14 @@
 """Batch paths cost the same number of queries for one opportunity as for many."""
 
+from datetime import timedelta
+
+from odoo import fields
 from odoo.tests import tagged
 
 from .common import RegistrationCase
+
+# The escalation sweep over any number of registrations of one band and company.
+QUERIES_ESCALATE = 31
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")
@@ -88,3 +94,35 @@ class TestBatchQueries(RegistrationCase):
         self.assertEqual(set(regs.mapped("state")), {"submitted"})
         self.assertEqual(regs.approver_ids, self.approver)
         self.assertTrue(all(regs.mapped("date_review_requested")))
+
+    def test_escalation_sweep_writes_in_batch(self):
+        """Escalating one registration or five costs the same queries: no query
+        per registration in the sweep. Each approver's to-do is per record by
+        nature and left out of the count."""
+        Registration = type(self.env["crm.lead.registration"])
+        self.patch(
+            Registration, "_schedule_review_activities", lambda self, users, notify=False: None
+        )
+        self.company.registration_escalation_days = 2
+        batches = {}
+        for name, count in (("warm", 2), ("one", 1), ("many", 5)):
+            leads = self._leads(count, "Escalate %s" % name)
+            leads.with_user(self.rep).action_registration_submit()
+            leads.registration_id.with_context(skip_validation_check=True).write(
+                {"date_review_requested": fields.Datetime.now() - timedelta(days=6)}
+            )
+            batches[name] = leads.registration_id
+        # the others wait for their turn; the warm-up run fills the caches
+        Sweep = self.env["crm.lead.registration"].with_context(skip_validation_check=True)
+        Sweep.search([("escalated", "=", False), ("state", "=", "submitted")]).escalated = True
+        batches["warm"].with_env(Sweep.env).escalated = False
+        self._cold()
+        self.assertEqual(Sweep._cron_escalate(), batches["warm"])
+        for name in ("one", "many"):
+            batches[name].with_env(Sweep.env).escalated = False
+            self._cold()
+            with self.assertExactQueryCount(QUERIES_ESCALATE):
+                self.assertEqual(Sweep._cron_escalate(), batches[name])
+        regs = batches["one"] | batches["many"]
+        self.assertEqual(regs.approver_ids, self.approver | self.deputy)
+        self.assertIn(self.deputy, regs.review_ids.reviewer_ids)

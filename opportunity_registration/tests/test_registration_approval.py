@@ -190,6 +190,61 @@ class TestRegistrationApproval(RegistrationCase):
         lead.with_user(self.deputy).action_registration_approve()
         self.assertEqual(lead.registration_state, "approved")
 
+    def _waiting(self, name, days):
+        lead = self._submitted(30000, partner_id=False, partner_name=name)
+        lead.registration_id.sudo().with_context(
+            skip_validation_check=True
+        ).date_review_requested = fields.Datetime.now() - timedelta(days=days)
+        return lead
+
+    def test_escalation_sweep_goes_by_batches_longest_waiting_first(self):
+        """A backlog is escalated a batch per run, the longest waiting first, the
+        job coming back at once for the rest."""
+        self.company.registration_escalation_days = 2
+        recent = self._waiting("Waited Less Ltd", 6)
+        oldest = self._waiting("Waited Most Ltd", 9)
+        cron = self.env.ref("opportunity_registration.ir_cron_registration_escalate")
+        Registration = self.env["crm.lead.registration"].with_context(cron_id=cron.id)
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        with patch(
+            "odoo.addons.opportunity_registration.models.crm_lead_registration_lifetime.SWEEP_BATCH",
+            1,
+        ):
+            self.assertEqual(Registration._cron_escalate(), oldest.registration_id)
+            self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+            self.assertFalse(recent.registration_id.escalated)
+            self.assertEqual(Registration._cron_escalate(), recent.registration_id)
+        for lead in (oldest, recent):
+            self.assertEqual(lead.registration_id.approver_ids, self.approver | self.deputy)
+            self.assertTrue(any("escalated to Deputy Zhao" in b for b in self._messages(lead)))
+        self.assertFalse(Registration._cron_escalate(), "escalated once")
+
+    def test_escalation_skips_registrations_being_written(self):
+        """A review being decided while the sweep runs is not escalated under
+        the approver's feet: it is skipped, the others are escalated, and the
+        job comes back for it shortly."""
+        self.company.registration_escalation_days = 2
+        busy = self._waiting("Busy Review Ltd", 6)
+        idle = self._waiting("Idle Review Ltd", 6)
+        cron = self.env.ref("opportunity_registration.ir_cron_registration_escalate")
+        Registration = self.env["crm.lead.registration"].with_context(cron_id=cron.id)
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        lock = type(Registration).try_lock_for_update
+
+        def locked_elsewhere(records, **kwargs):
+            return lock(records - busy.registration_id, **kwargs)
+
+        with patch.object(type(Registration), "try_lock_for_update", locked_elsewhere):
+            self.assertEqual(Registration._cron_escalate(), idle.registration_id)
+        self.assertTrue(idle.registration_id.escalated)
+        self.assertFalse(busy.registration_id.escalated, "skipped while being written")
+        self.assertEqual(busy.registration_id.approver_ids, self.approver)
+        self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+        self.assertEqual(Registration._cron_escalate(), busy.registration_id)
+        self.assertIn(self.deputy, busy.registration_id.review_ids.reviewer_ids)
+
     def test_working_days_skip_weekends(self):
         Registration = self.env["crm.lead.registration"]
         monday = fields.Datetime.to_datetime("2026-11-23 10:00:00")
