@@ -1,4 +1,4 @@
-"""Cron sweeps over the benchmark database: expiry warnings, expiry, backfill.
+"""Cron sweeps over the benchmark database: expiry warnings, expiry, escalation.
 
 Each sweep runs in a transaction that is rolled back, on a realistic share of
 the 100,000 active locks made due (protection ending or neglected), so the
@@ -12,25 +12,32 @@ import time
 from _common import BENCH_DB, environment, report, say
 
 
-def _due(env, share, column, value):
-    """Make ``share`` of the approved registrations due, in SQL."""
+def _due(env, share, column, value, state="approved"):
+    """Make ``share`` of the registrations in ``state`` due, in SQL."""
     env.cr.execute(
         f"""
         UPDATE crm_lead_registration SET {column} = %s
          WHERE id IN (SELECT id FROM crm_lead_registration
-                       WHERE state = 'approved' ORDER BY id LIMIT %s)
+                       WHERE state = %s ORDER BY id LIMIT %s)
         """,
-        [value, share],
+        [value, state, share],
     )
     return env.cr.rowcount
 
 
 def measure(db, due):
     rows = []
-    for label, column, delta, method in [
-        ("warn owners before expiry", "protection_end_date", 3, "_cron_warn_expiry"),
-        ("expire ended locks", "protection_end_date", -1, "_cron_expire"),
-        ("expire neglected locks", "last_follow_up_date", -60, "_cron_expire"),
+    for label, column, delta, method, state in [
+        ("warn owners before expiry", "protection_end_date", 3, "_cron_warn_expiry", "approved"),
+        ("expire ended locks", "protection_end_date", -1, "_cron_expire", "approved"),
+        ("expire neglected locks", "last_follow_up_date", -60, "_cron_expire", "approved"),
+        (
+            "escalate reviews pending too long",
+            "date_review_requested",
+            -30,
+            "_cron_escalate",
+            "submitted",
+        ),
     ]:
         with environment(db, commit=False) as env:
             env.cr.execute(
@@ -41,7 +48,7 @@ def measure(db, due):
             (leads,) = env.cr.fetchone()
             env.cr.execute("SELECT current_date + %s", [delta])
             (value,) = env.cr.fetchone()
-            made_due = _due(env, due, column, value)
+            made_due = _due(env, due, column, value, state)
             before = env.cr.sql_log_count
             start = time.perf_counter()
             done = getattr(env["crm.lead.registration"], method)()

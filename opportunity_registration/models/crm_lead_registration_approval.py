@@ -454,7 +454,13 @@ class CrmLeadRegistration(models.Model):
             if band not in next_bands:
                 next_bands[band] = band._next_band()
             excluded = reg.approver_ids | reg.user_id | reg.submitted_by_id
-            extra = next_bands[band]._approvers(reg.team_id)._registration_available() - excluded
+            higher = next_bands[band]
+            # the highest band has no next one: its reviews go to the managers
+            extra = (
+                higher._approvers(reg.team_id)._registration_available() - excluded
+                if higher
+                else managers.browse()
+            )
             if not extra:
                 extra = managers - excluded
             extra_of[reg.lead_id.id] = (reg, extra)

@@ -8,7 +8,7 @@ from odoo.tests import tagged
 from .common import RegistrationCase
 
 # The escalation sweep over any number of registrations of one band and company.
-QUERIES_ESCALATE = 31
+QUERIES_ESCALATE = 30
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")

@@ -190,8 +190,21 @@ class TestRegistrationApproval(RegistrationCase):
         lead.with_user(self.deputy).action_registration_approve()
         self.assertEqual(lead.registration_state, "approved")
 
-    def _waiting(self, name, days):
-        lead = self._submitted(30000, partner_id=False, partner_name=name)
+    def test_highest_band_escalates_to_registration_managers(self):
+        """The major band has no band above it: a review pending too long goes
+        to the registration managers instead of stopping the sweep."""
+        self.company.registration_escalation_days = 2
+        major = self._waiting("Biggest Deal Ltd", 6, amount=250000)
+        ordinary = self._waiting("Ordinary Deal Ltd", 6)
+        managers = self.env["crm.lead.registration"]._registration_managers()
+        self.assertTrue(managers)
+        escalated = self.env["crm.lead.registration"]._cron_escalate()
+        self.assertEqual(escalated, major.registration_id | ordinary.registration_id)
+        self.assertEqual(major.registration_id.approver_ids, self.branch | managers)
+        self.assertEqual(ordinary.registration_id.approver_ids, self.approver | self.deputy)
+
+    def _waiting(self, name, days, amount=30000):
+        lead = self._submitted(amount, partner_id=False, partner_name=name)
         lead.registration_id.sudo().with_context(
             skip_validation_check=True
         ).date_review_requested = fields.Datetime.now() - timedelta(days=days)
