@@ -417,12 +417,16 @@ class CrmLeadRegistration(models.Model):
     def _cron_escalate(self):
         """Hand reviews pending too long to the next band's approvers as well.
 
-        Like the expiry sweep: at most a batch per company and run, the longest
+        Like the expiry sweep: at most a batch per company and run (a quarter
+        of theirs: every escalation sends e-mails), the longest
         waiting first, the job coming back at once for the rest; registrations
         being written are skipped and taken shortly after. One write per group
         of registrations escalated to the same approvers, not one per record.
         """
-        batch_size = self._sweep_batch()
+        # each escalation asks its new approvers by e-mail (a message per
+        # to-do, about 13 ms): a quarter of the other sweeps' batch keeps a run
+        # within seconds
+        batch_size = max(self._sweep_batch() // 4, 1)
         found = self.browse()
         full = False
         for company in self.env["res.company"].sudo().search([]):
