@@ -5,8 +5,10 @@ data: three sales teams with their leaders, deputy and branch managers; reps
 (one of them reads Chinese; zh_CN is installed); the standard stage model
 A-F; a dozen customers with registrations in every state — one live
 conflict, one pending approval in each band, one lock about to expire, a
-public pool — and three months of stage history with won deals and their
-revenue, so that the funnel and the reports show real numbers.
+public pool — three months of stage history with won deals and their actual
+revenue, stored monthly forecasts, and a channel partner's portal login
+(partner.demo / demo) with two deals, so that the funnel, the forecast and
+accuracy dashboards and the partner portal show real numbers.
 
     .venv/bin/python scripts/demo.py --db DB
 """
@@ -15,6 +17,8 @@ import argparse
 import os
 import sys
 from datetime import date, datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "benchmarks"))
 
@@ -171,6 +175,57 @@ def history(env, record, stages, start_days_ago, won=False, lost=False):
         )
 
 
+def channel(env, team, manager):
+    """A channel partner with a portal login (partner.demo / demo), who
+    registered two deals from the portal: one approved by its channel manager,
+    one waiting for the manager's review."""
+    team.channel_manager_id = manager
+    reseller = env["res.partner"].create(
+        {
+            "name": "Sunrise Channel Partners 朝阳渠道",
+            "is_company": True,
+            "email": "sales@sunrise-channel.example.com",
+            "registration_team_id": team.id,
+        }
+    )
+    portal = (
+        env["res.users"]
+        .with_context(no_reset_password=True)
+        .create(
+            {
+                "name": "Amy Chen 陈艾米",
+                "login": "partner.demo",
+                "password": PASSWORD,
+                "email": "amy.chen@sunrise-channel.example.com",
+                "group_ids": [(6, 0, [env.ref("base.group_portal").id])],
+            }
+        )
+    )
+    portal.partner_id.parent_id = reseller
+    Lead = env["crm.lead"].with_user(portal)
+    deals = []
+    for company, vat, domain, budget in (
+        ("Greenfield Dental Clinics Ltd", "GB987654301", "greenfield-dental.com", "18000"),
+        ("杭州西湖连锁酒店有限公司", "91330100MA27XK0099", "xihu-hotels.cn", "26000"),
+    ):
+        deals.append(
+            Lead._portal_register(
+                {
+                    "company_name": company,
+                    "vat": vat,
+                    "contact_name": "Purchasing",
+                    "email": "purchasing@%s" % domain,
+                    "phone": "+44 20 7946 %04d" % len(deals),
+                    "need": "Online booking and patient reminders across every site.",
+                    "budget": budget,
+                    "date_deadline": (date.today() + timedelta(days=75)).isoformat(),
+                    "notes": "Met at the regional trade fair.",
+                }
+            )
+        )
+    deals[0].with_user(manager).action_approve()
+
+
 def story(env):
     env["res.lang"]._activate_lang("zh_CN")
     env["ir.module.module"].search([("state", "=", "installed")])._update_translations(["zh_CN"])
@@ -270,6 +325,16 @@ def story(env):
         record = lead(env, name, partner, rep, team, amount, by_code["A"])
         record.with_user(rep).action_registration_submit()
         history(env, record, stages[: 5 + index % 2], 90 - index * 15, won=True)
+        # finance books what the customer actually paid, after discount
+        record.invalidate_recordset(["date_closed"])
+        env["crm.lead.revenue"].sudo().create(
+            {
+                "lead_id": record.id,
+                "date": record.date_closed.date(),
+                "amount_currency": amount * 0.95,
+                "name": "INV/%s/%04d" % (record.date_closed.year, index + 1),
+            }
+        )
     for index, (partner, rep, team, amount, name) in enumerate(
         (
             (c[10], james, intl, 14000, "Helios Solar spare parts"),
@@ -279,6 +344,12 @@ def story(env):
         record = lead(env, name, partner, rep, team, amount, by_code["A"])
         history(env, record, stages[: 2 + index], 80 - index * 20, lost=True)
     env["crm.lead.stage.history"].sudo().flush_model()
+    channel(env, intl, people["Emma Clark"])
+    # the forecasts stored at each month's start, and their accuracy
+    Snapshot = env["crm.forecast.snapshot"].sudo()
+    this_month = date.today().replace(day=1)
+    for months_ago in (3, 2, 1, 0, -1):
+        Snapshot._store_month(this_month - relativedelta(months=months_ago))
     leader.lang = "en_US"
     env["ir.config_parameter"].sudo().set_param(MARKER, "1")
 

@@ -217,6 +217,27 @@ def main():
             "",
             args.user,
         ),
+        (
+            "forecast_dashboard",
+            "/odoo/action-opportunity_registration.crm_forecast_snapshot_action_dashboard",
+            ".o_pivot table",
+            "",
+            args.user,
+        ),
+        (
+            "portal_registrations",
+            "/my/registrations",
+            "table",
+            "",
+            "partner.demo",
+        ),
+        (
+            "portal_register",
+            "/my/registrations/new",
+            "form",
+            "",
+            "partner.demo",
+        ),
     ]
     logins = sorted({shot[4] for shot in shots})
     user_ids = {login: rpc("res.users", "search", [("login", "=", login)])[0] for login in logins}

@@ -620,6 +620,42 @@ class TestRegistrationLocks(RegistrationCase):
                     lead.action_registration_submit()
                 self.assertEqual(lead.registration_id.band, band)
 
+    def test_conflict_check_is_one_query_whatever_the_history(self):
+        """What the form checks as a rep picks a customer: one indexed query,
+        for a customer with a long history as for one never seen."""
+        self._approved()
+        for index in range(6):
+            self._lead(name="Earlier deal %d" % index)
+        unknown = self.env["res.partner"].create(
+            {"name": "Never Seen Trading Co., Ltd.", "is_company": True}
+        )
+        Lead = self.env["crm.lead"].with_user(self.rep2).with_context(lang="en_US")
+
+        def form(partner):
+            lead = Lead.new(
+                {
+                    "type": "opportunity",
+                    "name": "Checked as typed",
+                    "partner_id": partner.id,
+                    "user_id": self.rep2.id,
+                    "team_id": self.team.id,
+                    "company_id": self.company.id,
+                    "email_from": "buyer@%s.example.com" % partner.id,
+                }
+            )
+            # the form has read the customer when the rep picked it
+            lead.partner_id.commercial_partner_id.fetch(
+                ["name", "is_company", "vat", "email", "phone"]
+            )
+            return lead
+
+        self.assertTrue(form(self.customer).registration_conflict_message)  # warms the caches
+        for partner, held in ((self.customer, True), (unknown, False)):
+            lead = form(partner)
+            with self.assertExactQueryCount(1):
+                message = lead.registration_conflict_message
+            self.assertEqual(bool(message), held)
+
     def test_rep_sees_the_holder_while_filling_the_form(self):
         """The form warns a rep of another rep's lock without exposing that opportunity."""
         self._approved()
