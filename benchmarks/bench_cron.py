@@ -1,4 +1,5 @@
-"""Cron sweeps over the benchmark database: expiry warnings, expiry, escalation.
+"""Cron sweeps over the benchmark database: expiry warnings, expiry, weekly
+follow-up reminders, escalation.
 
 Each sweep runs in a transaction that is rolled back, on a realistic share of
 the 100,000 active locks made due (protection ending or neglected), so the
@@ -31,6 +32,13 @@ def measure(db, due):
         ("warn owners before expiry", "protection_end_date", 3, "_cron_warn_expiry", "approved"),
         ("expire ended locks", "protection_end_date", -1, "_cron_expire", "approved"),
         ("expire neglected locks", "last_follow_up_date", -60, "_cron_expire", "approved"),
+        (
+            "remind the weekly follow-up",
+            "date_approved",
+            -30,
+            "_cron_remind_follow_up",
+            "approved",
+        ),
         (
             "escalate reviews pending too long",
             "date_review_requested",

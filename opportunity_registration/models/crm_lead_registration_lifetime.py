@@ -56,46 +56,41 @@ class CrmLeadRegistration(models.Model):
 
     @api.model
     def _cron_remind_follow_up(self):
-        """Remind who follows up registrations with no update for 7 days, set-based."""
+        """Remind who follows up the registrations with no update for 7 days.
+
+        Like the other sweeps, at most a batch per run (a quarter of theirs:
+        each reminder is a to-do e-mailed to its assignee), those approved the
+        longest ago first, the job coming back at once for the rest: at a
+        hundred thousand locks one transaction outlived the cron worker's time
+        limit. The stale ones are found in one query."""
         since = fields.Datetime.now() - timedelta(days=7)
-        approved = self.sudo().search(
-            [
-                ("state", "=", "approved"),
-                ("date_approved", "<", since),
-            ]
-        )
-        if not approved:
-            return self.browse()
-        updated = {
-            res_id
-            for (res_id,) in self.env["mail.message"]
-            .sudo()
-            ._read_group(
-                [
-                    ("model", "=", "crm.lead"),
-                    ("res_id", "in", approved.lead_id.ids),
-                    ("message_type", "in", ("comment", "email")),
-                    ("date", ">=", since),
-                ],
-                ["res_id"],
+        batch_size = max(self._sweep_batch() // 4, 1)
+        for model in ("mail.message", "mail.activity", "crm.lead.registration"):
+            self.env[model].flush_model()
+        self.env.cr.execute(
+            SQL(
+                """
+            SELECT r.id FROM crm_lead_registration r
+             WHERE r.state = 'approved' AND r.date_approved < %(since)s
+               AND NOT EXISTS (SELECT 1 FROM mail_message m
+                                WHERE m.model = 'crm.lead' AND m.res_id = r.lead_id
+                                  AND m.message_type IN ('comment', 'email')
+                                  AND m.date >= %(since)s)
+               AND NOT EXISTS (SELECT 1 FROM mail_activity a
+                                WHERE a.res_model = 'crm.lead' AND a.res_id = r.lead_id
+                                  AND a.activity_type_id = %(type_id)s AND a.active)
+             ORDER BY r.date_approved, r.id
+             LIMIT %(limit)s
+            """,
+                since=since,
+                type_id=self.env.ref(FOLLOW_UP_ACTIVITY_TYPE).id,
+                limit=batch_size,
             )
-        }
-        reminded = {
-            res_id
-            for (res_id,) in self.env["mail.activity"]
-            .sudo()
-            ._read_group(
-                [
-                    ("res_model", "=", "crm.lead"),
-                    ("res_id", "in", approved.lead_id.ids),
-                    ("activity_type_id", "=", self.env.ref(FOLLOW_UP_ACTIVITY_TYPE).id),
-                ],
-                ["res_id"],
-            )
-        }
-        stale = approved.filtered(
-            lambda r: r.lead_id.id not in updated and r.lead_id.id not in reminded
         )
+        stale = self.sudo().browse(row[0] for row in self.env.cr.fetchall())
+        if len(stale) == batch_size:
+            self._sweep_again()
+        stale = stale._lock_for_sweep()
         stale._schedule_follow_up()
         return stale
 

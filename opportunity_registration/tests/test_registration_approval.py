@@ -351,6 +351,33 @@ class TestRegistrationApproval(RegistrationCase):
         self.assertEqual(follow_ups(ordinary).user_id, self.rep)
         self.assertFalse(self.env["crm.lead.registration"]._cron_remind_follow_up())
 
+    def test_follow_up_reminders_go_by_batches_oldest_first(self):
+        """A backlog of stale registrations is reminded a batch per run, those
+        approved the longest ago first, the job coming back at once for the rest."""
+        leads = [
+            self._submitted(10000, partner_id=False, partner_name="Quiet Customer %d Ltd" % n)
+            for n in range(2)
+        ]
+        for days, lead in zip((9, 12), leads, strict=True):
+            lead.activity_ids.unlink()
+            lead.registration_id.sudo().with_context(skip_validation_check=True).date_approved = (
+                fields.Datetime.now() - timedelta(days=days)
+            )
+        cron = self.env.ref("opportunity_registration.ir_cron_registration_follow_up")
+        Registration = self.env["crm.lead.registration"].with_context(cron_id=cron.id)
+        Trigger = self.env["ir.cron.trigger"]
+        triggers = Trigger.search_count([("cron_id", "=", cron.id)])
+        with patch(
+            "odoo.addons.opportunity_registration.models.crm_lead_registration_lifetime.SWEEP_BATCH",
+            4,
+        ):
+            self.assertEqual(Registration._cron_remind_follow_up(), leads[1].registration_id)
+            self.assertEqual(Trigger.search_count([("cron_id", "=", cron.id)]), triggers + 1)
+            self.assertEqual(Registration._cron_remind_follow_up(), leads[0].registration_id)
+            self.assertFalse(Registration._cron_remind_follow_up())
+        for lead in leads:
+            self.assertEqual(lead.activity_ids.user_id, self.rep)
+
     def test_foreign_currency_budget_is_converted_at_submission(self):
         company_currency = self.company.currency_id
         foreign = (
