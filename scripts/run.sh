@@ -31,7 +31,8 @@ cat <<MSG
   Odoo is starting on http://127.0.0.1:$PORT
   database: $DB   login: admin   password: admin
   demo users (password demo): zhang.wei (rep, 中文), james.miller (rep),
-  wang.lei (team leader, approver), emma.clark (team leader, approver)
+  wang.lei (team leader, approver), emma.clark (team leader, approver),
+  partner.demo (channel partner, on the portal: /my/registrations)
   Stop it with Ctrl+C.
 
 MSG

@@ -253,13 +253,11 @@ def main():
             for login in logins:
                 password = args.password if login == args.user else "demo"
                 cookie = login_session(args.url, args.db, login, password)
-                browser.call(
-                    "Network.setCookie",
-                    name="session_id",
-                    value=cookie,
-                    domain="127.0.0.1",
-                    path="/",
-                )
+                for name, value in (("session_id", cookie), ("frontend_lang", lang)):
+                    # the portal's pages take their language from frontend_lang
+                    browser.call(
+                        "Network.setCookie", name=name, value=value, domain="127.0.0.1", path="/"
+                    )
                 mine = [shot[:4] for shot in shots if shot[4] == login]
                 shoot(browser, args.url, mine, args.out, suffix)
     finally:
