@@ -116,9 +116,7 @@ def report(lines, output=None):
             sections[keys.index(key)] = (key, section)
         else:
             sections.append((key, section))
-    body = "".join(
-        section if section.endswith("\n") else section + "\n" for _k, section in sections
-    )
+    body = "".join(section.rstrip("\n") + "\n\n" for _k, section in sections)
     with open(output, "w", encoding="utf-8") as handle:
         handle.write(preamble + new_preamble + body)
 
