@@ -3,6 +3,8 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 from odoo.tools.sql import column_exists, create_column
 
+from .crm_lead_registration import BACKFILL_BATCH
+
 FORECAST_CATEGORIES = [
     ("pipeline", "Pipeline"),
     ("best_case", "Best Case"),
@@ -93,7 +95,7 @@ class CrmLead(models.Model):
         return super()._auto_init()
 
     @api.model
-    def _cron_backfill_forecast_category(self, batch_size=50000):
+    def _cron_backfill_forecast_category(self, batch_size=BACKFILL_BATCH):
         """Fill the forecast category of the opportunities that existed before
         the install, downwards by id range, one transaction per range.
         """

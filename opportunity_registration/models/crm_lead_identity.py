@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 
+from .crm_lead_registration import BACKFILL_BATCH
 from .customer_identity import (
     email_domain_key,
     normalize_company_name,
@@ -170,7 +171,7 @@ class CrmLead(models.Model):
         )
 
     @api.model
-    def _cron_backfill_customer_key(self, batch_size=50000):
+    def _cron_backfill_customer_key(self, batch_size=BACKFILL_BATCH):
         """Fill the customer keys of opportunities that existed before the install.
 
         Works downwards from the highest id the install found, one id range per
