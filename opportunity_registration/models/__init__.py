@@ -2,6 +2,7 @@
 from . import crm_lead_registration
 from . import crm_lead_registration_lock
 from . import crm_lead_registration_approval
+from . import crm_lead_registration_review
 from . import crm_lead_registration_lifetime
 from . import crm_lead_registration_band
 from . import crm_lead_registration_event

@@ -8,6 +8,8 @@ The model is split by concern, one file each:
   detection and serialized enforcement on every path;
 * ``crm_lead_registration_approval.py`` -- the approval engine's glue, who
   decides in which band and order, the review following the amount;
+* ``crm_lead_registration_review.py`` -- the approvers' to-dos and the
+  escalation of reviews pending too long;
 * ``crm_lead_registration_lifetime.py`` -- renewal, warnings, and how every
   lock ends.
 

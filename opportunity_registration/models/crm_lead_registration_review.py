@@ -1,0 +1,188 @@
+from collections import defaultdict
+from datetime import timedelta
+
+from odoo import Command, api, fields, models
+from odoo.tools import clean_context, plaintext2html
+
+from .crm_lead_registration import REVIEW_ACTIVITY_TYPE
+
+
+class CrmLeadRegistration(models.Model):
+    """The approvers' side of a review: their to-dos, in their language, closed
+    with the decision; and the escalation of reviews pending too long.
+    """
+
+    _inherit = "crm.lead.registration"
+
+    def _schedule_review_activities(self, users, notify=False):
+        """A to-do for each approver. The approval engine e-mails the approvers
+        it asks, so the activity only e-mails those it does not (``notify``)."""
+        for reg in self:
+            for user in users & (reg.approver_ids | reg.second_approver_ids):
+                # written in the approver's language
+                summary, note = reg._review_todo_texts(self.with_context(lang=user.lang).env)
+                reg.lead_id.sudo().with_context(
+                    mail_activity_quick_update=not notify
+                ).activity_schedule(
+                    REVIEW_ACTIVITY_TYPE, user_id=user.id, summary=summary, note=note
+                )
+
+    def _review_todo_texts(self, env):
+        """The summary and note of an approver's review to-do, in ``env``'s language."""
+        self.ensure_one()
+        reg = self.with_env(env)
+        return (
+            env._("Review registration %(number)s", number=reg.name),
+            env._(
+                "%(owner)s registered %(customer)s for %(amount)s (%(band)s band).",
+                owner=reg.user_id.name,
+                customer=reg.customer_name,
+                amount=reg._format_amount(reg.amount),
+                band=reg._band_label(reg.band),
+            ),
+        )
+
+    def _close_review_activities(self, feedback=None):
+        """Mark the approvers' to-dos done with ``feedback(env)`` (a decision,
+        in ``env``'s language), or cancel them (nothing left to decide, or
+        another approver decides).
+
+        The "review done" line each to-do leaves in the chatter is kept in
+        every installed language, so the rep reads the decision in theirs.
+        """
+        activities = self._registration_activities(REVIEW_ACTIVITY_TYPE)
+        if not feedback:
+            activities.unlink()
+            return
+        langs = [code for code, _name in self.env["res.lang"].get_installed()]
+        reg_by_lead = {reg.lead_id.id: reg for reg in self}
+        bodies = {}
+        for activity in activities:
+            # one at a time: each to-do's message is matched to its texts
+            messages, _next = activity.with_context(clean_context(self.env.context))._action_done(
+                feedback=feedback(self.env)
+            )
+            if len(langs) > 1 and messages:
+                reg = reg_by_lead[activity.res_id]
+                bodies[messages[:1].id] = {
+                    code: reg._review_done_body(activity, feedback, code) for code in langs
+                }
+        self.env["mail.message"]._registration_store_bodies(bodies)
+
+    def _review_done_body(self, activity, feedback, lang):
+        """Odoo's "activity done" message for an approver's to-do, as a reader
+        in ``lang`` reads it: the to-do's texts and the decision in ``lang``."""
+        env = self.with_context(lang=lang).env
+        summary, note = self._review_todo_texts(env)
+        # the done to-do as it would have been written in that language
+        todo = env["mail.activity"].new(
+            {
+                "summary": summary,
+                "note": plaintext2html(note),
+                "activity_type_id": activity.activity_type_id.id,
+                "user_id": activity.user_id.id,
+            }
+        )
+        return env["mail.render.mixin"]._render_template_qweb_view(
+            "mail.message_activity_done",
+            "crm.lead",
+            [activity.res_id],
+            add_context={
+                "activity": todo,
+                "feedback": feedback(env),
+                "display_assignee": activity.user_id != self.env.user,
+            },
+        )[activity.res_id]
+
+    @api.model
+    def _cron_escalate(self):
+        """Hand reviews pending too long to the next band's approvers as well.
+
+        Like the expiry sweep: at most a batch per company and run (a quarter
+        of theirs: every escalation sends e-mails), the longest
+        waiting first, the job coming back at once for the rest; registrations
+        being written are skipped and taken shortly after. One write per group
+        of registrations escalated to the same approvers, not one per record.
+        """
+        # each escalation asks its new approvers by e-mail (a message per
+        # to-do, about 13 ms): a quarter of the other sweeps' batch keeps a run
+        # within seconds
+        batch_size = max(self._sweep_batch() // 4, 1)
+        found = self.browse()
+        full = False
+        for company in self.env["res.company"].sudo().search([]):
+            limit = self._working_days_ago(company.registration_escalation_days)
+            batch = self.sudo().search(
+                [
+                    ("company_id", "=", company.id),
+                    ("state", "=", "submitted"),
+                    ("escalated", "=", False),
+                    ("date_review_requested", "<", limit),
+                ],
+                order="date_review_requested, id",
+                limit=batch_size,
+            )
+            found |= batch
+            full = full or len(batch) == batch_size
+        if full:
+            self._sweep_again()
+        pending = found._lock_for_sweep()
+        if not pending:
+            return pending
+        Band = self.env["crm.lead.registration.band"]
+        managers = self._registration_managers()
+        next_bands = {}  # band -> the next band, looked up once per run
+        extra_of = {}
+        groups = defaultdict(pending.browse)  # the approvers added -> registrations
+        for reg in pending:
+            band = Band._record_for_amount(reg.company_id, reg.amount)
+            if band not in next_bands:
+                next_bands[band] = band._next_band()
+            excluded = reg.approver_ids | reg.user_id | reg.submitted_by_id
+            higher = next_bands[band]
+            # the highest band has no next one: its reviews go to the managers
+            extra = (
+                higher._approvers(reg.team_id)._registration_available() - excluded
+                if higher
+                else managers.browse()
+            )
+            if not extra:
+                extra = managers - excluded
+            extra_of[reg.lead_id.id] = (reg, extra)
+            groups[extra] |= reg
+        for extra, regs in groups.items():
+            regs.with_context(skip_validation_check=True).write(
+                {
+                    "approver_ids": [Command.link(user.id) for user in extra],
+                    "escalated": True,
+                }
+            )
+        # the reviews' reviewers follow approver_ids; the engine's recompute
+        # would write them one review at a time
+        reviews = pending.review_ids.filtered(lambda r: r.status in ("waiting", "pending"))
+        for reviewers, same in reviews.grouped(lambda r: r._get_reviewers()).items():
+            same.write({"reviewer_ids": [Command.set(reviewers.ids)]})
+        for extra, regs in groups.items():
+            regs._schedule_review_activities(extra, notify=True)
+
+        def render(env, lead):
+            reg, extra = extra_of[lead.id]
+            return env._(
+                "Registration %(number)s waited more than %(days)s working days for "
+                "review: escalated to %(users)s.",
+                number=reg.name,
+                days=reg.company_id.registration_escalation_days,
+                users=", ".join(extra.mapped("name")) or "-",
+            )
+
+        pending.lead_id._registration_log(render)
+        return pending
+
+    @api.model
+    def _working_days_ago(self, days):
+        moment = fields.Datetime.now()
+        while days > 0:
+            moment -= timedelta(days=1)
+            if moment.weekday() < 5:
+                days -= 1
+        return moment
