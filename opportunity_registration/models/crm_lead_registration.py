@@ -50,8 +50,9 @@ ACTIVE_STATES = ("submitted", "approved")
 # Opportunities filled per transaction by the install's backfill jobs. Odoo
 # calls a job up to ten times in a row while it reports work left, so a batch
 # must take well under a tenth of the cron worker's time limit (120 s), under
-# load too: 50,000 took 20 s during the soak, and the worker was killed.
-BACKFILL_BATCH = 10000
+# load too: 50,000 took 20 s during the soak at 1M, and the worker, whose
+# limit covers every job of its pass, was killed.
+BACKFILL_BATCH = 5000
 REVIEW_ACTIVITY_TYPE = "opportunity_registration.mail_activity_type_registration_review"
 FOLLOW_UP_ACTIVITY_TYPE = "opportunity_registration.mail_activity_type_registration_follow_up"
 # States of an opportunity in the public pool (公海), readable by every rep.

@@ -130,6 +130,21 @@ class TestCompliance(RegistrationCase):
         cases = self.env["crm.registration.compliance"].search([])
         self.assertEqual(cases.user_id, self.rep)
 
+    def test_digest_gives_each_leader_their_team_and_managers_every_team(self):
+        west = self.env["crm.team"].create(
+            {"name": "West", "user_id": self.deputy.id, "member_ids": [(6, 0, self.rep2.ids)]}
+        )
+        self._lead(partner_id=False, partner_name="East Digest Co").action_set_won()
+        self._lead(
+            user=self.rep2, partner_id=False, partner_name="West Digest Co", team_id=west.id
+        ).action_set_won()
+        digest = dict(self.env["crm.registration.compliance"]._cron_send_digest())
+        self.assertEqual({row["user"] for row in digest[self.approver.id]}, {self.rep.name})
+        self.assertEqual({row["user"] for row in digest[self.deputy.id]}, {self.rep2.name})
+        self.assertEqual(
+            {row["user"] for row in digest[self.manager.id]}, {self.rep.name, self.rep2.name}
+        )
+
     def test_weekly_digest_in_the_leaders_language(self):
         self.env["res.lang"]._activate_lang("zh_CN")
         self.env["ir.module.module"]._load_module_terms(["opportunity_registration"], ["zh_CN"])
