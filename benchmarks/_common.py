@@ -118,7 +118,7 @@ def report(lines, output=None):
             sections.append((key, section))
     body = "".join(section.rstrip("\n") + "\n\n" for _k, section in sections)
     with open(output, "w", encoding="utf-8") as handle:
-        handle.write(preamble + new_preamble + body)
+        handle.write(preamble.rstrip("\n") + "\n\n" + new_preamble.strip("\n") + body)
 
 
 # ---------------------------------------------------------------------------
