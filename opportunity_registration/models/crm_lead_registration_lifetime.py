@@ -358,6 +358,7 @@ class CrmLeadRegistration(models.Model):
         names = dict(zip(leads.ids, leads.mapped("display_name"), strict=True))
         todo = env.ref("mail.mail_activity_data_todo")
         subtypes = env["mail.message.subtype"].default_subtypes("crm.lead")[0].ids
+        texts = self._warning_texts()
         env.cr.execute(
             SQL(
                 """
@@ -390,25 +391,8 @@ class CrmLeadRegistration(models.Model):
                 users=[reg.user_id.id for reg in self],
                 deadlines=[reg._lock_end() for reg in self],
                 names=[names[reg.lead_id.id] for reg in self],
-                summaries=[
-                    env._(
-                        "Registration %(number)s expires on %(date)s",
-                        number=reg.name,
-                        date=reg._lock_end(),
-                    )
-                    for reg in self
-                ],
-                notes=[
-                    str(
-                        Markup("<p>%s</p>")
-                        % env._(
-                            "Follow up %(customer)s (a done activity, a logged note or a meeting) "
-                            "to keep it, or release it.",
-                            customer=reg.customer_name,
-                        )
-                    )
-                    for reg in self
-                ],
+                summaries=[texts[reg][0] for reg in self],
+                notes=[texts[reg][1] for reg in self],
                 model_id=env["ir.model"]._get_id("crm.lead"),
                 type_id=todo.id,
                 uid=env.uid,
@@ -424,6 +408,30 @@ class CrmLeadRegistration(models.Model):
             owner._bus_send(
                 "mail.activity/updated", {"activity_created": True, "count_diff": len(regs)}
             )
+
+    def _warning_texts(self):
+        """``{registration: (summary, note)}`` of each owner's warning to-do, in
+        the owner's language, the date in the owner's format."""
+        texts = {}
+        for lang, regs in self.grouped(lambda reg: reg.user_id.lang or "en_US").items():
+            env = self.with_context(lang=lang).env
+            for reg in regs:
+                texts[reg] = (
+                    env._(
+                        "Registration %(number)s expires on %(date)s",
+                        number=reg.name,
+                        date=format_date(env, reg._lock_end()),
+                    ),
+                    str(
+                        Markup("<p>%s</p>")
+                        % env._(
+                            "Follow up %(customer)s (a done activity, a logged note or a meeting) "
+                            "to keep it, or release it.",
+                            customer=reg.customer_name,
+                        )
+                    ),
+                )
+        return texts
 
     def _lock_end(self):
         """The day this registration's lock ends if nothing happens: its

@@ -6,7 +6,7 @@ import psycopg2.errors
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_date, mute_logger
 
 from .common import RegistrationCase
 
@@ -670,6 +670,31 @@ class TestRegistrationLocks(RegistrationCase):
             self.env["crm.lead"].with_user(self.rep2).browse(form.record.id).read(
                 ["registration_conflict_ids"]
             )
+
+    def test_warning_todo_is_in_its_owners_language(self):
+        """The sweep writes each owner's expiry to-do in the owner's language,
+        with the date in the owner's format, whoever runs it."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["opportunity_registration"], ["zh_CN"])
+        self.rep2.lang = "zh_CN"
+        self.company.registration_warning_days = 7
+        chinese = self._approved(user=self.rep2, partner_id=False, partner_name="Chinese Owner Ltd")
+        english = self._approved(partner_id=False, partner_name="English Owner Ltd")
+        for lead in chinese | english:
+            self._age(lead, protection_end_date=self.today + timedelta(days=3))
+        (chinese | english).registration_id._create_warning_activities()
+        end = self.today + timedelta(days=3)
+        for lead, lang, words in ((chinese, "zh_CN", "将于"), (english, "en_US", "expires on")):
+            todo = self.env["mail.activity"].search(
+                [
+                    ("res_model", "=", "crm.lead"),
+                    ("res_id", "=", lead.id),
+                    ("activity_type_id", "=", self.env.ref("mail.mail_activity_data_todo").id),
+                ]
+            )
+            self.assertEqual(len(todo), 1)
+            self.assertIn(words, todo.summary)
+            self.assertIn(format_date(self.env(context={"lang": lang}), end), todo.summary)
 
     def test_warning_rows_are_the_rows_the_orm_writes(self):
         """The warning sweep inserts activities and followers in SQL, for speed:
