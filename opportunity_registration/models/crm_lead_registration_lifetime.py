@@ -6,6 +6,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.fields import Domain
 from odoo.tools import SQL, format_date
 
 from .crm_lead_registration import (
@@ -64,7 +65,7 @@ class CrmLeadRegistration(models.Model):
         hundred thousand locks one transaction outlived the cron worker's time
         limit. The stale ones are found in one query."""
         since = fields.Datetime.now() - timedelta(days=7)
-        batch_size = max(self._sweep_batch() // 4, 1)
+        batch_size = self._sweep_batch(mailing=True)
         for model in ("mail.message", "mail.activity", "crm.lead.registration"):
             self.env[model].flush_model()
         self.env.cr.execute(
@@ -183,9 +184,28 @@ class CrmLeadRegistration(models.Model):
         return regs
 
     @api.model
-    def _sweep_batch(self):
-        """How many registrations of each kind one run of a sweep handles, per company."""
-        return SWEEP_BATCH
+    def _sweep_batch(self, mailing=False):
+        """How many registrations of each kind one run of a sweep handles, per
+        company: a quarter for a sweep that e-mails each one (a to-do assigned
+        by e-mail costs about 13 ms), so a run stays within seconds."""
+        return max(SWEEP_BATCH // 4, 1) if mailing else SWEEP_BATCH
+
+    @api.model
+    def _sweep_find(self, domain_of, order=None, mailing=False):
+        """``(registrations, more left)``: what one run of a sweep handles, at
+        most a batch per company, ``domain_of(company)`` saying which."""
+        limit = self._sweep_batch(mailing)
+        found = self.browse()
+        more = False
+        for company in self.env["res.company"].sudo().search([]):
+            batch = self.sudo().search(
+                Domain("company_id", "=", company.id) & Domain(domain_of(company)),
+                order=order,
+                limit=limit,
+            )
+            found |= batch
+            more = more or len(batch) == limit
+        return found, more
 
     @api.model
     def _sweep_again(self, minutes=0):
@@ -203,48 +223,39 @@ class CrmLeadRegistration(models.Model):
         outlived a cron worker's time limit and held its locks for minutes.
         """
         today = fields.Date.context_today(self)
-        expired = pending = won = self.browse()
-        full = False
-        for company in self.env["res.company"].sudo().search([]):
-            neglected_since = today - timedelta(days=company.registration_neglect_days)
-            found_expired = self.sudo().search(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "approved"),
-                    ("date_won", "=", False),
-                    "|",
-                    ("protection_end_date", "<", today),
-                    ("last_follow_up_date", "<", neglected_since),
-                ],
-                limit=SWEEP_BATCH,
-            )
-            undecided_since = fields.Datetime.now() - timedelta(
-                days=company.registration_pending_days
-            )
-            found_pending = self.sudo().search(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "submitted"),
-                    "|",
-                    ("protection_end_date", "<", today),
-                    ("date_review_requested", "<", undecided_since),
-                ],
-                limit=SWEEP_BATCH,
-            )
-            found_won = self.sudo().search(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "approved"),
-                    ("date_won", "!=", False),
-                    ("protection_end_date", "<", today),
-                ],
-                limit=SWEEP_BATCH,
-            )
-            expired |= found_expired
-            pending |= found_pending
-            won |= found_won
-            full = full or SWEEP_BATCH in (len(found_expired), len(found_pending), len(found_won))
-        if full:
+        expired, more_expired = self._sweep_find(
+            lambda company: [
+                ("state", "=", "approved"),
+                ("date_won", "=", False),
+                "|",
+                ("protection_end_date", "<", today),
+                (
+                    "last_follow_up_date",
+                    "<",
+                    today - timedelta(days=company.registration_neglect_days),
+                ),
+            ]
+        )
+        pending, more_pending = self._sweep_find(
+            lambda company: [
+                ("state", "=", "submitted"),
+                "|",
+                ("protection_end_date", "<", today),
+                (
+                    "date_review_requested",
+                    "<",
+                    fields.Datetime.now() - timedelta(days=company.registration_pending_days),
+                ),
+            ]
+        )
+        won, more_won = self._sweep_find(
+            lambda company: [
+                ("state", "=", "approved"),
+                ("date_won", "!=", False),
+                ("protection_end_date", "<", today),
+            ]
+        )
+        if more_expired or more_pending or more_won:
             self._sweep_again()
         expired = expired._lock_for_sweep()
         pending = pending._lock_for_sweep()
@@ -285,38 +296,32 @@ class CrmLeadRegistration(models.Model):
         ends first; the job comes back at once for the rest, so a backlog never
         holds one long transaction."""
         today = fields.Date.context_today(self)
-        warned = self.browse()
-        full = False
-        for company in self.env["res.company"].sudo().search([]):
+
+        def due(company):
             soon = today + timedelta(days=company.registration_warning_days)
             neglect_soon = soon - timedelta(days=company.registration_neglect_days)
             pending_soon = fields.Datetime.now() + timedelta(
                 days=company.registration_warning_days - company.registration_pending_days
             )
-            found = self.sudo().search(
-                [
-                    ("company_id", "=", company.id),
-                    ("expiry_warned", "=", False),
-                    "|",
-                    "|",
-                    "&",
-                    ("state", "=", "approved"),
-                    ("protection_end_date", "<=", soon),
-                    "&",
-                    "&",
-                    ("state", "=", "approved"),
-                    ("date_won", "=", False),
-                    ("last_follow_up_date", "<=", neglect_soon),
-                    "&",
-                    ("state", "=", "submitted"),
-                    ("date_review_requested", "<=", pending_soon),
-                ],
-                order="protection_end_date, id",
-                limit=SWEEP_BATCH,
-            )
-            warned |= found
-            full = full or len(found) == SWEEP_BATCH
-        if full:
+            return [
+                ("expiry_warned", "=", False),
+                "|",
+                "|",
+                "&",
+                ("state", "=", "approved"),
+                ("protection_end_date", "<=", soon),
+                "&",
+                "&",
+                ("state", "=", "approved"),
+                ("date_won", "=", False),
+                ("last_follow_up_date", "<=", neglect_soon),
+                "&",
+                ("state", "=", "submitted"),
+                ("date_review_requested", "<=", pending_soon),
+            ]
+
+        warned, more = self._sweep_find(due, order="protection_end_date, id")
+        if more:
             self._sweep_again()
         warned = warned._lock_for_sweep()
         if not warned:

@@ -99,32 +99,25 @@ class CrmLeadRegistration(models.Model):
         """Hand reviews pending too long to the next band's approvers as well.
 
         Like the expiry sweep: at most a batch per company and run (a quarter
-        of theirs: every escalation sends e-mails), the longest
+        of theirs: every escalation sends e-mails, see ``_sweep_batch``), the longest
         waiting first, the job coming back at once for the rest; registrations
         being written are skipped and taken shortly after. One write per group
         of registrations escalated to the same approvers, not one per record.
         """
-        # each escalation asks its new approvers by e-mail (a message per
-        # to-do, about 13 ms): a quarter of the other sweeps' batch keeps a run
-        # within seconds
-        batch_size = max(self._sweep_batch() // 4, 1)
-        found = self.browse()
-        full = False
-        for company in self.env["res.company"].sudo().search([]):
-            limit = self._working_days_ago(company.registration_escalation_days)
-            batch = self.sudo().search(
-                [
-                    ("company_id", "=", company.id),
-                    ("state", "=", "submitted"),
-                    ("escalated", "=", False),
-                    ("date_review_requested", "<", limit),
-                ],
-                order="date_review_requested, id",
-                limit=batch_size,
-            )
-            found |= batch
-            full = full or len(batch) == batch_size
-        if full:
+        found, more = self._sweep_find(
+            lambda company: [
+                ("state", "=", "submitted"),
+                ("escalated", "=", False),
+                (
+                    "date_review_requested",
+                    "<",
+                    self._working_days_ago(company.registration_escalation_days),
+                ),
+            ],
+            order="date_review_requested, id",
+            mailing=True,
+        )
+        if more:
             self._sweep_again()
         pending = found._lock_for_sweep()
         if not pending:
