@@ -247,7 +247,7 @@ class CrmLead(models.Model):
                     "Registration managers (%(names)s): the %(band)s band names no "
                     "approver for this sales team",
                     names=", ".join(managers.mapped("name")) or "-",
-                    band=Band._code_label(code),
+                    band=Registration._band_label(code),
                 )
 
     @api.depends_context("uid")

@@ -212,12 +212,7 @@ class CrmLeadRegistrationBand(models.Model):
                     )
 
     def _label(self):
-        return self._code_label(self.code)
-
-    @api.model
-    def _code_label(self, code):
-        """The band's name in the user's language, from its code (no read)."""
-        return dict(self._fields["code"]._description_selection(self.env))[code]
+        return dict(self._fields["code"]._description_selection(self.env))[self.code]
 
     # ------------------------------------------------------------
     # ORM
