@@ -518,6 +518,10 @@ class GiveUp(Exception):
     pass
 
 
+class Unanswered(Exception):
+    """An attempt that got no answer: it is sent again."""
+
+
 class Client:
     """One user's session: requests timed and logged, re-sent as a real client does."""
 
@@ -557,15 +561,36 @@ class Client:
         self.csrf = None
         self.rpc.login(self.user["login"], PASSWORD)
 
-    def call(self, kind, model, method, *args, done=None, **kwargs):
-        """One request, re-sent until answered; ``done()`` tells whether an
-        unanswered attempt already took effect (then a refusal is the
-        idempotent outcome)."""
-        # a real client gives up at some point; at the end of the run, soon
+    def resend(self, kind, attempt, done, gave_effect=None):
+        """Send ``attempt(unanswered)`` until it answers, as a real client
+        would: again after each attempt that raises ``Unanswered``, backing
+        off up to 3 s, giving up at the deadline (at the end of the run, soon).
+        An unanswered attempt that took effect meanwhile (``done()``) ends it,
+        with ``gave_effect``."""
         deadline = time.monotonic() + min(self.args.retry_limit, self.end + 30 - time.time())
         unanswered = False
         delay = 0.3
         while True:
+            try:
+                return attempt(unanswered)
+            except Unanswered:
+                pass
+            unanswered = True
+            if time.monotonic() > deadline:
+                self.record(kind, time.time(), "gave_up")
+                raise GiveUp(kind)
+            time.sleep(delay)
+            delay = min(delay * 2, 3.0)
+            if done and self.check(done):
+                self.record(kind, time.time(), "ok_retried")
+                return gave_effect
+
+    def call(self, kind, model, method, *args, done=None, **kwargs):
+        """One request, re-sent until answered; ``done()`` tells whether an
+        unanswered attempt already took effect (then a refusal is the
+        idempotent outcome)."""
+
+        def attempt(unanswered):
             start = time.time()
             try:
                 if self.rpc is None:
@@ -591,15 +616,9 @@ class Client:
                 self.record(kind, start, "transient", "%s: %s" % (type(error).__name__, error))
                 if isinstance(error, RuntimeError):  # login refused while the DB restarts
                     self.rpc = None
-            unanswered = True
-            if time.monotonic() > deadline:
-                self.record(kind, time.time(), "gave_up")
-                raise GiveUp(kind)
-            time.sleep(delay)
-            delay = min(delay * 2, 3.0)
-            if done and self.check(done):
-                self.record(kind, time.time(), "ok_retried")
-                return None
+            raise Unanswered
+
+        return self.resend(kind, attempt, done)
 
     def check(self, done):
         try:
@@ -998,10 +1017,8 @@ class Client:
         token), re-sent until answered like ``call``. Returns the response and
         the errors the page lists (a refusal), or ``(None, None)`` when an
         unanswered attempt turned out to have taken effect (``done``)."""
-        deadline = time.monotonic() + min(self.args.retry_limit, self.end + 30 - time.time())
-        unanswered = False
-        delay = 0.3
-        while True:
+
+        def attempt(unanswered):
             start = time.time()
             try:
                 if self.rpc is None:
@@ -1041,15 +1058,9 @@ class Client:
                 self.record(kind, start, "transient", "%s: %s" % (type(error).__name__, error))
                 if isinstance(error, RuntimeError):  # login refused while the DB restarts
                     self.rpc = self.csrf = None
-            unanswered = True
-            if time.monotonic() > deadline:
-                self.record(kind, time.time(), "gave_up")
-                raise GiveUp(kind)
-            time.sleep(delay)
-            delay = min(delay * 2, 3.0)
-            if done and self.check(done):
-                self.record(kind, time.time(), "ok_retried")
-                return None, None
+            raise Unanswered
+
+        return self.resend(kind, attempt, done, gave_effect=(None, None))
 
     def portal_form(self):
         response, _errors = self.page("portal_form", "/my/registrations/new")
