@@ -35,6 +35,7 @@ class QueryCounter:
 
     count = 0
     active = False
+    log = None  # a list to keep the queries' texts in, while active
 
     @classmethod
     def install(cls):
@@ -45,6 +46,8 @@ class QueryCounter:
         def execute(self, query, params=None, log_exceptions=True):
             if cls.active:
                 cls.count += 1
+                if cls.log is not None:
+                    cls.log.append(str(query))
             return original(self, query, params, log_exceptions)
 
         odoo.sql_db.Cursor.execute = execute

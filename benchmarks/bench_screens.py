@@ -39,25 +39,20 @@ KANBAN_GROUP_LIMIT = 40
 
 def captured(env, operation):
     """The tables read by each query of one run of ``operation``, in order."""
-    import odoo.sql_db
-
-    original = odoo.sql_db.Cursor.execute
-    tables = []
-
-    def execute(self, query, params=None, log_exceptions=True):
-        text = str(query)
-        if not text.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
-            found = re.search(r'FROM\s+"?(\w+)"?', text)
-            tables.append(found.group(1) if found else text.split()[0])
-        return original(self, query, params, log_exceptions)
-
     env.flush_all()
     env.transaction.clear()
-    odoo.sql_db.Cursor.execute = execute
+    QueryCounter.log = []
+    QueryCounter.active = True
     try:
         operation(None)
     finally:
-        odoo.sql_db.Cursor.execute = original
+        QueryCounter.active = False
+        texts, QueryCounter.log = QueryCounter.log, None
+    tables = []
+    for text in texts:
+        if not text.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK")):
+            found = re.search(r'FROM\s+"?(\w+)"?', text)
+            tables.append(found.group(1) if found else text.split()[0])
     return tables
 
 
