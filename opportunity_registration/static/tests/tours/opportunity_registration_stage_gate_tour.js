@@ -1,22 +1,27 @@
 import { registry } from "@web/core/registry";
 
+// The rep ticks one of the two exit criteria of Tour S1 and tries to move on.
+const moveWithOneCriterionTicked = [
+    {
+        trigger: ".o_form_view .o_notebook a.nav-link:contains('Stage Gate')",
+        content: "open the stage gate checklist",
+        run: "click",
+    },
+    {
+        trigger: "div[name=stage_criterion_done_ids] .form-check:contains('Tour need') input",
+        content: "tick the first exit criterion only",
+        run: "click",
+    },
+    {
+        trigger: ".o_statusbar_status button:contains('Tour S2')",
+        content: "try to move on",
+        run: "click",
+    },
+];
+
 registry.category("web_tour.tours").add("opportunity_registration_stage_gate_tour", {
     steps: () => [
-        {
-            trigger: ".o_form_view .o_notebook a.nav-link:contains('Stage Gate')",
-            content: "open the stage gate checklist",
-            run: "click",
-        },
-        {
-            trigger: "div[name=stage_criterion_done_ids] .form-check:contains('Tour need') input",
-            content: "tick the first exit criterion only",
-            run: "click",
-        },
-        {
-            trigger: ".o_statusbar_status button:contains('Tour S2')",
-            content: "try to move on",
-            run: "click",
-        },
+        ...moveWithOneCriterionTicked,
         {
             trigger: ".modal:contains('Exit criterion not met: Tour contact')",
             content: "the refusal names the missing criterion",
@@ -65,6 +70,36 @@ registry.category("web_tour.tours").add("opportunity_registration_stage_gate_tou
             // the status bar saves the move itself
             trigger: ".o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('Tour S2')",
             content: "the opportunity is saved in the next stage",
+        },
+    ],
+});
+
+// A sales administrator refused by a gate closes the dialog: nothing of the
+// save (the criterion ticked with it, the move) reaches the database.
+registry.category("web_tour.tours").add("opportunity_registration_stage_gate_manager_refused_tour", {
+    steps: () => [
+        ...moveWithOneCriterionTicked,
+        {
+            trigger: ".modal .modal-header .modal-title:contains('Stage gate not met')",
+            content: "the dialog is titled after what happened, not 'Odoo Warning'",
+        },
+        {
+            trigger: ".modal:not(:has(.modal-title:contains('Odoo Warning'))):contains('Exit criterion not met: Tour contact')",
+            content: "and names the missing criterion",
+        },
+        {
+            trigger: ".modal .modal-footer button:contains('Close')",
+            content: "close it without overriding",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal)) .o_form_view .o_form_button_cancel",
+            content: "the dialog is closed; discard the refused move",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_saved .o_statusbar_status button.o_arrow_button_current:contains('Tour S1')",
+            content: "the opportunity stays in its stage",
         },
     ],
 });
