@@ -26,3 +26,4 @@ from . import (
     test_translations,
     test_trust,
 )
+from . import test_trust_round2
