@@ -358,6 +358,8 @@ class CrmLead(models.Model):
             self._check_protected_fields(vals)
             if "user_id" in vals:
                 self._check_takeover(vals["user_id"])
+            if "team_id" in vals:
+                self._check_registration_team_change(vals)
         vals, stage_before = self._stage_before_write(vals)
         watched = (IDENTITY_FIELDS | AMOUNT_FIELDS | OUTCOME_FIELDS) & vals.keys()
         registered = (

@@ -236,16 +236,25 @@ class CrmLeadRegistration(models.Model):
                 ),
             ]
         )
+        # Nobody decided: the review goes back to its owner (SPEC §9.8), never
+        # into the pool; an approved lock reviewed again after an amount raise
+        # keeps the protection it was granted, to its end.
         pending, more_pending = self._sweep_find(
             lambda company: [
                 ("state", "=", "submitted"),
-                "|",
-                ("protection_end_date", "<", today),
+                ("approved_band", "=", False),
                 (
                     "date_review_requested",
                     "<",
                     fields.Datetime.now() - timedelta(days=company.registration_pending_days),
                 ),
+            ]
+        )
+        reviewed_again, more_reviewed_again = self._sweep_find(
+            lambda company: [
+                ("state", "=", "submitted"),
+                ("approved_band", "!=", False),
+                ("protection_end_date", "<", today),
             ]
         )
         won, more_won = self._sweep_find(
@@ -255,9 +264,9 @@ class CrmLeadRegistration(models.Model):
                 ("protection_end_date", "<", today),
             ]
         )
-        if more_expired or more_pending or more_won:
+        if more_expired or more_pending or more_reviewed_again or more_won:
             self._sweep_again()
-        expired = expired._lock_for_sweep()
+        expired = (expired | reviewed_again)._lock_for_sweep()
         pending = pending._lock_for_sweep()
         won = won._lock_for_sweep()
         if expired:
@@ -270,14 +279,7 @@ class CrmLeadRegistration(models.Model):
                 ),
             )
         if pending:
-            pending._close(
-                "expired",
-                False,
-                lambda env: env._(
-                    "Registration %(number)s expired: it waited for a decision longer than "
-                    "allowed. Submit it again to ask for a new review."
-                ),
-            )
+            pending._return_to_owner()
         if won:
             won._close(
                 "won",
@@ -287,6 +289,35 @@ class CrmLeadRegistration(models.Model):
                 ),
             )
         return expired | pending | won
+
+    def _return_to_owner(self):
+        """A review nobody decided in time goes back to its owner: the
+        registration is withdrawn for them (not released: the customer stays
+        theirs, out of the pool, with no cooldown) and they get a to-do to
+        submit it again, which starts a new review."""
+        self._close(
+            "withdrawn",
+            False,
+            lambda env: env._(
+                "Registration %(number)s went back to its owner: nobody decided on it in the "
+                "time allowed. The customer was not released: submit it again to ask for a "
+                "new review."
+            ),
+        )
+        # a new review, not the old one's age: the wait was not the owner's doing
+        self.sudo().with_context(skip_validation_check=True).write({"date_review_requested": False})
+        for reg in self.sudo():
+            env = self.with_context(lang=reg.user_id.lang).env  # the owner's language
+            reg.lead_id.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=reg.user_id.id,
+                summary=env._("Submit %(number)s again", number=reg.name),
+                note=env._(
+                    "Nobody decided on the registration of %(customer)s in time. "
+                    "The customer is still yours: submit the opportunity again.",
+                    customer=reg.customer_name,
+                ),
+            )
 
     @api.model
     def _cron_warn_expiry(self):
@@ -449,7 +480,7 @@ class CrmLeadRegistration(models.Model):
             ends.append(
                 self.last_follow_up_date + timedelta(days=company.registration_neglect_days)
             )
-        if self.state == "submitted" and self.date_review_requested:
+        if self.state == "submitted" and self.date_review_requested and not self.approved_band:
             ends.append(
                 fields.Date.to_date(self.date_review_requested)
                 + timedelta(days=company.registration_pending_days)

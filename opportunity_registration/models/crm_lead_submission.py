@@ -1,9 +1,10 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
-from odoo.tools import format_date
+from odoo.tools import SQL, format_date
 
 from .crm_lead_registration import ACTIVE_STATES, KEY_FIELDS
 
@@ -85,6 +86,7 @@ class CrmLead(models.Model):
         unassigned = self.filtered(lambda lead: not lead.user_id)
         if unassigned:
             unassigned.sudo().user_id = self.env.user
+        self._check_registration_team()
         registrations = self.env["crm.lead.registration"]._create_from_leads(self)
         # automatic approvals log one line saying both (see _set_approved)
         registrations._start_review()  # mirrors the registrations on their leads
@@ -99,6 +101,98 @@ class CrmLead(models.Model):
                 )
             )
         return True
+
+    def _registration_owner_teams(self, users):
+        """``{user id: {team id: company id}}``: the active sales teams each
+        user belongs to, as a member or as its leader. One query."""
+        teams = defaultdict(dict)
+        if not users:
+            return teams
+        self.env["crm.team.member"].flush_model(["user_id", "crm_team_id", "active"])
+        self.env["crm.team"].flush_model(["user_id", "company_id", "active"])
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT m.user_id, t.id, t.company_id
+                  FROM crm_team_member m
+                  JOIN crm_team t ON t.id = m.crm_team_id
+                 WHERE m.user_id IN %(users)s AND m.active AND t.active
+                 UNION
+                SELECT t.user_id, t.id, t.company_id
+                  FROM crm_team t
+                 WHERE t.user_id IN %(users)s AND t.active
+                """,
+                users=tuple(users.ids),
+            )
+        )
+        for user_id, team_id, company_id in self.env.cr.fetchall():
+            teams[user_id][team_id] = company_id
+        return teams
+
+    def _registration_teams_of(self, owner, teams_of):
+        """``owner``'s teams that may hold this opportunity (its company's or shared)."""
+        company = (self.company_id or self.env.company).id
+        return self.env["crm.team"].browse(
+            sorted(
+                team_id
+                for team_id, company_id in teams_of[owner.id].items()
+                if company_id in (company, None)
+            )
+        )
+
+    def _check_registration_team(self):
+        """A registration's team is one its owner belongs to (SPEC §9.7).
+
+        The team decides who approves and, when locks are scoped by team,
+        which lock is taken: a rep may not pick a friendlier team. An
+        opportunity without a team takes its owner's first team. A partner's
+        deal is routed by its channel instead.
+        """
+        direct = self.filtered(lambda lead: not lead.channel_partner_id)
+        if not direct:
+            return
+        teams_of = self._registration_owner_teams(direct.user_id | self.env.user)
+        for lead in direct:
+            owner = lead.user_id or self.env.user
+            teams = lead._registration_teams_of(owner, teams_of)
+            if not lead.team_id and teams:
+                lead.sudo().team_id = teams[:1]
+            elif lead.team_id and lead.team_id not in teams:
+                raise UserError(
+                    self.env._(
+                        "%(team)s is not a sales team of %(owner)s: the team decides who "
+                        "approves, so %(name)s is registered in one of %(owner)s's teams "
+                        "(%(teams)s).",
+                        team=lead.team_id.name,
+                        owner=owner.name,
+                        name=lead.name,
+                        teams=", ".join(teams.mapped("name")) or self.env._("none"),
+                    )
+                )
+
+    def _check_registration_team_change(self, vals):
+        """The team of a registered opportunity stays one of its owner's teams."""
+        registered = self.filtered(
+            lambda lead: lead.registration_state in ACTIVE_STATES and not lead.channel_partner_id
+        )
+        if not registered:
+            return
+        team = self.env["crm.team"].browse(vals["team_id"] or [])
+        owners = registered.sudo().registration_id.user_id
+        teams_of = self._registration_owner_teams(owners)
+        for lead in registered:
+            owner = lead.sudo().registration_id.user_id
+            teams = lead._registration_teams_of(owner, teams_of)
+            if (team and team not in teams) or (not team and teams):
+                raise UserError(
+                    self.env._(
+                        "%(name)s is registered by %(owner)s: its sales team, which decided "
+                        "who approves, stays one of %(owner)s's teams (%(teams)s).",
+                        name=lead.name,
+                        owner=owner.name,
+                        teams=", ".join(teams.mapped("name")) or self.env._("none"),
+                    )
+                )
 
     def _check_registration_limits(self):
         """The cap on active registrations per rep, and the re-claim cooldown."""
@@ -206,7 +300,15 @@ class CrmLead(models.Model):
         if not self.env.user.has_group("opportunity_registration.group_registration_user"):
             raise UserError(self.env._("Only registration users can claim customers."))
         previous = self.user_id
-        self.sudo().user_id = self.env.user
+        teams = self._registration_teams_of(
+            self.env.user, self._registration_owner_teams(self.env.user)
+        )
+        self.sudo().write(
+            {
+                "user_id": self.env.user.id,
+                "team_id": (self.team_id if self.team_id in teams else teams[:1]).id,
+            }
+        )
         self.sudo()._registration_log(
             lambda env, _lead: env._(
                 "Claimed from the public pool by %(user)s (previous salesperson: %(previous)s).",

@@ -141,7 +141,8 @@ class TestRegistrationApproval(RegistrationCase):
 
     def test_self_approval_is_refused_even_for_admins(self):
         self.band["ordinary"].write({"approval": "user", "approver_user_id": self.manager.id})
-        lead = self._lead(user=self.manager, expected_revenue=30000)
+        # the manager belongs to no sales team: registered without one
+        lead = self._lead(user=self.manager, expected_revenue=30000, team_id=False)
         lead.with_user(self.manager).action_registration_submit()
         reg = lead.registration_id
         self.assertNotIn(self.manager, reg.approver_ids, "the submitter is never an approver")

@@ -93,12 +93,15 @@ class TestRoleMatrix(RegistrationCase):
             name="Registration User Only",
             groups="opportunity_registration.group_registration_user",
         )
+        # the rep also works in a team with no one in its roles
+        cls.env["ir.config_parameter"].sudo().set_param("sales_team.membership_multi", True)
         cls.solo_team = cls.env["crm.team"].create(
             {
                 "name": "Solo",
                 "user_id": False,
                 "deputy_manager_id": False,
                 "branch_manager_id": False,
+                "member_ids": [(4, cls.rep.id)],
             }
         )
         # a channel partner's portal user: no access to any of it, whatever the call

@@ -403,7 +403,8 @@ class TestTrust(RegistrationCase):
         self.assertTrue(reg.sudo().review_ids.last_reminder_date, "the approver is reminded")
         self._age(lead, date_review_requested=fields.Datetime.now() - timedelta(days=11))
         self.env["crm.lead.registration"]._cron_expire()
-        self.assertEqual(reg.state, "expired")
+        # nobody decided: back to its owner, not into the pool
+        self.assertEqual(reg.state, "withdrawn")
         self.assertFalse(reg.sudo().review_ids.filtered(lambda r: r.status == "pending"))
 
     def test_lost_or_archived_opportunity_releases_its_lock(self):
@@ -593,7 +594,7 @@ class TestTrust(RegistrationCase):
         self.assertEqual(second.state, "submitted")
         self._age(lead, date_review_requested=fields.Datetime.now() - timedelta(days=11))
         self.env["crm.lead.registration"]._cron_expire()
-        self.assertEqual(second.state, "expired")
+        self.assertEqual(second.state, "withdrawn")
         # raising the amount re-routes the review, it does not restart the clock
         again = self._submitted(30000, partner_id=False, partner_name="Clock Co")
         requested = again.registration_id.date_review_requested

@@ -110,3 +110,130 @@ class TestTrustRound2(RegistrationCase):
         reg.with_user(self.branch).action_approve()
         self.assertEqual(reg.state, "approved")
         self.assertEqual(reg.approved_by_id, self.branch)
+
+    # ------------------------------------------------------------
+    # Invariant 7: the approver is not the rep's choice
+    # ------------------------------------------------------------
+
+    def _friendly_team(self):
+        friend = mail_new_test_user(
+            self.env,
+            login="opreg_r2_friend",
+            name="Friendly Leader",
+            groups="sales_team.group_sale_salesman_all_leads",
+        )
+        return self.env["crm.team"].create(
+            {
+                "name": "Friendly",
+                "user_id": friend.id,
+                "deputy_manager_id": friend.id,
+                "branch_manager_id": friend.id,
+            }
+        )
+
+    def test_a_rep_registers_only_in_a_team_they_belong_to(self):
+        """Whatever the band, whoever submits: the team (which picks the
+        approver) is one the owner belongs to."""
+        friendly = self._friendly_team()
+        for amount in (5000, 30000, 80000, 500000):
+            with self.subTest(amount=amount):
+                lead = self._lead(
+                    expected_revenue=amount,
+                    team_id=friendly.id,
+                    partner_id=False,
+                    partner_name="Friendly Deal %s" % amount,
+                )
+                for submitter in (self.rep, self.manager):
+                    self._refused(UserError, lead.with_user(submitter).action_registration_submit)
+                self.assertEqual(lead.registration_state, "draft")
+                self.assertFalse(lead.registration_ids)
+        # in the rep's own team the band's approver is asked
+        lead = self._lead(expected_revenue=500000)
+        lead.with_user(self.rep).action_registration_submit()
+        self.assertEqual(lead.registration_id.sudo().review_ids.reviewer_ids, self.branch)
+
+    def test_an_opportunity_without_team_takes_its_owners(self):
+        lead = self._lead(team_id=False)
+        lead.with_user(self.rep).action_registration_submit()
+        self.assertEqual(lead.team_id, self.team)
+        self.assertEqual(lead.registration_id.team_id, self.team)
+
+    def test_the_team_of_a_registered_opportunity_stays_the_owners(self):
+        """Moved after submission or after approval, by the rep or a manager."""
+        friendly = self._friendly_team()
+        second = self.env["crm.team"].create({"name": "West", "user_id": self.rep.id})
+        for amount in (5000, 30000):
+            lead = self._lead(
+                expected_revenue=amount, partner_id=False, partner_name="Moved Co %s" % amount
+            )
+            lead.with_user(self.rep).action_registration_submit()
+            for user in (self.rep, self.manager):
+                self._refused(UserError, lead.with_user(user).write, {"team_id": friendly.id})
+                self._refused(UserError, lead.with_user(user).write, {"team_id": False})
+            self.assertEqual(lead.team_id, self.team)
+            # another team of the owner's is fine
+            lead.with_user(self.rep).team_id = second
+            self.assertEqual(lead.team_id, second)
+
+    def test_a_team_scoped_lock_cannot_be_dodged_by_another_team(self):
+        self.company.registration_scope = "team"
+        self._friendly_team()
+        held = self._lead()
+        held.with_user(self.rep).action_registration_submit()
+        other = self.env["crm.team"].search([("name", "=", "Friendly")])
+        rival = self._lead(user=self.rep2, team_id=other.id)
+        self._refused(UserError, rival.with_user(self.rep2).action_registration_submit)
+        self.assertEqual(rival.registration_state, "draft")
+
+    # ------------------------------------------------------------
+    # Invariant 8: a lock ends by its owner's doing or its term
+    # ------------------------------------------------------------
+
+    def _age(self, lead, **vals):
+        lead.registration_id.sudo().with_context(skip_validation_check=True).write(vals)
+        lead._sync_registration()
+
+    def test_an_undecided_review_goes_back_to_its_owner(self):
+        self.company.registration_claim_cooldown_days = 30
+        lead = self._submitted(30000)
+        reg = lead.registration_id
+        self._age(
+            lead,
+            date_review_requested=fields.Datetime.now()
+            - timedelta(days=self.company.registration_pending_days + 1),
+        )
+        self.env["crm.lead.registration"]._cron_expire()
+        self.assertEqual(reg.state, "withdrawn")
+        self.assertEqual(lead.user_id, self.rep, "the opportunity stays the owner's")
+        # not in the pool: a colleague can neither read nor claim it
+        self.assertFalse(self.env["crm.lead"].with_user(self.rep2).search([("id", "=", lead.id)]))
+        todo = lead.activity_ids.filtered(lambda a: a.user_id == self.rep)
+        self.assertTrue(todo.filtered(lambda a: reg.name in (a.summary or "")))
+        # no cooldown: the owner submits again at once, as a new review
+        lead.with_user(self.rep).action_registration_submit()
+        new = lead.registration_id
+        self.assertNotEqual(new, reg)
+        self.assertEqual(new.state, "submitted")
+        self.assertGreater(new.date_review_requested, fields.Datetime.now() - timedelta(minutes=5))
+
+    def test_a_lock_reviewed_again_keeps_its_term(self):
+        """An approved lock whose raised amount waits for a decision is held to
+        the protection end it was granted, whoever does not decide."""
+        lead = self._submitted(5000)
+        reg = lead.registration_id
+        end = reg.protection_end_date
+        lead.with_user(self.rep).expected_revenue = 80000
+        self.assertEqual(reg.state, "submitted")
+        self._age(
+            lead,
+            date_review_requested=fields.Datetime.now()
+            - timedelta(days=self.company.registration_pending_days + 5),
+        )
+        self.env["crm.lead.registration"]._cron_expire()
+        self.assertEqual(reg.state, "submitted", "held until its protection end")
+        self.assertEqual(reg.protection_end_date, end)
+        rival = self._lead(user=self.rep2)
+        self._refused(UserError, rival.with_user(self.rep2).action_registration_submit)
+        self._age(lead, protection_end_date=self.today - timedelta(days=1))
+        self.env["crm.lead.registration"]._cron_expire()
+        self.assertEqual(reg.state, "expired")
