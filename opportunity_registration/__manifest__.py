@@ -34,6 +34,7 @@
         "views/crm_lead_registration_views.xml",
         "views/crm_lead_registration_band_views.xml",
         "views/crm_lead_views.xml",
+        "views/crm_lead_pool_views.xml",
         "views/res_config_settings_views.xml",
         "views/crm_stage_views.xml",
         "views/crm_lead_stage_views.xml",

@@ -11,6 +11,7 @@ from . import crm_lead
 from . import crm_lead_identity
 from . import crm_lead_capture
 from . import crm_lead_submission
+from . import crm_lead_pool
 from . import crm_lead_forecast
 from . import crm_lead_revenue
 from . import crm_forecast_metrics

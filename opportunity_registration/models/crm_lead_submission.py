@@ -2,7 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date
 
@@ -286,37 +286,40 @@ class CrmLead(models.Model):
                 )
 
     def action_registration_claim(self):
-        """Claim a customer from the public pool: take the opportunity, then register it."""
+        """Claim a customer from the public pool: take the opportunity, then register it.
+
+        Reps do not read pool opportunities (their history stays private):
+        whether this one is in the pool is checked here, as superuser.
+        """
         self.ensure_one()
-        if (
-            self.registration_state not in ("released", "expired")
-            or not self.active
-            or self.won_status != "pending"
-        ):
+        if not self.env.user.has_group("opportunity_registration.group_registration_user"):
+            raise AccessError(self.env._("Only registration users can claim customers."))
+        company = self.sudo().company_id
+        if company and company not in self.env.user.company_ids:
+            raise AccessError(self.env._("This opportunity belongs to another company."))
+        if not self.env["crm.lead.pool"].sudo().search_count([("lead_id", "=", self.id)]):
             raise UserError(
                 self.env._("Only released or expired ongoing opportunities can be claimed.")
             )
-        self.check_access("read")
-        if not self.env.user.has_group("opportunity_registration.group_registration_user"):
-            raise UserError(self.env._("Only registration users can claim customers."))
-        previous = self.user_id
-        teams = self._registration_teams_of(
+        lead = self.sudo()
+        previous = lead.user_id
+        teams = lead._registration_teams_of(
             self.env.user, self._registration_owner_teams(self.env.user)
         )
-        self.sudo().write(
+        lead.write(
             {
                 "user_id": self.env.user.id,
-                "team_id": (self.team_id if self.team_id in teams else teams[:1]).id,
+                "team_id": (lead.team_id if lead.team_id in teams else teams[:1]).id,
             }
         )
-        self.sudo()._registration_log(
+        lead._registration_log(
             lambda env, _lead: env._(
                 "Claimed from the public pool by %(user)s (previous salesperson: %(previous)s).",
                 user=self.env.user.name,
                 previous=previous.name or "-",
             )
         )
-        self.with_user(self.env.user).action_registration_submit()
+        self.action_registration_submit()
         return True
 
     def action_registration_request_extension(self, reason=False):

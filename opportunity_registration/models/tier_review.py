@@ -32,9 +32,7 @@ class TierReview(models.Model):
         """
         if not self.env.su:
             if any(field in vals for field in DOCUMENT_FIELDS):
-                raise AccessError(
-                    self.env._("A review cannot be moved to another document.")
-                )
+                raise AccessError(self.env._("A review cannot be moved to another document."))
             if self._has_registration_review():
                 self._check_registration_review_writer()
         return super().write(vals)

@@ -343,10 +343,6 @@ class TestEverydayUse(RegistrationCase):
                     "registration_date_submitted",
                 },
             ),
-            (
-                "opportunity_registration.crm_lead_action_public_pool",
-                {"registration_customer_name", "registration_user_id", "expected_revenue"},
-            ),
         ):
             action = self.env.ref(xmlid)
             arch = etree.fromstring(self._arch("crm.lead", "list", action))

@@ -237,3 +237,62 @@ class TestTrustRound2(RegistrationCase):
         self._age(lead, protection_end_date=self.today - timedelta(days=1))
         self.env["crm.lead.registration"]._cron_expire()
         self.assertEqual(reg.state, "expired")
+
+    # ------------------------------------------------------------
+    # Invariant 9: the pool shows a customer, not a history
+    # ------------------------------------------------------------
+
+    def _history_is_private(self, lead, user):
+        """``user`` learns nothing of ``lead`` but what the pool shows."""
+        Lead = self.env["crm.lead"].with_user(user)
+        self.assertFalse(Lead.search([("id", "=", lead.id)]))
+        self.assertFalse(Lead.search([("expected_revenue", ">", 0), ("id", "=", lead.id)]))
+        with self.assertRaises(AccessError):
+            Lead.browse(lead.id).read(["expected_revenue", "description", "need_description"])
+        self.assertFalse(
+            self.env["mail.message"]
+            .with_user(user)
+            .search([("model", "=", "crm.lead"), ("res_id", "=", lead.id)])
+        )
+        total = Lead.read_group([("id", "=", lead.id)], ["expected_revenue:sum"], [])
+        self.assertFalse(total[0]["expected_revenue"])
+
+    def test_the_pool_shows_the_customer_and_why_only(self):
+        lead = self._submitted(5000, description="Confidential: margin 40%")
+        lead.message_post(body="Their CFO owes us a favour", message_type="comment")
+        lead.with_user(self.rep).action_registration_release(reason="Budget frozen")
+        Pool = self.env["crm.lead.pool"]
+        entry = Pool.with_user(self.rep2).search([("customer_name", "=", "杭州云图科技有限公司")])
+        self.assertEqual(len(entry), 1)
+        self.assertEqual(entry.pool_reason, "released")
+        self.assertEqual(entry.previous_user_id, self.rep)
+        shown = set(Pool.with_user(self.rep2).fields_get())
+        self.assertFalse(
+            shown & {"expected_revenue", "description", "close_reason", "amount", "lead_id"},
+            "a rep reads no amount, note or reason through the pool",
+        )
+        self._history_is_private(lead, self.rep2)
+        # another company's rep sees nothing of it
+        self.assertFalse(Pool.with_user(self.rep_b).search([]))
+        self._refused(AccessError, lead.with_user(self.rep_b).action_registration_claim)
+        # claiming from the pool makes it the rep's
+        entry.with_user(self.rep2).action_claim()
+        self.assertEqual(lead.user_id, self.rep2)
+        self.assertEqual(lead.registration_id.user_id, self.rep2)
+        self.assertFalse(Pool.with_user(self.rep2).search([("id", "=", entry.id)]))
+
+    def test_lost_won_and_archived_deals_are_not_in_the_pool(self):
+        lost = self._submitted(5000, partner_id=False, partner_name="Lost Deal Co")
+        reason = self.env["crm.lost.reason"].create({"name": "Price"})
+        lost.with_user(self.rep).action_set_lost(lost_reason_id=reason.id)
+        self.assertEqual(lost.registration_state, "released")
+        won = self._submitted(5000, partner_id=False, partner_name="Won Deal Co")
+        won.with_user(self.rep).action_set_won()
+        archived = self._submitted(5000, partner_id=False, partner_name="Archived Deal Co")
+        archived.with_user(self.rep).action_registration_release(reason="later")
+        archived.with_user(self.rep).action_archive()
+        pool = self.env["crm.lead.pool"].with_user(self.rep2).search([])
+        for lead in (lost, won, archived):
+            self.assertNotIn(lead.registration_id.customer_name, pool.mapped("customer_name"))
+            self._history_is_private(lead, self.rep2)
+            self._refused(UserError, lead.with_user(self.rep2).action_registration_claim)
