@@ -195,13 +195,9 @@ def screens(env, user, role):
         (
             "Public Pool list",
             listing(
-                Lead,
-                [
-                    ("type", "=", "opportunity"),
-                    ("registration_state", "in", ("released", "expired")),
-                    ("won_status", "=", "pending"),
-                ],
-                spec_of(Lead, "list", pool.view_id.id),
+                env["crm.lead.pool"].with_user(user),
+                [],
+                spec_of(env["crm.lead.pool"].with_user(user), "list", pool.view_id.id),
             ),
             listing(Lead, my_pipeline, list_stock),
             "stock: My Pipeline list",

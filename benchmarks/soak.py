@@ -651,7 +651,10 @@ class Client:
         )
 
     def lead_state(self, lead_id):
-        rows = self.rpc.call("crm.lead", "read", [lead_id], ["registration_state", "user_id"])
+        # a search, not a read: a pool opportunity is not readable before it is claimed
+        rows = self.rpc.call(
+            "crm.lead", "search_read", [("id", "=", lead_id)], ["registration_state", "user_id"]
+        )
         return rows[0]["registration_state"] if rows else None
 
     # rep ----------------------------------------------------------------
@@ -787,14 +790,14 @@ class Client:
             self.ledger(ack=event, lead=lead["id"], uid=self.uid, t=started)
 
     def claim(self):
+        # the pool shows customers; an entry's id is its opportunity's
         pool = self.call(
             "read_pool",
-            "crm.lead",
+            "crm.lead.pool",
             "search_read",
             [
-                ("registration_state", "in", list(POOL)),
-                ("name", "like", "Soak %s " % self.run),
-                ("user_id", "!=", self.uid),
+                ("customer_name", "like", "Soak %s " % self.run),
+                ("previous_user_id", "!=", self.uid),
             ],
             fields=["id"],
             limit=20,
