@@ -43,7 +43,7 @@ class CrmLeadPool(models.Model):
     )
     customer_name = fields.Char("Customer", readonly=True)
     city = fields.Char(readonly=True)
-    country_id = fields.Many2one("res.country", "Country", readonly=True)
+    country_id = fields.Many2one("res.country", readonly=True)
     team_id = fields.Many2one("crm.team", "Sales Team", readonly=True)
     previous_user_id = fields.Many2one("res.users", "Previous Owner", readonly=True)
     pool_reason = fields.Selection(
@@ -55,7 +55,7 @@ class CrmLeadPool(models.Model):
         readonly=True,
     )
     date_pooled = fields.Datetime("In the Pool Since", readonly=True)
-    company_id = fields.Many2one("res.company", "Company", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
 
     def init(self):
         self.env.cr.execute(
