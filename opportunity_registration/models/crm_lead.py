@@ -280,8 +280,8 @@ class CrmLead(models.Model):
     def _search_registration_to_approve(self, operator, value):
         """From the approver's own rows of the approver relations: an approver
         has a few pending reviews among tens of thousands."""
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on To Approve."))
+        if operator not in ("in", "not in"):
+            return NotImplemented
         mine = SQL(
             """SELECT r.lead_id FROM crm_lead_registration r
                 WHERE r.state = 'submitted'
@@ -293,7 +293,12 @@ class CrmLead(models.Model):
             uid=self.env.uid,
         )
         domain = Domain("registration_state", "=", "submitted") & Domain("id", "in", mine)
-        return domain if (operator == "=") == value else ~domain
+        wanted = {bool(v) for v in value}
+        if len(wanted) == 2:
+            domain = Domain.TRUE
+        elif wanted == {False}:
+            domain = ~domain
+        return domain if operator == "in" else ~domain
 
     @api.model_create_multi
     def create(self, vals_list):

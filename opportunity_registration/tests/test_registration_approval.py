@@ -78,6 +78,16 @@ class TestRegistrationApproval(RegistrationCase):
         )
         for lead in everything:
             self.assertEqual(lead.with_user(self.approver).registration_to_approve, lead in mine)
+        # every operator Odoo 19 offers on a boolean
+        for domain, expected in (
+            ([("registration_to_approve", "!=", True)], important | decided),
+            ([("registration_to_approve", "!=", False)], ordinary | major),
+            ([("registration_to_approve", "in", [True, False])], everything),
+            ([("registration_to_approve", "not in", [True])], important | decided),
+            ([("registration_to_approve", "=", 1)], ordinary | major),
+        ):
+            with self.subTest(domain=domain):
+                self.assertEqual(Lead.search(domain + [("id", "in", everything.ids)]), expected)
         self.assertEqual(
             self.env["crm.lead"]
             .with_user(self.deputy)
