@@ -130,6 +130,10 @@ class CrmLead(models.Model):
                     )
                 )
                 value = value[:limit]
+            try:  # a text a spreadsheet would read as a formula is refused
+                self._registration_cell_text(value, name)
+            except ValidationError as error:
+                problems.append(str(error))
             clean[name] = value
         if not clean["company_name"]:
             problems.append(self.env._("Company name: give the customer's company name."))
