@@ -19,6 +19,7 @@ from odoo import http
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
+from ..models.crm_lead_channel import PORTAL_TEXT_LIMITS
 from .common_channel import ChannelCase
 
 PAYLOADS = (
@@ -109,6 +110,24 @@ class TestTextIsText(TextCase):
                 self.assertLeadShowsText(lead, self.rep.name)
                 self.assertLeadShowsText(lead, customer)
                 self.assertLeadShowsText(lead, rejection)
+
+    def test_the_jobs_todos_show_names_as_text(self):
+        """The to-dos the scheduled jobs write (weekly follow-up, expiry
+        warning, a review gone back to its owner) name the customer: as text."""
+        for index, payload in enumerate(PAYLOADS):
+            with self.subTest(payload=payload):
+                customer = "Zjob%d %s" % (index, payload)
+                lead = self._approved(partner_id=False, partner_name=customer)
+                lead.registration_id._schedule_follow_up()
+                lead.registration_id._create_warning_activities()
+                self.assertGreaterEqual(self.assertLeadShowsText(lead, customer), 2)
+                customer = "Zback%d %s" % (index, payload)
+                pending = self._lead(
+                    partner_id=False, partner_name=customer, expected_revenue=30000
+                )
+                pending.with_user(self.rep).action_registration_submit()
+                pending.registration_id._return_to_owner()
+                self.assertLeadShowsText(pending, customer)
 
     def test_reasons_reach_chatter_and_todos_as_text(self):
         """Every reason or comment someone types, on every path that logs it."""
@@ -536,6 +555,18 @@ class TestTextLimits(TextCase):
                     self.assertNotIn("Traceback", str(error.exception))
                     self.assertLess(len(str(error.exception)), 300, "a message, not the text")
                     self.assertEqual(self._footprint(lead), before, "nothing written")
+
+    def test_every_portal_field_is_bounded(self):
+        """Each text of the portal form (and of each uploaded row) has its
+        length limit: one character more is refused, naming the field, and
+        nothing is created."""
+        Lead = self.env["crm.lead"]
+        count = Lead.search_count([])
+        for field, limit in PORTAL_TEXT_LIMITS.items():
+            with self.subTest(field=field):
+                with self.assertRaisesRegex(ValidationError, "at most %s characters" % limit):
+                    self._portal_register(**{field: "7" * (limit + 1)})
+        self.assertEqual(Lead.search_count([]), count)
 
     def test_an_extension_is_asked_once_at_a_time(self):
         """Repeated requests add no to-dos: the second, while the first is
