@@ -54,7 +54,13 @@ class TextCase(ChannelCase):
         """Everything on ``lead`` rendered as HTML for another person: every
         message body and language copy, every to-do note (open or done)."""
         shown = []
-        for message in lead.sudo().message_ids:
+        lead = lead.sudo()
+        messages = (
+            self.env["mail.message"]
+            .sudo()
+            .search([("model", "=", "crm.lead"), ("res_id", "=", lead.id)])
+        )  # notifications too
+        for message in messages | lead.registration_ids.message_ids:
             shown.append(("message %s" % message.id, message.body))
             for lang, body in (message.registration_bodies or {}).items():
                 shown.append(("message %s [%s]" % (message.id, lang), body))
@@ -65,6 +71,8 @@ class TextCase(ChannelCase):
             .search([("res_model", "=", "crm.lead"), ("res_id", "=", lead.id)])
         )
         shown += [("to-do %s" % act.summary, act.note) for act in activities]
+        mails = self.env["mail.mail"].sudo().search([("mail_message_id", "in", messages.ids)])
+        shown += [("e-mail %s" % mail.subject, mail.body_html) for mail in mails]
         return shown
 
     def assertLeadShowsText(self, lead, text):
@@ -94,17 +102,28 @@ class TestTextIsText(TextCase):
 
     def test_names_reach_chatter_and_todos_as_text(self):
         """A rep's name and a customer's name, through submission, the
-        approver's to-do, the decision and its "done" line."""
+        approver's to-do, the decision and its "done" line; the opportunity's
+        and the contact's names nowhere become markup either."""
         for index, payload in enumerate(PAYLOADS):
             with self.subTest(payload=payload):
                 self.rep.name = "Zrep%d %s" % (index, payload)
                 customer = "Zcust%d %s" % (index, payload)
-                lead = self._lead(partner_id=False, partner_name=customer, expected_revenue=30000)
+                lead = self._lead(
+                    partner_id=False,
+                    partner_name=customer,
+                    expected_revenue=30000,
+                    name="Zlead%d %s" % (index, payload),
+                    contact_name="Zcontact%d %s" % (index, payload),
+                )
                 lead.with_user(self.rep).action_registration_submit()
                 self.assertEqual(lead.registration_state, "submitted")
                 todo = lead.activity_ids.filtered(lambda a: a.user_id == self.approver)[:1]
                 self.assertShowsText(todo.note, customer, "the approver's to-do")
                 self.assertShowsText(todo.note, self.rep.name, "the approver's to-do")
+                # as escalation writes it: the to-do e-mailed to its assignee
+                lead.registration_id._schedule_review_activities(self.approver, notify=True)
+                mailed = [html for where, html in self._html_shown(lead) if where[:6] == "e-mail"]
+                self.assertTrue(mailed, "the to-do is e-mailed")
                 rejection = "Znope%d %s" % (index, payload)
                 lead.with_user(self.approver).action_registration_reject(reason=rejection)
                 self.assertLeadShowsText(lead, self.rep.name)
