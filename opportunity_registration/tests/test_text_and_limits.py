@@ -71,6 +71,7 @@ class TextCase(ChannelCase):
             .search([("res_model", "=", "crm.lead"), ("res_id", "=", lead.id)])
         )
         shown += [("to-do %s" % act.summary, act.note) for act in activities]
+        shown.append(("internal notes", lead.description))
         mails = self.env["mail.mail"].sudo().search([("mail_message_id", "in", messages.ids)])
         shown += [("e-mail %s" % mail.subject, mail.body_html) for mail in mails]
         return shown
@@ -207,6 +208,7 @@ class TestTextIsText(TextCase):
                 )
                 self.assertLeadShowsText(reg.lead_id, self.portal_a.partner_id.name)
                 self.assertLeadShowsText(reg.lead_id, reg.customer_name)
+                self.assertShowsText(reg.lead_id.description, payload, "the partner's notes")
 
     def test_emails_show_names_and_reasons_as_text(self):
         """Every e-mail template of the module, with user text in each field it shows."""
