@@ -548,6 +548,39 @@ class TestTextLimits(TextCase):
                 ),
                 False,
             ),
+            # the registration document's own methods, as an RPC client calls them
+            (
+                "registration withdraw",
+                "submitted",
+                self.rep,
+                lambda lead, text: lead.registration_id.with_user(self.rep).action_withdraw(text),
+                False,
+            ),
+            (
+                "registration release",
+                "approved",
+                self.rep,
+                lambda lead, text: lead.registration_id.with_user(self.rep).action_release(text),
+                False,
+            ),
+            (
+                "registration approve",
+                "submitted",
+                self.approver,
+                lambda lead, text: lead.registration_id.with_user(self.approver).action_approve(
+                    text
+                ),
+                False,
+            ),
+            (
+                "registration reject",
+                "submitted",
+                self.approver,
+                lambda lead, text: lead.registration_id.with_user(self.approver).action_reject(
+                    text
+                ),
+                True,
+            ),
         ]
 
     def _footprint(self, lead):
