@@ -14,6 +14,7 @@ empty by default), ``ATTACKER_SHRINK=1`` to shrink a failure (slow).
 """
 
 import hashlib
+import json
 import os
 import time
 import traceback
@@ -48,6 +49,19 @@ SHRINK = os.environ.get("ATTACKER_SHRINK") == "1"
 STEP_SECONDS = float(os.environ.get("ATTACKER_STEP_SECONDS") or 20)
 STEP_BYTES = 20 * 1024 * 1024
 CHANNELS = ("xmlrpc", "jsonrpc")
+# where other people's amounts, notes and reasons are kept
+READ_MODELS = (
+    "crm.lead",
+    "crm.lead",
+    "crm.lead.registration",
+    "crm.lead.registration",
+    "crm.lead.registration.event",
+    "mail.message",
+    "mail.activity",
+    "res.partner",
+)
+# who tries to decide registrations: the approver most often
+DECIDERS = ("approver", "approver", "approver", "all_documents_rep", "curious_rep", "employee")
 INTERNAL = ("curious_rep", "all_documents_rep", "employee", "other_company_rep", "approver")
 # the days a "time passes" step moves every date of the locks back
 DAYS = (1, 3, 8, 15, 31, 61, 91, 120)
@@ -89,9 +103,8 @@ class TestAttacker(HttpCase, ChannelCase):
         cls.documents = build_documents(cls, cls.people, cls.users, cls.companies, cls.team_b)
         cls.surface = Surface(cls.env, cls.people)
         # other people's customers, typed in as one's own (invariant 1)
-        cls.rivals = tuple(
-            cls.env["crm.lead"].browse([d.lead_id for d in cls.documents]).mapped("partner_name")
-        )
+        leads = cls.env["crm.lead"].browse([d.lead_id for d in cls.documents])
+        cls.rivals = tuple(name for name in leads.mapped("partner_name") if name)
 
     def test_attacker(self):
         """The machine, within its budget; a failure prints the seed and the steps."""
@@ -145,6 +158,7 @@ class TestAttacker(HttpCase, ChannelCase):
                 case.env.flush_all()
                 self.savepoint = case.cr.savepoint()
                 self.log = []
+                self.reported = set()
                 self.ids = {}
                 self.step = Step(0, "lifecycle", None, "-", "start")
                 self.outcome = None
@@ -208,8 +222,11 @@ class TestAttacker(HttpCase, ChannelCase):
                 return outcome
 
             def verdict(self, inv, found):
+                # a violation is reported once, by the step that made it
+                found = [text for text in found if (inv, text) not in self.reported]
                 if not found:
                     return
+                self.reported.update((inv, text) for text in found)
                 findings[inv].append((found[0], self.step, list(self.log)))
                 if inv in KNOWN:
                     return
@@ -377,9 +394,138 @@ class TestAttacker(HttpCase, ChannelCase):
                 self.rpc(step, [[lead]], {})
 
             @rule(data=st.data())
+            def read_side_channel(self, data):
+                """The readers among the public methods, weighted up: what a
+                person can learn by reading, searching, grouping, name search."""
+                person = self.draw_person(data)
+                model = pick(data, READ_MODELS, "model")
+                reader = pick(
+                    data,
+                    ("read", "search_read", "formatted_read_group", "name_search", "message"),
+                    "reader",
+                )
+                fields = case.env[model]._fields
+                args, kwargs = [], {}
+                if reader == "message":
+                    model, reader = "mail.message", "search_read"
+                    args = [[("model", "in", ["crm.lead", REG])]]
+                    kwargs = {"limit": 80}
+                elif reader == "read":
+                    args = [
+                        data.draw(
+                            st.lists(values.record_id(self.ids_of(model)), min_size=1, max_size=3),
+                            label="ids",
+                        )
+                    ]
+                elif reader == "search_read":
+                    args, kwargs = [[]], {"limit": 80}
+                elif reader == "name_search":
+                    kwargs = {"name": pick(data, ("Attk", "ATTK-SECRET") + case.rivals, "name")}
+                else:
+                    groups = [
+                        f for f in ("user_id", "team_id", "state", "company_id") if f in fields
+                    ]
+                    amounts = [
+                        "%s:sum" % f
+                        for f, field in fields.items()
+                        if field.type in ("monetary", "float") and field.store
+                    ]
+                    args = [[], [pick(data, groups, "groupby")] if groups else []]
+                    kwargs = {"aggregates": amounts[:4] or ["__count"]}
+                step = Step(
+                    0,
+                    "call",
+                    person,
+                    model,
+                    reader,
+                    pick(data, CHANNELS, "channel"),
+                    _short(args, kwargs),
+                )
+                self.rpc(step, args, kwargs)
+
+            @rule(data=st.data())
+            def register_new(self, data):
+                """A rep registers a new opportunity, choosing what routes it:
+                customer (a rival's), team, salesperson, amount, dates, name."""
+                person = self.draw_person(data, INTERNAL)
+                vals = {
+                    key: value.isoformat() if hasattr(value, "isoformat") else value
+                    for key, value in case._lead_vals(
+                        partner_id=False,
+                        partner_name=pick(
+                            data,
+                            case.rivals + ("Attk Fresh %d Ltd" % run["step"],),
+                            "customer",
+                        ),
+                        user_id=person.uid,
+                        team_id=False,
+                    ).items()
+                }
+                vals["expected_revenue"] = pick(
+                    data, (15000, 30000, 80000, 500000, -5, 1e15), "amount"
+                )
+                shown = ["partner_name", "expected_revenue"]
+                writable = surface.writable.get((person.key, "crm.lead"), {})
+                routing = [
+                    f
+                    for f in (
+                        "team_id",
+                        "user_id",
+                        "name",
+                        "date_deadline",
+                        "company_id",
+                        "tag_ids",
+                    )
+                    if f in writable
+                ]
+                for field in (
+                    data.draw(
+                        st.lists(st.sampled_from(routing), unique=True, max_size=3), label="routes"
+                    )
+                    if routing
+                    else []
+                ):
+                    value = values.field_value(
+                        data.draw, writable[field], self.ids_of, today, case.rivals
+                    )
+                    if value is not None:
+                        vals[field] = value
+                        shown.append(field)
+                channel = pick(data, CHANNELS, "channel")
+                step = Step(
+                    0,
+                    "lifecycle",
+                    person,
+                    "crm.lead",
+                    "create+submit",
+                    channel,
+                    _short([{field: vals[field] for field in shown}], {}),
+                )
+                self.begin(step)
+                created = channels.execute(channel, person, "crm.lead", "create", [vals], {})
+                outcome = created
+                if created.ok:
+                    lead = json.loads(created.text)
+                    lead = lead[0] if isinstance(lead, list) else lead
+                    if isinstance(lead, dict):
+                        lead = lead.get("result")
+                    if isinstance(lead, int):
+                        outcome = channels.execute(
+                            channel,
+                            person,
+                            "crm.lead",
+                            "action_registration_submit",
+                            [[lead]],
+                            {},
+                        )
+                        outcome.seconds += created.seconds
+                        outcome.text = created.text + outcome.text
+                self.end(outcome)
+
+            @rule(data=st.data())
             def decide(self, data):
                 """Someone approves or rejects a registration, with a comment."""
-                person = self.draw_person(data, INTERNAL)
+                person = self.draw_person(data, DECIDERS)
                 reg = data.draw(values.record_id(self.ids_of(REG)), label="registration")
                 approve = data.draw(st.booleans(), label="approve")
                 text = data.draw(values.texts(case.rivals), label="text")
