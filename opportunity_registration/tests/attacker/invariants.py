@@ -215,7 +215,8 @@ class Checker:
 
     def check_leaks(self, step, outcome):
         """4 and 9. What the person read holds no marker of a document that
-        is not theirs to see; a document now in the pool counts for 9."""
+        is not theirs to see (nor, for a partner or an outsider, the name of
+        a rep who owns one); a document now in the pool counts for 9."""
         from .people import may_read
 
         found = {"4": [], "9": []}
@@ -226,7 +227,10 @@ class Checker:
         for doc in self.documents:
             if may_read(step.person, doc):
                 continue
-            hit = next((m for m in doc.markers if m in text), None)
+            markers = doc.markers
+            if step.person.kind != "internal" and doc.owner_name:
+                markers = markers + [doc.owner_name]
+            hit = next((m for m in markers if m in text), None)
             if not hit:
                 continue
             if pool is None:

@@ -45,6 +45,8 @@ class Document:
     markers: list = field(default_factory=list)
     # portal users whose company made the deal (partner deals)
     partner_readers: tuple = ()
+    # the owner's name: never for partners to learn (invariant 4)
+    owner_name: str = ""
 
 
 def _password(login):
@@ -186,6 +188,7 @@ def build_documents(case, people, users, companies, team_b):
                     lead_id=lead.id,
                     kind=kind,
                     markers=[secret] + _amount_markers(amount),
+                    owner_name=user.name,
                 )
             )
     for index, (owner, portal_user) in enumerate(
