@@ -31,11 +31,12 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
+from markupsafe import Markup
 
 from odoo.tests import HttpCase, tagged
 
 from .attacker import values
-from .attacker.channels import Channels, Outcome
+from .attacker.channels import MODULE_PATH, Channels, Outcome
 from .attacker.invariants import REG, Checker
 from .attacker.people import ATTACKERS, Person, build_documents, build_people
 from .attacker.surface import Surface
@@ -760,6 +761,82 @@ class TestAttacker(HttpCase, ChannelCase):
                 batch += 1
         finally:
             _report(SEED, started, stats, findings)
+
+    def test_checks_see_planted_breaks(self):
+        """Each check fails on a break planted in the database as superuser:
+        an invariant that never fires in a run holds, it is not blind."""
+        checker = Checker(self.env, self.people, self.documents, STEP_SECONDS, STEP_BYTES)
+        checker.begin_example()
+        curious = self.people["curious_rep"]
+        docs = {(d.owner, d.kind): d for d in self.documents}
+        Lead = self.env["crm.lead"]
+        pending = Lead.browse(docs["rival_rep", "pending"].lead_id).registration_id
+        approved = Lead.browse(docs["rival_rep", "approved"].lead_id).registration_id
+        other = Lead.browse(docs["curious_rep", "pending"].lead_id).registration_id
+
+        def step(model, operation, person=curious):
+            planted = Step(1, "call", person, model, operation, "xmlrpc")
+            checker.before(planted)
+            return planted
+
+        def sql(query, *params):
+            self.env.flush_all()
+            self.env.cr.execute(query, params)
+            self.env.invalidate_all()
+
+        planted = step("tier.review", "write")
+        sql("UPDATE tier_review SET status = 'approved' WHERE id = %s", pending.review_ids[0].id)
+        self.assertTrue(checker.check_6(planted), "6: a review changed outside the module")
+
+        planted = step("crm.lead", "action_registration_release")
+        pending.lead_id.message_post(body=Markup(values.HTML_PAYLOADS[0]))
+        self.assertTrue(checker.check_10(planted), "10: typed markup stored in a message")
+
+        planted = step("crm.team.member", "create")
+        sql(
+            "UPDATE crm_lead_registration SET team_id = %s WHERE id = %s",
+            self.team_b.id,
+            pending.id,
+        )
+        self.assertTrue(checker.check_7(planted), "7: a team the owner is not in")
+
+        planted = step("crm.lead", "action_registration_release")
+        sql("UPDATE crm_lead_registration SET state = 'released' WHERE id = %s", approved.id)
+        self.assertTrue(checker.check_8(planted), "8: released by someone else")
+
+        planted = step("crm.lead", "write")
+        sql(
+            "UPDATE crm_lead_registration SET name_key = %s WHERE id = %s",
+            pending.customer_key,
+            other.id,
+        )
+        self.assertTrue(checker.check_1(planted), "1: two active holders of one customer")
+
+        planted = step("crm.lead.registration", "action_approve")
+        sql("UPDATE crm_lead_registration SET approved_by_id = user_id WHERE id = %s", pending.id)
+        self.assertTrue(checker.check_2(planted), "2: approved by its owner")
+
+        planted = step("crm.lead", "read")
+        rival = docs["rival_rep", "draft"].markers[0]
+        self.assertTrue(
+            checker.check_leaks(planted, Outcome("xmlrpc", True, text=rival))["4"],
+            "4: another rep's notes read",
+        )
+        self.assertFalse(
+            checker.check_leaks(planted, Outcome("xmlrpc", True, text="ATTK-SECRET-curious_rep"))[
+                "4"
+            ],
+            "4: one's own notes are one's own",
+        )
+        crash = Outcome(
+            "jsonrpc",
+            False,
+            error="builtins.TypeError",
+            traceback='File "%smodels/crm_lead.py", line 1\nTypeError: x' % MODULE_PATH,
+        )
+        self.assertTrue(checker.check_5(planted, crash), "5: a traceback in the module")
+        slow = Outcome("xmlrpc", True, seconds=STEP_SECONDS + 1)
+        self.assertTrue(checker.check_11(planted, slow), "11: a step beyond its bound")
 
 
 def _short(args, kwargs):
