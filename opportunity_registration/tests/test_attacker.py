@@ -3,7 +3,7 @@
 A Hypothesis ``RuleBasedStateMachine`` acts as eight people (a curious rep,
 an all-documents rep, a plain employee, another company's rep, an approver,
 a portal customer, a channel partner and an outsider) over real XML-RPC,
-JSON-RPC and portal HTTP, drawing each step from everything the person can
+JSON-RPC (``/jsonrpc`` and the web client's ``call_kw`` in a session) and portal HTTP, drawing each step from everything the person can
 reach -- found at run time, not listed -- and checks the invariants after
 every step, in SQL. A list of known breaks is not a defence; this is.
 
@@ -52,7 +52,7 @@ KNOWN = {k.strip() for k in os.environ.get("ATTACKER_KNOWN", "").split(",") if k
 SHRINK = os.environ.get("ATTACKER_SHRINK") == "1"
 STEP_SECONDS = float(os.environ.get("ATTACKER_STEP_SECONDS") or 20)
 STEP_BYTES = 20 * 1024 * 1024
-CHANNELS = ("xmlrpc", "jsonrpc")
+CHANNELS = ("xmlrpc", "jsonrpc", "call_kw")
 # where other people's amounts, notes and reasons are kept
 READ_MODELS = (
     "crm.lead",
@@ -744,8 +744,14 @@ class TestAttacker(HttpCase, ChannelCase):
         # batch k seeded SEED + k, until the budget or EXAMPLES is spent. A
         # failure names its batch's seed: ATTACKER_SEED=<it> replays it first.
         batch = 0
+        batch_seconds = 0.0  # the last batch's duration: no batch starts that would end late
         try:
-            while stats["examples"] < EXAMPLES and not out_of_time():
+            while (
+                stats["examples"] < EXAMPLES
+                and not out_of_time()
+                and time.monotonic() - started + batch_seconds <= SECONDS
+            ):
+                batch_started = time.monotonic()
                 run["seed"] = SEED + batch
                 run_state_machine_as_test(
                     seed(SEED + batch)(Attacker),
@@ -761,6 +767,7 @@ class TestAttacker(HttpCase, ChannelCase):
                     ),
                 )
                 batch += 1
+                batch_seconds = time.monotonic() - batch_started
         finally:
             _report(SEED, started, stats, findings)
 

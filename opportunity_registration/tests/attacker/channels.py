@@ -27,6 +27,8 @@ CLEAN_ERRORS = {
     "odoo.exceptions.MissingError",
     "odoo.exceptions.RedirectWarning",
     "odoo.exceptions.CacheMiss",
+    # the web client's routes without a session: the login page
+    "odoo.http.SessionExpiredException",
 }
 # XML-RPC /xmlrpc/2: 2 warning (UserError and subclasses), 3 access denied,
 # 4 access error; 1 is "application error": a traceback
@@ -113,6 +115,8 @@ class Channels:
         try:
             if channel == "xmlrpc":
                 outcome = self._xmlrpc(uid, password, model, method, args, kwargs)
+            elif channel == "call_kw":
+                outcome = self._call_kw(person, model, method, args, kwargs)
             else:
                 outcome = self._jsonrpc(uid, password, model, method, args, kwargs)
         except (OverflowError, TypeError, ValueError) as error:
@@ -154,10 +158,13 @@ class Channels:
             headers={"Content-Type": "application/json"},
             timeout=REQUEST_TIMEOUT,
         )
+        return self._json_outcome("jsonrpc", response)
+
+    def _json_outcome(self, channel, response):
         text = response.text
         if response.status_code >= 500 and not text.startswith("{"):
             return Outcome(
-                "jsonrpc",
+                channel,
                 False,
                 text=text,
                 error="HTTP %s" % response.status_code,
@@ -170,14 +177,28 @@ class Channels:
             name = data.get("name", "?")
             error = "clean" if name in CLEAN_ERRORS else name
             return Outcome(
-                "jsonrpc",
+                channel,
                 False,
                 text=text,
                 error=error,
                 traceback=data.get("debug", "") if error != "clean" else "",
                 size=len(text),
             )
-        return Outcome("jsonrpc", True, text=text, size=len(text))
+        return Outcome(channel, True, text=text, size=len(text))
+
+    def _call_kw(self, person, model, method, args, kwargs):
+        """The web client's route, in the person's browser session."""
+        self.login(person)
+        payload = self.case.build_rpc_payload(
+            {"model": model, "method": method, "args": args, "kwargs": kwargs}
+        )
+        response = self.case.url_open(
+            "/web/dataset/call_kw/%s/%s" % (model, method),
+            data=json.dumps(payload, default=str),
+            headers={"Content-Type": "application/json"},
+            timeout=REQUEST_TIMEOUT,
+        )
+        return self._json_outcome("call_kw", response)
 
     # ------------------------------------------------------------
     # HTTP (portal pages, the portal form, token links)
