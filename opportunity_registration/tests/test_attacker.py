@@ -3,9 +3,9 @@
 A Hypothesis ``RuleBasedStateMachine`` acts as eight people (a curious rep,
 an all-documents rep, a plain employee, another company's rep, an approver,
 a portal customer, a channel partner and an outsider) over real XML-RPC,
-JSON-RPC (``/jsonrpc`` and the web client's ``call_kw`` in a session) and portal HTTP, drawing each step from everything the person can
-reach -- found at run time, not listed -- and checks the invariants after
-every step, in SQL. A list of known breaks is not a defence; this is.
+JSON-RPC (``/jsonrpc`` and the web client's ``call_kw`` in a session) and
+portal HTTP, drawing each step from everything the person can reach -- found
+at run time, not listed -- and checks the invariants after every step, in SQL. A list of known breaks is not a defence; this is.
 
 Settings (environment): ``ATTACKER_SEED`` (replays a run), ``ATTACKER_EXAMPLES``,
 ``ATTACKER_STEPS`` (steps per example), ``ATTACKER_SECONDS`` (wall-clock
