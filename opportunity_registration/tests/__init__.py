@@ -1,14 +1,18 @@
-# Stage control
 from . import (
+    test_attacker,
     test_batch_queries,
     test_cached_settings,
     test_channel_commission,
     test_channel_portal,
     test_channel_registration,
     test_channel_tour,
+    test_compliance,
     test_customer_identity,
-    test_everyday_use,
     test_customer_identity_properties,
+    test_everyday_use,
+    test_forecast_metrics,
+    test_forecast_replica,
+    test_forecast_snapshot,
     test_registration_approval,
     test_registration_install,
     test_registration_lifecycle,
@@ -23,7 +27,8 @@ from . import (
     test_stage_tour,
     test_stage_ui,
     test_submit_properties,
+    test_text_and_limits,
     test_translations,
     test_trust,
+    test_trust_round2,
 )
-from . import test_trust_round2
