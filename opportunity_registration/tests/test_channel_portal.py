@@ -1,3 +1,5 @@
+import csv
+import io
 import re
 
 from odoo.tests import HttpCase, JsonRpcException, tagged
@@ -204,14 +206,40 @@ class TestChannelPortal(HttpCase, ChannelCase):
             files={"sheet": ("deals.csv", sheet.encode(), "text/csv")},
         )
         self.assertEqual(response.status_code, 200)
-        results = re.findall(r'data-result="(\w+)"', response.text)
-        self.assertEqual(results, ["pending", "refused", "refused"])
-        self.assertIn("Refused: incomplete", response.text)
-        self.assertIn("Refused: conflict", response.text)
+        upload = self.env["crm.lead.registration.upload"].search(
+            [("user_id", "=", self.portal_a.id)]
+        )
+        self.assertIn("/my/registrations/uploads/%s" % upload.id, response.url)
+        self.assertIn("o_registration_upload_progress", response.text, "queued, not yet done")
         Lead = self.env["crm.lead"]
+        self.assertFalse(Lead.search([("name", "=", "Good Pumps Ltd")]), "nothing in the request")
+        self._run_uploads()
+        page = self.url_open(response.url).text
+        results = re.findall(r'data-result="(\w+)"', page)
+        self.assertEqual(results, ["pending", "refused", "refused"])
+        self.assertIn("Refused: incomplete", page)
+        self.assertIn("Refused: conflict", page)
+        self.assertNotIn(self.rep.name, page, "a partner is never told who holds a customer")
         self.assertTrue(Lead.search([("name", "=", "Good Pumps Ltd")]))
         self.assertFalse(Lead.search([("name", "in", ("Missing Need Ltd",))]))
         self.assertEqual(Lead.search_count([("partner_name", "=", "Taken Trading Ltd")]), 1)
+        result = self.url_open("/my/registrations/uploads/%s/result.csv" % upload.id)
+        self.assertEqual(result.status_code, 200)
+        self.assertIn("text/csv", result.headers["Content-Type"])
+        lines = list(csv.reader(io.StringIO(result.content.decode("utf-8-sig"))))
+        self.assertEqual(lines[0], ["row", "customer", "result", "reason", "number", "message"])
+        self.assertEqual(
+            [line[:4] for line in lines[1:]],
+            [
+                ["2", "Good Pumps Ltd", "Pending Review", ""],
+                ["3", "Missing Need Ltd", "Refused", "Incomplete"],
+                ["4", "Taken Trading Ltd", "Refused", "Conflict"],
+            ],
+        )
+        # another partner's portal user does not reach the upload
+        self._login(self.portal_b)
+        for url in (response.url, result.url):
+            self.assertEqual(self.url_open(url).status_code, 404)
 
     def test_internal_user_is_refused_the_partner_pages(self):
         self._login(self.rep)
