@@ -60,6 +60,7 @@ def enroll_channel_partners(env):
     portal (install, and the 19.0.1.1.0 upgrade that introduced enrollment):
     they keep registering; any other portal user now needs a registration
     manager to enroll their company. Returns the enrolled partners."""
+    env.flush_all()
     env.cr.execute("""
         SELECT channel_partner_id FROM crm_lead WHERE channel_partner_id IS NOT NULL
          UNION

@@ -3,6 +3,7 @@ from . import (
     test_batch_queries,
     test_cached_settings,
     test_channel_commission,
+    test_channel_enrollment,
     test_channel_portal,
     test_channel_registration,
     test_channel_tour,
