@@ -7,6 +7,7 @@ from . import (
     test_channel_portal,
     test_channel_registration,
     test_channel_tour,
+    test_channel_upload,
     test_customer_identity,
     test_everyday_use,
     test_customer_identity_properties,
