@@ -195,15 +195,18 @@ class RegistrationPortal(CustomerPortal):
             reg = self._registration_sudo(registration_id)
         except MissingError:
             raise request.not_found() from None
+        reg._portal_ensure_token()
         values = self._prepare_portal_layout_values()
         values.update(
             {
                 "page_name": "registration",
                 "registration": self._registration_row(reg),
                 "registration_details": reg._portal_details(),
-                # the portal chatter: the partner's own login, never an access
-                # token (see crm.lead.registration._get_thread_with_access)
+                # the portal chatter fetches with the token, which opens the
+                # chatter only to this partner's logged-in users (see
+                # crm.lead.registration._get_thread_with_access)
                 "object": reg,
+                "token": reg.access_token,
             }
         )
         return request.render("opportunity_registration.portal_my_registration", values)

@@ -241,9 +241,11 @@ class CrmLeadRegistration(models.Model):
         """The chatter of a registration is for the internal users who may read
         it and for the logged-in portal users of its enrolled partner company.
 
-        Access tokens and signed partner links (``token``, ``hash``/``pid``) are
-        not accepted: a token copied from a URL or a forwarded e-mail would let
-        anyone read the deal, and post in it under the customer's name.
+        An access token or a signed partner link (``token``, ``hash``/``pid``)
+        opens nothing by itself: the partner's page passes its token to the
+        portal chatter, but a token copied from a URL or a forwarded e-mail
+        would otherwise let anyone read the deal, and post in it under the
+        customer's name.
         """
         user = self.env.user
         if not user.share:
