@@ -13,6 +13,13 @@ UPLOAD_BATCH_SIZE = 50
 RESULT_COLUMNS = ("row", "customer", "result", "reason", "number", "message")
 
 
+def _cell(text):
+    """A text cell of the result CSV; one that a spreadsheet would read as a
+    formula (=, +, -, @, tab, return) is quoted as text."""
+    text = text or ""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 class CrmLeadRegistrationUpload(models.Model):
     """A spreadsheet of deals, registered in the background.
 
@@ -101,7 +108,9 @@ class CrmLeadRegistrationUpload(models.Model):
     @api.depends("state", "line_ids")
     def _compute_result_file(self):
         for upload in self:
-            upload.result_file = upload.state == "done" and upload._result_csv().encode()
+            upload.result_file = upload.state == "done" and base64.b64encode(
+                upload._result_csv().encode()
+            )
             upload.result_filename = "%s.result.csv" % upload.name.rsplit(".", 1)[0]
 
     def _result_csv(self):
@@ -117,14 +126,11 @@ class CrmLeadRegistrationUpload(models.Model):
             writer.writerow(
                 [
                     line.row,
-                    line.customer or "",
+                    _cell(line.customer),
                     results.get(line.result, ""),
                     reasons.get(line.reason, ""),
-                    line.number or "",
-                    # a leading =, +, - or @ would be a formula in a spreadsheet
-                    "'" + line.message
-                    if (line.message or "")[:1] in ("=", "+", "-", "@")
-                    else line.message or "",
+                    _cell(line.number),
+                    _cell(line.message),
                 ]
             )
         return "\ufeff" + out.getvalue()

@@ -1,3 +1,5 @@
+import base64
+import csv
 import io
 import zipfile
 
@@ -206,3 +208,28 @@ class TestChannelUpload(ChannelCase):
         self.assertEqual(Upload.with_user(self.rep).search([]), rep_upload)
         with self.assertRaisesRegex(UserError, "Only registration users"):
             Upload.with_user(self.portal_a)._queue("x.csv", self._sheet(self._row("X Co")))
+
+    def test_the_uploader_downloads_the_result_from_the_upload(self):
+        upload = (
+            self.env["crm.lead.registration.upload"]
+            .with_user(self.rep)
+            ._queue(
+                "mine.csv",
+                self._sheet(
+                    self._row("Rep Row Ltd", email="r@reprow.example.com"),
+                    self._row("=HYPERLINK(1)", email="f@formula.example.com", need=""),
+                ),
+            )
+        )
+        self.assertFalse(upload.result_file, "no result before the job ran")
+        self._run_uploads()
+        upload.invalidate_recordset()
+        content = base64.b64decode(upload.result_file).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(content)))
+        self.assertEqual(rows[0], ["row", "customer", "result", "reason", "number", "message"])
+        self.assertEqual([row[2] for row in rows[1:]], ["Registered", "Refused"])
+        self.assertEqual(upload.result_filename, "mine.result.csv")
+        self.assertFalse(
+            any(cell[:1] in "=+-@" for row in rows[1:] for cell in row if cell),
+            "no cell starts a formula",
+        )
