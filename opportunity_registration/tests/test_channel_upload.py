@@ -56,7 +56,20 @@ class TestChannelUpload(ChannelCase):
 
     def test_the_channel_manager_gets_one_todo_per_upload(self):
         upload = self._queue(self._sheet(*self._rows(5), self._row("")))
+        notified = self.env["mail.notification"].search_count(
+            [("res_partner_id", "=", self.channel_manager.partner_id.id)]
+        )
         self._run_uploads()
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        self.assertLessEqual(
+            self.env["mail.notification"].search_count(
+                [("res_partner_id", "=", self.channel_manager.partner_id.id)]
+            )
+            - notified,
+            1,
+            "no message per row to the channel manager",
+        )
         upload = upload.sudo()
         self.assertEqual(upload.pending_count, 5)
         self.assertEqual(upload.refused_count, 1)
