@@ -82,9 +82,7 @@ class CrmLeadRegistrationUpload(models.Model):
     registered_count = fields.Integer(compute="_compute_outcome_counts")
     pending_count = fields.Integer(compute="_compute_outcome_counts")
     refused_count = fields.Integer(compute="_compute_outcome_counts")
-    result_file = fields.Binary(
-        "Result File", compute="_compute_result_file", help="One line per row, as CSV."
-    )
+    result_file = fields.Binary(compute="_compute_result_file", help="One line per row, as CSV.")
     result_filename = fields.Char(compute="_compute_result_file")
 
     @api.depends("row_count", "done_count")
