@@ -46,6 +46,13 @@ class CrmLead(models.Model):
     @api.model
     def _registration_sheet_rows(self, filename, data):
         """``[{column: value}]`` from a CSV or XLSX file, or a UserError."""
+        if len(data) > MAX_SHEET_SIZE:
+            raise UserError(
+                self.env._(
+                    "The file is larger than %(size)s MB: split it into several files.",
+                    size=MAX_SHEET_SIZE // (1024 * 1024),
+                )
+            )
         name = (filename or "").lower()
         if name.endswith(".xlsx"):
             table = self._registration_read_xlsx(data)

@@ -145,6 +145,8 @@ class TestChannelUpload(ChannelCase):
     def test_too_many_rows_are_refused_whole(self):
         with self.assertRaisesRegex(UserError, "at most %s deals" % MAX_ROWS):
             self._queue(self._sheet(*self._rows(MAX_ROWS + 1)))
+        with self.assertRaisesRegex(UserError, "larger than 5 MB"):
+            self._queue(self._sheet(self._row("Big Co", need="x" * (6 * 1024 * 1024))))
         # blank lines do not count, and a flood of them is not stored
         data = self._sheet(*self._rows(2)) + b"\n" * 2_000_000
         self.assertEqual(self._queue(data).row_count, 2)
