@@ -185,17 +185,11 @@ class CrmLead(models.Model):
 
     @api.model
     def _portal_register_rows(self, rows):
-        """A channel partner's spreadsheet, row by row (see _register_rows)."""
+        """A channel partner's rows, registered at once (see _register_rows).
+        Uploads go through crm.lead.registration.upload, in the background."""
         partner = self._portal_channel_partner()
         self._portal_channel_manager(partner)
         return self._register_rows(rows, self._portal_register)
-
-    @api.model
-    def _internal_register_rows(self, rows):
-        """A rep's spreadsheet, row by row (see _register_rows)."""
-        if not self.env.user.has_group("opportunity_registration.group_registration_user"):
-            raise UserError(self.env._("Only registration users can submit registrations."))
-        return self._register_rows(rows, self._internal_register)
 
     @api.model
     def _internal_register(self, values):
