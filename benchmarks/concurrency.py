@@ -67,6 +67,12 @@ def prepare(admin, clients, run_id, amount):
         ],
         context={"no_reset_password": True},
     )
+    # the reps' sales team: a registration is submitted in a team its owner belongs to
+    admin(
+        "crm.team",
+        "create",
+        {"name": "Concurrency %s" % run_id, "member_ids": [(6, 0, user_ids)]},
+    )
     deadline = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
     lead_ids = admin(
         "crm.lead",

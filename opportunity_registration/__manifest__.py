@@ -4,7 +4,7 @@
     "name": "Opportunity Registration",
     "summary": "Governed opportunity registration (商机报备): completeness review, "
     "customer ownership locks and tiered approval on the standard CRM screens",
-    "version": "19.0.1.1.0",
+    "version": "19.0.1.2.0",
     "development_status": "Alpha",
     "category": "Sales/CRM",
     "website": "https://github.com/opportunity-registration/opportunity_registration",

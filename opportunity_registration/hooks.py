@@ -57,7 +57,7 @@ def post_init_hook(env):
 
 def enroll_channel_partners(env):
     """Enroll the partner companies that already registered deals from the
-    portal (install, and the 19.0.1.1.0 upgrade that introduced enrollment):
+    portal (install, and the 19.0.1.2.0 upgrade that introduced enrollment):
     they keep registering; any other portal user now needs a registration
     manager to enroll their company. Returns the enrolled partners."""
     env.flush_all()

@@ -1,6 +1,7 @@
 import csv
 import io
 import logging
+import re
 import zipfile
 
 import openpyxl
@@ -8,7 +9,7 @@ import openpyxl
 from odoo import api, models
 from odoo.exceptions import UserError, ValidationError
 
-from .crm_lead_channel import PORTAL_FORM_FIELDS
+from .crm_lead_channel import PORTAL_FORM_FIELDS, PORTAL_TEXT_LIMITS
 
 _logger = logging.getLogger(__name__)
 
@@ -28,6 +29,10 @@ XLSX_RATIO_FLOOR = 1024 * 1024  # small members may compress as they like
 # Columns read per row: the template has 14; a forged sheet dimension of
 # 16,384 columns must not expand every row.
 MAX_COLUMNS = 50
+# What a spreadsheet reads as the start of a formula (OWASP "CSV injection").
+FORMULA_PREFIXES = ("=", "+", "-", "@")
+# A phone number may start with "+": a plus, then digits, spaces, dots, ()/-.
+PHONE_TEXT = re.compile(r"\+[\d\s().\-]*\Z")
 
 
 class CrmLead(models.Model):
@@ -42,6 +47,40 @@ class CrmLead(models.Model):
         out = io.StringIO()
         csv.writer(out).writerow(PORTAL_FORM_FIELDS)
         return "\ufeff" + out.getvalue()
+
+    @api.model
+    def _registration_cell_text(self, value, column=None):
+        """A spreadsheet cell or portal form field as the text it is, or a
+        ValidationError if a spreadsheet would read it as a formula.
+
+        Decision: refused, not prefixed. A text starting with ``=``, ``+``,
+        ``-`` or ``@`` (also after spaces or tabs) comes back as a formula in
+        whoever exports or copies it to a spreadsheet; silently adding a
+        quote would change a name that is also a customer key. The row (or
+        the form) is refused with a message naming the field, and the partner
+        types it again. Only a phone number may start with ``+`` followed by
+        digits, spaces and ``()-.``. Numbers, dates and empty cells pass as
+        they are. Called for every text of the portal form and of each
+        uploaded row (``_portal_clean_values``), so a refused row never blocks
+        the others.
+        """
+        if not isinstance(value, str):
+            return value
+        text = value.lstrip(" \t\r\n\u3000")
+        if not text.startswith(FORMULA_PREFIXES):
+            return value
+        if column in (None, "phone", "mobile") and PHONE_TEXT.match(text.rstrip()):
+            return value
+        raise ValidationError(
+            self.env._(
+                "%(field)s starts with %(char)s, which a spreadsheet reads as a formula: "
+                "remove it or start with a letter or a digit.",
+                field=self._portal_field_label(column)
+                if column in PORTAL_TEXT_LIMITS
+                else column or self.env._("A cell"),
+                char=text[0],
+            )
+        )
 
     @api.model
     def _registration_sheet_rows(self, filename, data):
@@ -86,19 +125,25 @@ class CrmLead(models.Model):
         columns = [
             (index, column) for index, column in enumerate(header) if column in PORTAL_FORM_FIELDS
         ]
-        # text only: the rows are stored for the background job (JSON)
-        cell_text = getattr(self, "_registration_cell_text", None) or self._registration_cell
+        # stored for the background job as JSON; each cell is checked as text
+        # (_registration_cell_text) with its row, so a bad cell refuses its row only
         return [
-            {column: cell_text(row[index]) if index < len(row) else "" for index, column in columns}
+            {
+                column: self._registration_cell(row[index]) if index < len(row) else ""
+                for index, column in columns
+            }
             for row in rows
         ]
 
     @api.model
     def _registration_cell(self, value):
-        """A spreadsheet cell as text (numbers, dates), as the portal form sends it."""
+        """A spreadsheet cell as JSON can store it: texts and numbers as they
+        are, dates as ISO text (as the portal form sends them), empty as ""."""
         if value is None:
             return ""
-        return value if isinstance(value, str) else str(value)
+        if isinstance(value, (str, int, float)):
+            return value
+        return str(value)
 
     @api.model
     def _registration_read_csv(self, data):

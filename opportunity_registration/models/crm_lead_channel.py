@@ -3,9 +3,9 @@ from datetime import date
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import plaintext2html
 
 from .crm_lead_capture import MAX_AMOUNT, MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PHONE_LENGTH
+from .crm_lead_message import text_to_html
 
 # The portal form's fields, in the order of the bulk spreadsheet's columns.
 PORTAL_FORM_FIELDS = (
@@ -142,6 +142,10 @@ class CrmLead(models.Model):
                     )
                 )
                 value = value[:limit]
+            try:  # a text a spreadsheet would read as a formula is refused
+                self._registration_cell_text(value, name)
+            except ValidationError as error:
+                problems.append(str(error))
             clean[name] = value
         if not clean["company_name"]:
             problems.append(self.env._("Company name: give the customer's company name."))
@@ -256,7 +260,7 @@ class CrmLead(models.Model):
             "expected_revenue": clean["budget"],
             "date_deadline": clean["date_deadline"],
             "registration_product_line_id": clean["product_line_id"],
-            "description": clean["notes"] and plaintext2html(clean["notes"]),
+            "description": clean["notes"] and text_to_html(clean["notes"]),  # no link either
             "key_person_identified": bool(clean["key_person"]),
             "key_person_name": clean["key_person"] or False,
             "deal_term": clean["deal_term"],

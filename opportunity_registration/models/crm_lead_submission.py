@@ -4,9 +4,11 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, format_date, format_datetime
 
 from .crm_lead_registration import ACTIVE_STATES, KEY_FIELDS
+
+EXTENSION_ACTIVITY_TYPE = "opportunity_registration.mail_activity_type_registration_extension"
 
 
 class CrmLead(models.Model):
@@ -331,7 +333,18 @@ class CrmLead(models.Model):
         return True
 
     def action_registration_request_extension(self, reason=False):
-        """The owner asks a registration manager to protect the customer longer."""
+        """The owner asks the registration managers to protect the customer
+        longer: a to-do for each, saying why.
+
+        The reason is required and cleaned like every reason (text, at most
+        2,000 characters; shown escaped). One request at a time: while a
+        to-do of an earlier request is open, asking again is refused, naming
+        when it was asked, so repeated calls add no to-dos. Everything is
+        checked before anything is written."""
+        Registration = self.env["crm.lead.registration"]
+        reason = Registration._clean_text(reason)
+        if not reason:
+            raise UserError(self.env._("Say why the customer should stay protected longer."))
         registrations = self._registration_current("approved")
         for reg in registrations.sudo():
             if reg.user_id != self.env.user:
@@ -342,11 +355,24 @@ class CrmLead(models.Model):
                         number=reg.name,
                     )
                 )
+        pending = registrations.sudo()._registration_activities(EXTENSION_ACTIVITY_TYPE)
+        if pending:
+            first = pending.sorted("create_date")[:1]
+            raise UserError(
+                self.env._(
+                    "An extension of %(number)s was already asked on %(date)s and no "
+                    "registration manager has answered yet: wait for their answer before "
+                    "asking again.",
+                    number={reg.lead_id.id: reg for reg in registrations.sudo()}[first.res_id].name,
+                    date=format_datetime(self.env, first.create_date),
+                )
+            )
+        for reg in registrations.sudo():
             managers = reg._registration_managers() - reg.user_id
             for manager in managers:
                 env = self.with_context(lang=manager.lang).env  # the manager's language
                 reg.lead_id.activity_schedule(
-                    "mail.mail_activity_data_todo",
+                    EXTENSION_ACTIVITY_TYPE,
                     user_id=manager.id,
                     summary=env._("Extension requested for %(number)s", number=reg.name),
                     note=env._(
@@ -355,15 +381,15 @@ class CrmLead(models.Model):
                         owner=reg.user_id.name,
                         customer=reg.customer_name,
                         date=format_date(env, reg.protection_end_date),
-                        reason=reason or "-",
+                        reason=reason,
                     ),
                 )
             reg.lead_id._registration_log(
-                lambda env, _lead: env._(
+                lambda env, _lead, reg=reg: env._(
                     "%(owner)s requested an extension of %(number)s. Reason: %(reason)s",
                     owner=reg.user_id.name,
                     number=reg.name,
-                    reason=reason or "-",
+                    reason=reason,
                 )
             )
         return True
