@@ -1,4 +1,5 @@
 # Order matters: a model is defined before the files that extend it.
+from . import base
 from . import crm_lead_registration
 from . import crm_lead_registration_lock
 from . import crm_lead_registration_approval

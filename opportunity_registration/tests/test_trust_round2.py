@@ -320,3 +320,20 @@ class TestTrustRound2(RegistrationCase):
             for user in (self.rep, self.manager):
                 self._refused(UserError, getattr(reg.with_user(user), method))
         self.assertEqual(reg.state, "approved")
+
+    # ------------------------------------------------------------
+    # Invariant 11: bounded work
+    # ------------------------------------------------------------
+
+    def test_an_import_is_a_bounded_list_of_rows(self):
+        """Any model's public ``load`` (the attacker's 44 s step): a string
+        given as rows, rows that are not lists, too many rows."""
+        for model in ("tier.review", "crm.lead", "res.partner", "mail.activity"):
+            Model = self.env[model].with_user(self.rep)
+            with self.subTest(model=model):
+                self._refused(UserError, Model.load, [], "A" * 200000)
+                self._refused(UserError, Model.load, ["name"], ["A", "B"])
+                self._refused(UserError, Model.load, ["name"], [["A"]] * 20001)
+        # an ordinary import still works
+        result = self.env["res.partner"].with_user(self.rep).load(["name"], [["Imported Co"]])
+        self.assertEqual(len(result["ids"]), 1)
