@@ -241,8 +241,15 @@ class CrmLeadRegistration(models.Model):
                 fresh = self.with_env(self.env(cr=cr))
                 rows = fresh._active_holders(vals_list)
         except psycopg2.Error:
+            # Never "no conflict": a check that did not run lets two holders in.
             _logger.warning("Could not re-check registration conflicts", exc_info=True)
-            return None, None
+            raise UserError(
+                self.env._(
+                    "The customer could not be checked against other registrations just "
+                    "now (the database was busy). Nothing was registered: try again in a "
+                    "moment."
+                )
+            ) from None
         if rows:
             self.flush_model(["state"])
             self.env.cr.execute(
