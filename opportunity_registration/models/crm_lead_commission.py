@@ -75,44 +75,52 @@ class CrmLead(models.Model):
 
     _inherit = "crm.lead"
 
+    def _may_write_system_dates(self):
+        return self.env.su or self.env.user.has_group(
+            "opportunity_registration.group_registration_manager"
+        )
+
+    def _refuse_system_date(self, fname):
+        raise UserError(
+            self.env._(
+                "%(field)s is set by the system when an opportunity is won, lost or "
+                "changes stage: it decides commission eligibility and the monthly "
+                "numbers. Ask a registration manager to correct it.",
+                field=self._fields[fname]._description_string(self.env),
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """An opportunity is not created with its closing or stage date already
+        set (backdated), but by a registration or sales manager."""
+        if not self._may_write_system_dates():
+            for vals in vals_list:
+                for fname in SYSTEM_DATES:
+                    if vals.get(fname):
+                        self._refuse_system_date(fname)
+        return super().create(vals_list)
+
     def _check_protected_fields(self, vals):
         """Dates that decide eligibility and metrics are written by the system
         on win, loss and stage change: a registration or sales manager may
-        correct them, nobody else sets them (stock CRM's own stamp of an
+        correct them, nobody else changes them (stock CRM's own stamp of an
         opportunity created in a won stage, empty to now, is let through)."""
         result = super()._check_protected_fields(vals)
         written = [fname for fname in SYSTEM_DATES if fname in vals]
-        if not written or self.env.su:
-            return result
-        if self.env.user.has_group("opportunity_registration.group_registration_manager"):
+        if not written or not self or self._may_write_system_dates():
             return result
         now = fields.Datetime.now()
         for fname in written:
             try:
                 value = fields.Datetime.to_datetime(vals[fname])
             except (TypeError, ValueError):
-                value = None
-                stamp = False
-            else:
-                stamp = (
-                    fname == "date_closed"
-                    and value is not None
-                    and abs(value - now) <= STAMP_TOLERANCE
-                )
-            if self and all(
+                self._refuse_system_date(fname)
+            stamp = fname == "date_closed" and value and abs(value - now) <= STAMP_TOLERANCE
+            if not all(
                 (lead[fname] or None) == value or (stamp and not lead[fname]) for lead in self
             ):
-                continue
-            if not self and not value:
-                continue
-            raise UserError(
-                self.env._(
-                    "%(field)s is set by the system when an opportunity is won, lost or "
-                    "changes stage: it decides commission eligibility and the monthly "
-                    "numbers. Ask a registration manager to correct it.",
-                    field=self._fields[fname]._description_string(self.env),
-                )
-            )
+                self._refuse_system_date(fname)
         return result
 
     def _commission_reasons(self):
