@@ -1,4 +1,8 @@
+from urllib.parse import urlsplit
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from .crm_lead_registration import BACKFILL_BATCH
 from .customer_identity import (
@@ -7,6 +11,18 @@ from .customer_identity import (
     normalize_phone,
     normalize_tax_id,
 )
+
+
+def _website_domain(website):
+    """The host of a partner's website, without "www.", as a domain key."""
+    if not isinstance(website, str) or len(website) > 2048:
+        return False
+    try:
+        host = urlsplit(website if "//" in website else "//" + website).hostname
+    except ValueError:
+        return False
+    host = (host or "").lower()
+    return host[4:] if host.startswith("www.") else host or False
 
 
 def _names_a_company(name):
@@ -159,6 +175,95 @@ class CrmLead(models.Model):
             "domain_key": email_domain_key(self.email_from or commercial.email, free_mail_domains),
             "phone_key": normalize_phone(self.phone or commercial.phone),
         }
+
+    @api.model
+    def _refuse_keys_of_other_customers(self, vals_list):
+        """A registration claims the keys of its own customer only: an e-mail
+        domain, phone or tax ID that belongs to another existing customer (a
+        company account whose e-mail or website has that domain, that phone,
+        that tax ID, and whose name is not this customer's) is refused, naming
+        the key and the customer it belongs to. Refused rather than dropped:
+        the rep either picked the wrong account (that customer is the one to
+        register) or typed someone else's details, and dropping the key would
+        hide the first case from the conflict check. One query for the lot.
+        """
+        wanted = [
+            v for v in vals_list if v.get("domain_key") or v.get("phone_key") or v.get("vat_key")
+        ]
+        if not wanted:
+            return
+        domains = sorted({v["domain_key"] for v in wanted if v.get("domain_key")})
+        phones = sorted({v["phone_key"].lstrip("+") for v in wanted if v.get("phone_key")})
+        vats = sorted({v["vat_key"] for v in wanted if v.get("vat_key")})
+        self.env["res.partner"].flush_model(
+            ["active", "is_company", "commercial_partner_id", "company_id", "name"]
+            + ["email", "website", "phone", "vat"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT p.id, p.name, p.company_id, p.email, p.website, p.phone, p.vat
+                  FROM res_partner p
+                 WHERE p.active AND p.is_company AND p.id = p.commercial_partner_id
+                   AND (p.company_id IS NULL OR p.company_id = ANY(%(companies)s))
+                   AND (
+                        p.email ILIKE ANY(%(emails)s) OR p.website ILIKE ANY(%(sites)s)
+                     OR (p.phone IS NOT NULL
+                         AND regexp_replace(p.phone, '[^0-9]', '', 'g') LIKE ANY(%(phones)s))
+                     OR upper(regexp_replace(p.vat, '[^0-9A-Za-z]', '', 'g')) LIKE ANY(%(vats)s)
+                   )
+                 LIMIT 1000
+                """,
+                companies=sorted({v["company_id"] for v in wanted}),
+                emails=["%%@%s" % d for d in domains] or ["-"],
+                sites=["%%%s%%" % d for d in domains] or ["-"],
+                phones=["%%%s" % p for p in phones] or ["-"],
+                vats=["%%%s" % v for v in vats] or ["-"],
+            )
+        )
+        candidates = self.env.cr.dictfetchall()
+        if not candidates:
+            return
+        Company = self.env["res.company"]
+        labels = {
+            "domain_key": self.env._("E-mail domain"),
+            "phone_key": self.env._("Phone"),
+            "vat_key": self.env._("Tax ID"),
+        }
+        for vals in wanted:
+            _scope, free = Company._registration_lock_settings(vals["company_id"])
+            for row in candidates:
+                if row["id"] == vals.get("partner_id") or (
+                    row["company_id"] and row["company_id"] != vals["company_id"]
+                ):
+                    continue
+                if (
+                    vals.get("customer_key")
+                    and normalize_company_name(row["name"]) == vals["customer_key"]
+                ):
+                    continue  # the same customer under another account
+                owned = {
+                    "domain_key": {
+                        email_domain_key(row["email"], free),
+                        _website_domain(row["website"]),
+                    },
+                    "phone_key": {normalize_phone(row["phone"])},
+                    "vat_key": {normalize_tax_id(row["vat"])},
+                }
+                for field, keys in owned.items():
+                    if vals.get(field) and vals[field] in keys:
+                        raise ValidationError(
+                            self.env._(
+                                "%(kind)s %(key)s belongs to the customer %(customer)s, not to "
+                                "%(name)s. If this deal is %(customer)s's, choose that customer; "
+                                "otherwise correct the %(kind_lower)s of the opportunity.",
+                                kind=labels[field],
+                                kind_lower=labels[field].lower(),
+                                key=vals[field],
+                                customer=row["name"],
+                                name=vals.get("customer_name") or "-",
+                            )
+                        )
 
     def _registration_identity_vals(self):
         """What a registration stores of its customer: the keys, the scope, the

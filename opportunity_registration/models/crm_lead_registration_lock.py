@@ -138,6 +138,7 @@ class CrmLeadRegistration(models.Model):
         then a fresh snapshot (what concurrent transactions committed since).
         Refuses, naming the holder and logging the refusal."""
         self._refuse_conflicts(vals_list, exclude=exclude)
+        self.env["crm.lead"]._refuse_keys_of_other_customers(vals_list)
         self._lock_customer_keys(vals_list)
         self._refuse_committed(vals_list, exclude=exclude)
 

@@ -15,7 +15,7 @@ import psycopg2
 
 from odoo import Command, fields
 from odoo.addons.mail.tests.common import mail_new_test_user
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 from odoo.tests.common import JsonRpcException
 
@@ -545,3 +545,78 @@ class TestConflictRecheckFailsClosed(RegistrationCase):
         self.assertGreaterEqual(len(calls), 2)
         self.assertFalse(lead.registration_ids)
         self.assertEqual(lead.registration_state, "draft")
+
+
+@tagged("post_install", "-at_install", "opportunity_registration")
+class TestKeysOfOtherCustomers(RegistrationCase):
+    """One registration never holds the keys of other customers: an e-mail
+    domain, phone or tax ID of another existing company account is refused,
+    naming the key and whose it is (SPEC §9.1)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        Partner = cls.env["res.partner"]
+        cls.by_domain = Partner.create(
+            {"name": "Domain Owner Ltd", "is_company": True, "website": "https://www.owner-y.cn"}
+        )
+        cls.by_email = Partner.create(
+            {"name": "Mail Owner GmbH", "is_company": True, "email": "info@owner-m.de"}
+        )
+        cls.by_phone = Partner.create(
+            {"name": "Phone Owner Co", "is_company": True, "phone": "+86 10 6666 1234"}
+        )
+        cls.by_vat = Partner.create(
+            {"name": "Tax Owner Inc", "is_company": True, "vat": "91110000802100433B"}
+        )
+
+    def _submit(self, **overrides):
+        vals = {
+            "partner_id": False,
+            "partner_name": "Small Greedy Deal Co",
+            "expected_revenue": 5000,
+        }
+        vals.update(overrides)
+        lead = self._lead(**vals)
+        lead.with_user(self.rep).action_registration_submit()
+        return lead
+
+    def test_each_key_of_another_customer_is_refused(self):
+        holder = self.env["res.partner"].create(
+            {"name": "Small Greedy Deal Co", "is_company": True, "vat": "CN 91110000802100433B"}
+        )
+        cases = [
+            ({"email_from": "buyer@owner-y.cn"}, "owner-y.cn", self.by_domain),
+            ({"email_from": "buyer@owner-m.de"}, "owner-m.de", self.by_email),
+            ({"phone": "010-66661234"}, "1066661234", self.by_phone),
+            ({"partner_id": holder.id, "partner_name": False}, "91110000802100433B", self.by_vat),
+        ]
+        for overrides, key, owner in cases:
+            with self.subTest(key=key), self.env.cr.savepoint():
+                with self.assertRaises(ValidationError) as refusal:
+                    self._submit(**overrides)
+                message = str(refusal.exception)
+                self.assertIn(key, message)
+                self.assertIn(owner.name, message)
+
+    def test_own_keys_and_the_same_customer_pass(self):
+        # the owner of the domain registers with it
+        own = self._submit(
+            partner_id=self.by_domain.id, partner_name=False, email_from="ceo@owner-y.cn"
+        )
+        self.assertEqual(own.registration_state, "approved")
+        # a new opportunity typed with the same company name is that customer
+        same = self._lead(
+            user=self.rep2,
+            partner_id=False,
+            partner_name="Phone Owner Co., Ltd.",
+            phone="+86 10 6666 1234",
+            expected_revenue=5000,
+        )
+        same.with_user(self.rep2).action_registration_submit()
+        self.assertEqual(same.registration_state, "approved")
+
+    def test_rekeying_to_another_customers_key_is_refused(self):
+        lead = self._submit()
+        with self.assertRaises(ValidationError):
+            lead.with_user(self.rep).email_from = "buyer@owner-m.de"
