@@ -186,7 +186,12 @@ class CrmLead(models.Model):
         the rep either picked the wrong account (that customer is the one to
         register) or typed someone else's details, and dropping the key would
         hide the first case from the conflict check. One query for the lot.
+
+        A registration manager's decisions (arbitration moving a registration
+        to another account, merges) are theirs to make and are not refused.
         """
+        if self.env.user.has_group("opportunity_registration.group_registration_manager"):
+            return
         wanted = [
             v for v in vals_list if v.get("domain_key") or v.get("phone_key") or v.get("vat_key")
         ]
