@@ -518,6 +518,28 @@ class TestEveryModelIsCompanyBound(RegistrationCase):
                         {row["company_id"] and row["company_id"][0] for row in everything},
                     )
 
+    def test_band_limits_stay_in_their_company(self):
+        """A rep of company B never reads company A's band limits, and a band
+        never names an approver outside its company."""
+        company_b = self.env["res.company"].create({"name": "Band Company B"})
+        rep_b = mail_new_test_user(
+            self.env,
+            login="opreg_band_rep_b",
+            name="Band Rep B",
+            groups="sales_team.group_sale_salesman",
+            company_id=company_b.id,
+            company_ids=[(6, 0, company_b.ids)],
+        )
+        Band = self.env["crm.lead.registration.band"]
+        bands_a = Band._get_company_bands(self.company)
+        bands_b = Band._get_company_bands(company_b)
+        rows = Band.with_user(rep_b).search_read([], ["company_id", "lower_bound"])
+        self.assertEqual({row["id"] for row in rows}, set(bands_b.ids))
+        with self.assertRaises(AccessError):
+            bands_a.with_user(rep_b).read(["lower_bound"])
+        with self.assertRaises(UserError):
+            bands_a[1].write({"approval": "user", "approver_user_id": rep_b.id})
+
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestConflictRecheckFailsClosed(RegistrationCase):
