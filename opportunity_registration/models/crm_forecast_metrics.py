@@ -503,6 +503,20 @@ class CrmForecastMetrics(models.AbstractModel):
         )
 
     @api.model
+    def _check_numbers_asked(self, team_id, user_id):
+        """The caller's scope, once sure they may see the numbers they ask for:
+        a salesperson in it, or a team they lead (a rep narrowing their own
+        numbers to a team is still asking for their own)."""
+        scope = self._numbers_scope()
+        if scope is not None:
+            users, teams = scope
+            if user_id and user_id not in users.ids:
+                self._refuse_numbers(scope)
+            if team_id and team_id not in teams.ids and not user_id:
+                self._refuse_numbers(scope)
+        return scope
+
+    @api.model
     def _readable_metrics(self, scope):
         """This model as superuser within the caller's company and time zone,
         once the caller's rights decided what it reads (``scope``)."""
@@ -530,13 +544,7 @@ class CrmForecastMetrics(models.AbstractModel):
         """
         team_id = self._check_id(team_id, self.env._("Sales Team"))
         user_id = self._check_id(user_id, self.env._("Salesperson"))
-        scope = self._numbers_scope()
-        if scope is not None:
-            users, teams = scope
-            if user_id and user_id not in users.ids:
-                self._refuse_numbers(scope)
-            if team_id and team_id not in teams.ids and not user_id:
-                self._refuse_numbers(scope)
+        scope = self._check_numbers_asked(team_id, user_id)
         metrics, domain = self._readable_metrics(scope)
         if team_id:
             domain &= Domain("team_id", "=", team_id)
@@ -566,6 +574,7 @@ class CrmForecastMetrics(models.AbstractModel):
             raise UserError(self.env._("Unknown metric %(metric)s.", metric=str(metric)[:64]))
         team_id = self._check_id(team_id, self.env._("Sales Team"))
         user_id = self._check_id(user_id, self.env._("Salesperson"))
+        self._check_numbers_asked(team_id, user_id)
         domain = self._base_domain() & self._metric_domain(metric, month)
         if team_id:
             domain &= Domain("team_id", "=", team_id)

@@ -113,11 +113,15 @@ class TestNumbersFollowRights(PeopleCase):
                 if self._sees_rep2(user):
                     values = metrics.get_metrics(MARCH, user_id=self.rep2.id)
                     self.assertEqual(values["pipeline_amount"], self.REP2_PIPELINE)
+                    action = metrics.action_open_opportunities("fresh", MARCH, user_id=self.rep2.id)
+                    self.assertIn(("user_id", "in", [self.rep2.id]), action["domain"])
                 else:
                     with self.assertRaises(AccessError) as refusal:
                         metrics.get_metrics(MARCH, user_id=self.rep2.id)
                     # the refusal says whose numbers the caller may see
                     self.assertIn(user.name, str(refusal.exception))
+                    with self.assertRaises(AccessError):
+                        metrics.action_open_opportunities("fresh", MARCH, user_id=self.rep2.id)
 
     def test_get_metrics_of_a_team(self):
         allowed = {self.approver, self.manager}
