@@ -12,6 +12,18 @@ from .customer_identity import (
     normalize_tax_id,
 )
 
+# What a company account's keys look like in SQL, each with an index (partial,
+# company accounts only): the query that finds whose a key is reads them, and
+# Python then checks each candidate with the key functions themselves.
+PARTNER_EMAIL_DOMAIN_SQL = "lower(split_part(email, '@', 2))"
+PARTNER_WEBSITE_DOMAIN_SQL = (
+    "lower(regexp_replace(website, '^([a-zA-Z][a-zA-Z0-9+.-]*://)?(www[.])?|[/:?#].*$', '', 'g'))"
+)
+# the last digits of a phone, the last characters of a tax id: the key drops
+# prefixes (country code, trunk 0, country letters), never the end
+PARTNER_PHONE_TAIL_SQL = "right(regexp_replace(phone, '[^0-9]', '', 'g'), 7)"
+PARTNER_VAT_TAIL_SQL = "right(upper(regexp_replace(vat, '[^0-9A-Za-z]', '', 'g')), 5)"
+
 
 def _website_domain(website):
     """The host of a partner's website, without "www.", as a domain key."""
@@ -209,21 +221,24 @@ class CrmLead(models.Model):
                 """
                 SELECT p.id, p.name, p.company_id, p.email, p.website, p.phone, p.vat
                   FROM res_partner p
-                 WHERE p.active AND p.is_company AND p.id = p.commercial_partner_id
-                   AND (p.company_id IS NULL OR p.company_id = ANY(%(companies)s))
-                   AND (
-                        p.email ILIKE ANY(%(emails)s) OR p.website ILIKE ANY(%(sites)s)
-                     OR (p.phone IS NOT NULL
-                         AND regexp_replace(p.phone, '[^0-9]', '', 'g') LIKE ANY(%(phones)s))
-                     OR upper(regexp_replace(p.vat, '[^0-9A-Za-z]', '', 'g')) LIKE ANY(%(vats)s)
+                 WHERE p.is_company AND (
+                        (p.email IS NOT NULL AND %(email)s = ANY(%(domains)s))
+                     OR (p.website IS NOT NULL AND %(website)s = ANY(%(domains)s))
+                     OR (p.phone IS NOT NULL AND %(phone)s = ANY(%(phones)s))
+                     OR (p.vat IS NOT NULL AND %(vat)s = ANY(%(vats)s))
                    )
+                   AND p.active AND p.id = p.commercial_partner_id
+                   AND (p.company_id IS NULL OR p.company_id = ANY(%(companies)s))
                  LIMIT 1000
                 """,
+                email=SQL(PARTNER_EMAIL_DOMAIN_SQL.replace("email", "p.email")),
+                website=SQL(PARTNER_WEBSITE_DOMAIN_SQL.replace("website", "p.website")),
+                phone=SQL(PARTNER_PHONE_TAIL_SQL.replace("phone", "p.phone")),
+                vat=SQL(PARTNER_VAT_TAIL_SQL.replace("vat", "p.vat")),
                 companies=sorted({v["company_id"] for v in wanted}),
-                emails=["%%@%s" % d for d in domains] or ["-"],
-                sites=["%%%s%%" % d for d in domains] or ["-"],
-                phones=["%%%s" % p for p in phones] or ["-"],
-                vats=["%%%s" % v for v in vats] or ["-"],
+                domains=domains,
+                phones=sorted({key[-7:] for key in phones}),
+                vats=sorted({key[-5:] for key in vats}),
             )
         )
         candidates = self.env.cr.dictfetchall()
@@ -304,3 +319,24 @@ class CrmLead(models.Model):
             if not Cron._commit_progress(1, remaining=remaining):
                 break
         return below
+
+
+class ResPartner(models.Model):
+    """Indexes that find, in one indexed query, which company account an
+    e-mail domain, website, phone or tax ID belongs to (see
+    ``crm.lead._refuse_keys_of_other_customers``)."""
+
+    _inherit = "res.partner"
+
+    _registration_email_domain_idx = models.Index(
+        f"(({PARTNER_EMAIL_DOMAIN_SQL})) WHERE is_company AND email IS NOT NULL"
+    )
+    _registration_website_domain_idx = models.Index(
+        f"(({PARTNER_WEBSITE_DOMAIN_SQL})) WHERE is_company AND website IS NOT NULL"
+    )
+    _registration_phone_tail_idx = models.Index(
+        f"(({PARTNER_PHONE_TAIL_SQL})) WHERE is_company AND phone IS NOT NULL"
+    )
+    _registration_vat_tail_idx = models.Index(
+        f"(({PARTNER_VAT_TAIL_SQL})) WHERE is_company AND vat IS NOT NULL"
+    )
