@@ -272,6 +272,18 @@ class CrmLead(models.Model):
                 }
                 for field, keys in owned.items():
                     if vals.get(field) and vals[field] in keys:
+                        if self.env.user.share:
+                            # a channel partner learns nothing of our accounts
+                            raise ValidationError(
+                                self.env._(
+                                    "%(kind)s %(key)s belongs to another customer, not to "
+                                    "%(name)s: correct the %(kind_lower)s of the deal.",
+                                    kind=labels[field],
+                                    kind_lower=labels[field].lower(),
+                                    key=vals[field],
+                                    name=vals.get("customer_name") or "-",
+                                )
+                            )
                         raise ValidationError(
                             self.env._(
                                 "%(kind)s %(key)s belongs to the customer %(customer)s, not to "

@@ -22,6 +22,7 @@ from odoo.tests.common import JsonRpcException
 from ..models.crm_lead_commission import SYSTEM_DATES
 from ..models.crm_lead_registration_lock import CrmLeadRegistration
 from .common import RegistrationCase
+from .common_channel import ChannelCase
 from .common_forecast import ForecastCase
 
 MARCH = "2026-03-01"
@@ -646,3 +647,20 @@ class TestKeysOfOtherCustomers(RegistrationCase):
         lead = self._submit()
         with self.assertRaises(ValidationError):
             lead.with_user(self.rep).email_from = "buyer@owner-m.de"
+
+
+@tagged("post_install", "-at_install", "opportunity_registration")
+class TestKeysOfOtherCustomersFromThePortal(ChannelCase):
+    """A channel partner is refused the same way, without learning whose
+    account the key is (SPEC §9.4)."""
+
+    def test_partner_is_refused_without_the_account_name(self):
+        with self.assertRaises(ValidationError) as refusal:
+            self._portal_register(email="xu@beta.example.com")
+        message = str(refusal.exception)
+        self.assertIn("beta.example.com", message)
+        self.assertNotIn(self.reseller_b.name, message)
+        self.assertFalse(
+            self.env["crm.lead"].search([("email_from", "=", "xu@beta.example.com")]),
+            "nothing half-written",
+        )
