@@ -94,11 +94,9 @@ class CrmLead(models.Model):
     def create(self, vals_list):
         """An opportunity is not created with its closing or stage date already
         set (backdated), but by a registration or sales manager."""
-        if not self._may_write_system_dates():
-            for vals in vals_list:
-                for fname in SYSTEM_DATES:
-                    if vals.get(fname):
-                        self._refuse_system_date(fname)
+        dated = [fname for vals in vals_list for fname in SYSTEM_DATES if vals.get(fname)]
+        if dated and not self._may_write_system_dates():
+            self._refuse_system_date(dated[0])
         return super().create(vals_list)
 
     def _check_protected_fields(self, vals):
