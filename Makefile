@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both install what is missing.
-.PHONY: setup run test lint bench soak screenshots clean-db
+.PHONY: setup run test lint bench soak screenshots clean-db fuzz
 
 setup:
 	bash scripts/setup.sh
@@ -18,6 +18,9 @@ bench:
 
 soak:
 	bash benchmarks/soak.sh
+
+fuzz:
+	bash scripts/fuzz.sh
 
 screenshots:
 	bash scripts/screenshots.sh

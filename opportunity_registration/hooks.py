@@ -52,6 +52,30 @@ def post_init_hook(env):
     env.ref("opportunity_registration.ir_cron_forecast_category_backfill")._trigger()
     # Stage history of existing opportunities, from their stage tracking (one SQL statement).
     env["crm.lead.stage.history"]._backfill_from_tracking()
+    enroll_channel_partners(env)
+
+
+def enroll_channel_partners(env):
+    """Enroll the partner companies that already registered deals from the
+    portal (install, and the 19.0.1.2.0 upgrade that introduced enrollment):
+    they keep registering; any other portal user now needs a registration
+    manager to enroll their company. Returns the enrolled partners."""
+    env.flush_all()
+    env.cr.execute("""
+        SELECT channel_partner_id FROM crm_lead WHERE channel_partner_id IS NOT NULL
+         UNION
+        SELECT channel_partner_id FROM crm_lead_registration WHERE channel_partner_id IS NOT NULL
+    """)
+    partners = (
+        env["res.partner"]
+        .sudo()
+        .with_context(active_test=False)
+        .browse([partner_id for (partner_id,) in env.cr.fetchall()])
+        .filtered(lambda partner: not partner.is_channel_partner)
+    )
+    if partners:
+        partners.write({"is_channel_partner": True})
+    return partners
 
 
 def fill_customer_keys(cr, low, high):

@@ -186,6 +186,7 @@ def channel(env, team, manager):
             "is_company": True,
             "email": "sales@sunrise-channel.example.com",
             "registration_team_id": team.id,
+            "is_channel_partner": True,
         }
     )
     portal = (

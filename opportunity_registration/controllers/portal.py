@@ -1,12 +1,14 @@
+import functools
+
 from odoo import http
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
-from odoo.exceptions import MissingError, UserError, ValidationError
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.http import request
 from odoo.tools import format_date
 
-from ..models.crm_lead_bulk import MAX_SHEET_SIZE
+from ..models.crm_lead_bulk import MAX_ROWS, MAX_SHEET_SIZE
 from ..models.crm_lead_channel import PORTAL_FORM_FIELDS
 
 # Attachments a partner may send with a registration.
@@ -33,6 +35,26 @@ BADGE_CLASSES = {
     "rejected": "text-bg-danger",
 }
 MAX_ATTACHMENT_SIZE = 10 * 1024 * 1024
+UPLOADS_SHOWN = 10
+
+
+def enrolled_only(route):
+    """Refuse a registration page, with a page that says why (403), to anyone
+    but the portal users of an enrolled channel partner."""
+
+    @functools.wraps(route)
+    def wrapper(self, *args, **kwargs):
+        try:
+            self._registration_partner()
+        except AccessError as error:
+            values = self._prepare_portal_layout_values()
+            values.update({"page_name": "registration_refused", "message": str(error)})
+            return request.render(
+                "opportunity_registration.portal_registration_refused", values, status=403
+            )
+        return route(self, *args, **kwargs)
+
+    return wrapper
 
 
 class RegistrationPortal(CustomerPortal):
@@ -44,21 +66,21 @@ class RegistrationPortal(CustomerPortal):
     """
 
     def _registration_partner(self):
-        """The portal user's partner company; refuses anyone else."""
+        """The portal user's enrolled partner company; refuses anyone else."""
         return request.env["crm.lead"]._portal_channel_partner()
 
     def _prepare_home_portal_values(self, counters):
         values = super()._prepare_home_portal_values(counters)
         if "registration_count" in counters:
-            user = request.env.user
-            if user._is_portal():
-                partner = user.partner_id.commercial_partner_id
+            try:
+                partner = self._registration_partner()
+            except AccessError:
+                values["registration_count"] = 0
+            else:
                 Registration = request.env["crm.lead.registration"].sudo()
                 values["registration_count"] = Registration.search_count(
                     Registration._portal_domain(partner)
                 )
-            else:
-                values["registration_count"] = 0
         return values
 
     def _registration_searchbar_sortings(self):
@@ -107,6 +129,7 @@ class RegistrationPortal(CustomerPortal):
         website=True,
         readonly=True,
     )
+    @enrolled_only
     def portal_my_registrations(self, page=1, sortby=None, filterby=None, search=None, **kw):
         partner = self._registration_partner()
         Registration = request.env["crm.lead.registration"].sudo()
@@ -166,6 +189,7 @@ class RegistrationPortal(CustomerPortal):
         return reg
 
     @http.route("/my/registrations/<int:registration_id>", type="http", auth="user", website=True)
+    @enrolled_only
     def portal_my_registration(self, registration_id, **kw):
         try:
             reg = self._registration_sudo(registration_id)
@@ -178,7 +202,9 @@ class RegistrationPortal(CustomerPortal):
                 "page_name": "registration",
                 "registration": self._registration_row(reg),
                 "registration_details": reg._portal_details(),
-                # the portal chatter reads and posts with the registration's token
+                # the portal chatter fetches with the token, which opens the
+                # chatter only to this partner's logged-in users (see
+                # crm.lead.registration._get_thread_with_access)
                 "object": reg,
                 "token": reg.access_token,
             }
@@ -203,6 +229,7 @@ class RegistrationPortal(CustomerPortal):
         return values
 
     @http.route("/my/registrations/new", type="http", auth="user", website=True, methods=["GET"])
+    @enrolled_only
     def portal_registration_new(self, **kw):
         self._registration_partner()
         return request.render(
@@ -238,6 +265,7 @@ class RegistrationPortal(CustomerPortal):
         return result
 
     @http.route("/my/registrations/new", type="http", auth="user", website=True, methods=["POST"])
+    @enrolled_only
     def portal_registration_submit(self, **post):
         self._registration_partner()
         form = {name: post.get(name, "") for name in PORTAL_FORM_FIELDS}
@@ -255,13 +283,26 @@ class RegistrationPortal(CustomerPortal):
             )
         return request.redirect("/my/registrations/%s?submitted=1" % reg.id)
 
+    def _upload_sudo(self, upload_id):
+        """One of the user's own uploads, as superuser, or None."""
+        Upload = request.env["crm.lead.registration.upload"].sudo()
+        return Upload.search(
+            [
+                ("id", "=", upload_id),
+                ("user_id", "=", request.env.user.id),
+                ("partner_id", "=", self._registration_partner().id),
+            ],
+            limit=1,
+        )
+
     @http.route(
         "/my/registrations/bulk", type="http", auth="user", website=True, methods=["GET", "POST"]
     )
+    @enrolled_only
     def portal_registration_bulk(self, **post):
-        self._registration_partner()
-        values = self._prepare_portal_layout_values()
-        values.update({"page_name": "registration_bulk", "results": None, "errors": []})
+        """Upload a spreadsheet: checked and queued here, registered in the
+        background (crm.lead.registration.upload); the page shows its progress."""
+        errors = []
         if request.httprequest.method == "POST":
             upload = request.httprequest.files.get("sheet")
             try:
@@ -270,15 +311,78 @@ class RegistrationPortal(CustomerPortal):
                 data = upload.read(MAX_SHEET_SIZE + 1)
                 if len(data) > MAX_SHEET_SIZE:
                     raise UserError(request.env._("The file is larger than 5 MB."))
-                rows = request.env["crm.lead"]._registration_sheet_rows(upload.filename, data)
-                values["results"] = request.env["crm.lead"]._portal_register_rows(rows)
+                queued = request.env["crm.lead.registration.upload"]._queue(
+                    upload.filename, data, portal=True
+                )
             except (UserError, ValidationError) as error:
-                values["errors"] = str(error).split("\n")
+                errors = str(error).split("\n")
+            else:
+                return request.redirect("/my/registrations/uploads/%s" % queued.id)
+        values = self._prepare_portal_layout_values()
+        uploads = (
+            request.env["crm.lead.registration.upload"]
+            .sudo()
+            .search(
+                [
+                    ("user_id", "=", request.env.user.id),
+                    ("partner_id", "=", self._registration_partner().id),
+                ],
+                limit=UPLOADS_SHOWN,
+            )
+        )
+        values.update(
+            {
+                "page_name": "registration_bulk",
+                "errors": errors,
+                "uploads": uploads,
+                "max_rows": MAX_ROWS,
+            }
+        )
         return request.render("opportunity_registration.portal_registration_bulk", values)
+
+    @http.route(
+        "/my/registrations/uploads/<int:upload_id>",
+        type="http",
+        auth="user",
+        website=True,
+        readonly=True,
+    )
+    @enrolled_only
+    def portal_registration_upload(self, upload_id, **kw):
+        upload = self._upload_sudo(upload_id)
+        if not upload:
+            raise request.not_found()
+        values = self._prepare_portal_layout_values()
+        values.update({"page_name": "registration_upload", "upload": upload})
+        return request.render("opportunity_registration.portal_registration_upload", values)
+
+    @http.route(
+        "/my/registrations/uploads/<int:upload_id>/result.csv",
+        type="http",
+        auth="user",
+        website=True,
+        readonly=True,
+    )
+    @enrolled_only
+    def portal_registration_upload_result(self, upload_id, **kw):
+        upload = self._upload_sudo(upload_id)
+        if not upload or upload.state != "done":
+            raise request.not_found()
+        return request.make_response(
+            upload.with_context(lang=request.env.lang)._result_csv(),
+            headers=[
+                ("Content-Type", "text/csv; charset=utf-8"),
+                (
+                    "Content-Disposition",
+                    'attachment; filename="registration_upload_%s.csv"' % upload.id,
+                ),
+            ],
+        )
 
     @http.route(
         "/my/registrations/template.csv", type="http", auth="user", website=True, readonly=True
     )
+    @enrolled_only
     def portal_registration_template(self, **kw):
         self._registration_partner()
         content = request.env["crm.lead"]._registration_sheet_template()

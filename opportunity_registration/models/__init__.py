@@ -18,6 +18,7 @@ from . import crm_forecast_metrics
 from . import crm_forecast_snapshot
 from . import crm_lead_channel
 from . import crm_lead_bulk
+from . import crm_lead_registration_upload
 from . import crm_lead_commission
 from . import crm_lead_message
 from . import mail_message

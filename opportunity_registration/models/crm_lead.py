@@ -346,6 +346,21 @@ class CrmLead(models.Model):
                         max=f"{MAX_AMOUNT:,.0f}",
                     )
                 )
+        # a date the ORM cannot read would end in a traceback, not a message
+        for name, value in vals.items():
+            field = self._fields.get(name)
+            if field is None or field.type not in ("date", "datetime") or not value:
+                continue
+            try:
+                field.convert_to_cache(value, self)
+            except (TypeError, ValueError):
+                raise ValidationError(
+                    self.env._(
+                        "%(field)s is not a date: %(value)s.",
+                        field=field._description_string(self.env),
+                        value=str(value)[:40],
+                    )
+                ) from None
 
     def write(self, vals):
         """The module's one write path for opportunities, in this order:

@@ -3,9 +3,9 @@ from datetime import date
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import plaintext2html
 
 from .crm_lead_capture import MAX_AMOUNT, MAX_EMAIL_LENGTH, MAX_NAME_LENGTH, MAX_PHONE_LENGTH
+from .crm_lead_message import text_to_html
 
 # The portal form's fields, in the order of the bulk spreadsheet's columns.
 PORTAL_FORM_FIELDS = (
@@ -65,13 +65,13 @@ class CrmLead(models.Model):
             )
         return result
 
-    def _check_registration_limits(self):
-        """The cap and the cooldown are a rep's: a partner's registration is held
-        for the channel manager, who would otherwise hit the cap for the whole
-        channel."""
-        if self.env.user.share:
-            return
-        return super()._check_registration_limits()
+    def _registration_limit_holder(self):
+        """A partner's deal counts against its partner company, whichever of its
+        portal users registered it: the cap and the cooldown reps get apply to
+        each partner company (the deal is only held for the channel manager)."""
+        if self.channel_partner_id:
+            return "channel_partner_id", self.channel_partner_id
+        return super()._registration_limit_holder()
 
     def _prepare_registration_vals(self):
         vals = super()._prepare_registration_vals()
@@ -84,11 +84,23 @@ class CrmLead(models.Model):
 
     @api.model
     def _portal_channel_partner(self):
-        """The partner company of the portal user, or an AccessError."""
+        """The portal user's partner company, if a registration manager enrolled
+        it as a channel partner; an AccessError for anyone else. Portal access
+        is given for many reasons (invoices, tickets): it never opens deal
+        registration by itself."""
         user = self.env.user
         if not user.share or not user._is_portal():
             raise AccessError(self.env._("Only channel partners register deals from the portal."))
-        return user.partner_id.commercial_partner_id
+        partner = user.partner_id.commercial_partner_id
+        if not partner.sudo().is_channel_partner:
+            raise AccessError(
+                self.env._(
+                    "%(company)s is not enrolled as a channel partner, so it cannot register "
+                    "deals. Ask your vendor's channel manager to enroll your company.",
+                    company=partner.sudo().name,
+                )
+            )
+        return partner
 
     @api.model
     def _portal_channel_manager(self, partner):
@@ -130,6 +142,10 @@ class CrmLead(models.Model):
                     )
                 )
                 value = value[:limit]
+            try:  # a text a spreadsheet would read as a formula is refused
+                self._registration_cell_text(value, name)
+            except ValidationError as error:
+                problems.append(str(error))
             clean[name] = value
         if not clean["company_name"]:
             problems.append(self.env._("Company name: give the customer's company name."))
@@ -244,7 +260,7 @@ class CrmLead(models.Model):
             "expected_revenue": clean["budget"],
             "date_deadline": clean["date_deadline"],
             "registration_product_line_id": clean["product_line_id"],
-            "description": clean["notes"] and plaintext2html(clean["notes"]),
+            "description": clean["notes"] and text_to_html(clean["notes"]),  # no link either
             "key_person_identified": bool(clean["key_person"]),
             "key_person_name": clean["key_person"] or False,
             "deal_term": clean["deal_term"],

@@ -491,6 +491,18 @@ class CrmLeadRegistration(models.Model):
             )
         return text or False
 
+    def action_archive(self):
+        """A registration has no archive: it ends by its own actions."""
+        raise UserError(
+            self.env._(
+                "Registrations are never archived: withdraw or release them, or archive the "
+                "opportunity."
+            )
+        )
+
+    def action_unarchive(self):
+        return self.action_archive()
+
     def action_withdraw(self, reason=False):
         self._check_transition("withdraw")
         reason = self._clean_text(reason)

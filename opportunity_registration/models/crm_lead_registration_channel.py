@@ -36,6 +36,17 @@ class CrmLeadRegistration(models.Model):
     channel_reviewed_by_id = fields.Many2one("res.users", "Channel Review By", readonly=True)
     channel_review_comment = fields.Text(readonly=True)
 
+    @api.model
+    def _registration_held_by(self, field, ids):
+        """The registrations the cap and the cooldown count for holders (see
+        crm.lead._registration_limit_holder): a rep holds their own deals, not
+        the partner deals held for a channel, which count against the partner
+        company."""
+        domain = Domain(field, "in", list(ids))
+        if field == "user_id":
+            domain &= Domain("channel_partner_id", "=", False)
+        return domain
+
     def _compute_access_url(self):
         for reg in self:
             reg.access_url = "/my/registrations/%s" % reg.id
@@ -68,7 +79,10 @@ class CrmLeadRegistration(models.Model):
                     "date_review_requested": reg.date_review_requested or fields.Datetime.now(),
                 }
             )
-        channel._schedule_review_activities(channel.sudo().approver_ids, notify=True)
+        if not self.env.context.get("registration_upload_id"):
+            # an uploaded file's deals get one to-do for the whole file
+            # (crm.lead.registration.upload._upload_done), not one per row
+            channel._schedule_review_activities(channel.sudo().approver_ids, notify=True)
         channel.lead_id._sync_registration()
         return super(CrmLeadRegistration, self - channel)._start_review()
 
@@ -209,6 +223,37 @@ class CrmLeadRegistration(models.Model):
     # ------------------------------------------------------------
     # What the portal shows
     # ------------------------------------------------------------
+
+    def _portal_is_member(self, user):
+        """Whether ``user`` is a logged-in portal user of this registration's
+        partner company, and that company is enrolled as a channel partner."""
+        self.ensure_one()
+        partner = self.sudo().channel_partner_id
+        return bool(
+            partner
+            and user._is_portal()
+            and user.partner_id.commercial_partner_id == partner
+            and partner.is_channel_partner
+        )
+
+    @api.model
+    def _get_thread_with_access(self, thread_id, *, mode="read", **kwargs):
+        """The chatter of a registration is for the internal users who may read
+        it and for the logged-in portal users of its enrolled partner company.
+
+        An access token or a signed partner link (``token``, ``hash``/``pid``)
+        opens nothing by itself: the partner's page passes its token to the
+        portal chatter, but a token copied from a URL or a forwarded e-mail
+        would otherwise let anyone read the deal, and post in it under the
+        customer's name.
+        """
+        user = self.env.user
+        if not user.share:
+            return super()._get_thread_with_access(thread_id, mode=mode)
+        reg = self.sudo().browse(thread_id).exists()
+        if reg and reg._portal_is_member(user):
+            return reg
+        return self.browse()
 
     @api.model
     def _portal_domain(self, partner):

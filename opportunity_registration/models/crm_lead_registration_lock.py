@@ -2,7 +2,7 @@ import logging
 
 import psycopg2.errors
 
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
@@ -291,14 +291,8 @@ class CrmLeadRegistration(models.Model):
         def note(env):
             return env._("Refused for %(user)s (%(customers)s)", user=user, customers=notes)
 
-        try:
-            with self.env.registry.cursor() as cr:
-                Event = self.env(cr=cr, user=SUPERUSER_ID)["crm.lead.registration.event"]
-                Event.create(dict(values, note=note(Event.env)))._translate_note(note)
-        except Exception:
-            _logger.warning(
-                "Could not log a refused registration conflict: %s", values, exc_info=True
-            )
+        # one event per user, registration and day, however many attempts
+        self.env["crm.lead.registration.event"]._log_refused(values, note)
 
     def _conflict_message(self):
         self.ensure_one()

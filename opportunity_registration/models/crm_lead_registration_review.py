@@ -2,8 +2,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.tools import clean_context, plaintext2html
+from odoo.tools import clean_context
 
+from .crm_lead_message import text_to_html
 from .crm_lead_registration import REVIEW_ACTIVITY_TYPE
 
 
@@ -16,7 +17,9 @@ class CrmLeadRegistration(models.Model):
 
     def _schedule_review_activities(self, users, notify=False):
         """A to-do for each approver. The approval engine e-mails the approvers
-        it asks, so the activity only e-mails those it does not (``notify``)."""
+        it asks, so the activity only e-mails those it does not (``notify``).
+        Its texts name the owner and the customer as typed: plain text, escaped
+        by ``crm.lead.activity_schedule``."""
         for reg in self:
             for user in users & (reg.approver_ids | reg.second_approver_ids):
                 # written in the approver's language
@@ -78,7 +81,7 @@ class CrmLeadRegistration(models.Model):
         todo = env["mail.activity"].new(
             {
                 "summary": summary,
-                "note": plaintext2html(note),
+                "note": text_to_html(note),  # as activity_schedule stored it
                 "activity_type_id": activity.activity_type_id.id,
                 "user_id": activity.user_id.id,
             }

@@ -145,6 +145,8 @@ class CrmLead(models.Model):
         if not WATCHED_FIELDS.intersection(vals):
             return vals, None
         override_reason = self.env.context.get(OVERRIDE_CONTEXT_KEY)
+        if override_reason:  # a reason like any other: text, bounded (SPEC §9.11)
+            override_reason = self.env["crm.lead.registration"]._clean_text(override_reason)
         watch_stage = bool(STAGE_TRIGGER_FIELDS.intersection(vals))
         old_stages = {lead.id: lead.stage_id for lead in self} if watch_stage else {}
         watch_status = bool(STATUS_FIELDS.intersection(vals))

@@ -4,9 +4,11 @@ from datetime import timedelta
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, format_date, format_datetime
 
 from .crm_lead_registration import ACTIVE_STATES, KEY_FIELDS
+
+EXTENSION_ACTIVITY_TYPE = "opportunity_registration.mail_activity_type_registration_extension"
 
 
 class CrmLead(models.Model):
@@ -194,30 +196,38 @@ class CrmLead(models.Model):
                     )
                 )
 
+    def _registration_limit_holder(self):
+        """Whom the cap and the cooldown count against: ``(field of
+        crm.lead.registration, record)``. A rep's opportunity counts against
+        its owner; a channel partner's deal against the partner company (see
+        crm_lead_channel)."""
+        self.ensure_one()
+        return "user_id", self.user_id or self.env.user
+
     def _check_registration_limits(self):
-        """The cap on active registrations per rep, and the re-claim cooldown."""
+        """The cap on active registrations per holder, and the re-claim cooldown."""
         Registration = self.env["crm.lead.registration"].sudo()
-        owners = self.mapped(lambda lead: lead.user_id or self.env.user)
+        holders = {lead: lead._registration_limit_holder() for lead in self}
         capped = any((lead.company_id or self.env.company).registration_max_active for lead in self)
-        counts = (
-            dict(
-                Registration._read_group(
-                    [("user_id", "in", owners.ids), ("state", "in", ACTIVE_STATES)],
-                    ["user_id"],
-                    ["__count"],
-                )
-            )
-            if capped
-            else {}
-        )
+        counts = {}
+        if capped:
+            by_field = defaultdict(set)
+            for field, holder in holders.values():
+                by_field[field].add(holder.id)
+            for field, ids in by_field.items():
+                held = Registration._registration_held_by(field, ids)
+                for holder, count in Registration._read_group(
+                    held & Domain("state", "in", ACTIVE_STATES), [field], ["__count"]
+                ):
+                    counts[field, holder] = count
         today = fields.Date.context_today(self)
-        cooling = []  # (lead, owner, company, cooldown days, keys)
+        cooling = []  # (lead, (field, holder), company, cooldown days, keys)
         for lead in self:
-            owner = lead.user_id or self.env.user
+            field, owner = holders[lead]
             company = lead.company_id or self.env.company
             cap = company.registration_max_active
-            counts[owner] = counts.get(owner, 0) + 1
-            if cap and counts[owner] > cap:
+            counts[field, owner] = counts.get((field, owner), 0) + 1
+            if cap and counts[field, owner] > cap:
                 raise UserError(
                     self.env._(
                         "%(owner)s already holds %(count)s active registrations, the most "
@@ -230,7 +240,7 @@ class CrmLead(models.Model):
             vals = lead._registration_keys() if cooldown else {}
             keys = {field: vals[field] for field in KEY_FIELDS if vals.get(field)}
             if keys:
-                cooling.append((lead, owner, company, cooldown, keys))
+                cooling.append((lead, holders[lead], company, cooldown, keys))
         if not cooling:
             return
         # one search for every opportunity, then matched in memory
@@ -238,23 +248,23 @@ class CrmLead(models.Model):
             Domain("state", "in", ("expired", "released"))
             & Domain("date_closed", ">=", today - timedelta(days=max(c[3] for c in cooling)))
             & Domain.OR(
-                Domain("user_id", "=", owner.id)
+                Registration._registration_held_by(field, [owner.id])
                 & Domain("company_id", "=", company.id)
-                & Domain.OR(Domain(field, "=", key) for field, key in keys.items())
-                for _lead, owner, company, _days, keys in cooling
+                & Domain.OR(Domain(key_field, "=", key) for key_field, key in keys.items())
+                for _lead, (field, owner), company, _days, keys in cooling
             ),
             order="date_closed desc, id desc",
         )
-        for _lead, owner, company, cooldown, keys in cooling:
+        for _lead, (field, owner), company, cooldown, keys in cooling:
             since = today - timedelta(days=cooldown)
             let_go = next(
                 (
                     reg
                     for reg in recent
-                    if reg.user_id == owner
+                    if reg[field] == owner
                     and reg.company_id == company
                     and fields.Date.to_date(reg.date_closed) >= since
-                    and any(reg[field] == key for field, key in keys.items())
+                    and any(reg[key_field] == key for key_field, key in keys.items())
                 ),
                 None,
             )
@@ -323,7 +333,18 @@ class CrmLead(models.Model):
         return True
 
     def action_registration_request_extension(self, reason=False):
-        """The owner asks a registration manager to protect the customer longer."""
+        """The owner asks the registration managers to protect the customer
+        longer: a to-do for each, saying why.
+
+        The reason is required and cleaned like every reason (text, at most
+        2,000 characters; shown escaped). One request at a time: while a
+        to-do of an earlier request is open, asking again is refused, naming
+        when it was asked, so repeated calls add no to-dos. Everything is
+        checked before anything is written."""
+        Registration = self.env["crm.lead.registration"]
+        reason = Registration._clean_text(reason)
+        if not reason:
+            raise UserError(self.env._("Say why the customer should stay protected longer."))
         registrations = self._registration_current("approved")
         for reg in registrations.sudo():
             if reg.user_id != self.env.user:
@@ -334,11 +355,24 @@ class CrmLead(models.Model):
                         number=reg.name,
                     )
                 )
+        pending = registrations.sudo()._registration_activities(EXTENSION_ACTIVITY_TYPE)
+        if pending:
+            first = pending.sorted("create_date")[:1]
+            raise UserError(
+                self.env._(
+                    "An extension of %(number)s was already asked on %(date)s and no "
+                    "registration manager has answered yet: wait for their answer before "
+                    "asking again.",
+                    number={reg.lead_id.id: reg for reg in registrations.sudo()}[first.res_id].name,
+                    date=format_datetime(self.env, first.create_date),
+                )
+            )
+        for reg in registrations.sudo():
             managers = reg._registration_managers() - reg.user_id
             for manager in managers:
                 env = self.with_context(lang=manager.lang).env  # the manager's language
                 reg.lead_id.activity_schedule(
-                    "mail.mail_activity_data_todo",
+                    EXTENSION_ACTIVITY_TYPE,
                     user_id=manager.id,
                     summary=env._("Extension requested for %(number)s", number=reg.name),
                     note=env._(
@@ -347,15 +381,15 @@ class CrmLead(models.Model):
                         owner=reg.user_id.name,
                         customer=reg.customer_name,
                         date=format_date(env, reg.protection_end_date),
-                        reason=reason or "-",
+                        reason=reason,
                     ),
                 )
             reg.lead_id._registration_log(
-                lambda env, _lead: env._(
+                lambda env, _lead, reg=reg: env._(
                     "%(owner)s requested an extension of %(number)s. Reason: %(reason)s",
                     owner=reg.user_id.name,
                     number=reg.name,
-                    reason=reason or "-",
+                    reason=reason,
                 )
             )
         return True

@@ -2,10 +2,13 @@ import json
 
 from markupsafe import Markup
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.addons.mail.tools.discuss import Store
+from odoo.exceptions import AccessError
 from odoo.tools import SQL
 from odoo.tools.mail import html_sanitize
+
+from .crm_lead_message import text_to_html
 
 
 class MailMessage(models.Model):
@@ -36,12 +39,40 @@ class MailMessage(models.Model):
             return Markup(bodies[self.env.lang])
         return self.body
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any("registration_bodies" in vals for vals in vals_list):
+            raise AccessError(
+                self.env._("Only the registration module writes the per-language copies of a note.")
+            )
+        return super().create(vals_list)
+
+    def write(self, vals):
+        """Nobody writes the per-language copies but the module (in SQL): they
+        are shown as HTML to every reader. A message whose body changes (its
+        author edits it) loses its copies, so every reader sees the edit."""
+        if "registration_bodies" in vals and not self.env.su:
+            raise AccessError(
+                self.env._("Only the registration module writes the per-language copies of a note.")
+            )
+        if "body" in vals and "registration_bodies" not in vals:
+            vals = dict(vals, registration_bodies=False)
+        return super().write(vals)
+
     def _registration_store_bodies(self, bodies):
-        """Save ``{message id: {lang: text}}`` in one query."""
+        """Save ``{message id: {lang: body}}`` in one query.
+
+        A body is HTML only if it is ``Markup`` (a sentence escaped by
+        ``_registration_log``, a template rendered with escaping); a plain
+        ``str`` is text and escaped. Both are sanitized once more, so what is
+        stored is safe to show as it is."""
         if not bodies:
             return
         values = {
-            str(message_id): {lang: html_sanitize(text) for lang, text in texts.items()}
+            str(message_id): {
+                lang: html_sanitize(text if isinstance(text, Markup) else text_to_html(text))
+                for lang, text in texts.items()
+            }
             for message_id, texts in bodies.items()
         }
         self.env.cr.execute(

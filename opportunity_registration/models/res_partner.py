@@ -1,10 +1,14 @@
-from odoo import SUPERUSER_ID, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import AccessError
 
 from .crm_lead_registration import ACTIVE_STATES
 
 # What identifies a customer account (name, kind, company, tax ID) and its
 # contact details, which every opportunity of the partner shares.
 PARTNER_IDENTITY_FIELDS = {"name", "is_company", "parent_id", "vat", "email", "phone"}
+# Who may register deals from the portal, and whose channel manager holds
+# them: a registration manager's decision, never a rep's or the partner's.
+CHANNEL_ENROLLMENT_FIELDS = {"is_channel_partner", "registration_team_id"}
 
 
 class ResPartner(models.Model):
@@ -13,14 +17,50 @@ class ResPartner(models.Model):
     registration_team_id = fields.Many2one(
         "crm.team",
         "Channel Sales Team",
+        tracking=True,
         help="For a channel partner: the sales team whose channel manager holds and "
         "first reviews the deals the partner registers from the portal.",
     )
+    is_channel_partner = fields.Boolean(
+        "Channel Partner",
+        copy=False,
+        tracking=True,
+        help="Enrolled by a registration manager: the portal users of this company may "
+        "register deals and upload spreadsheets of deals. Portal access alone (to read "
+        "invoices, for instance) does not let anyone register deals.",
+    )
+
+    @api.model
+    def _check_channel_enrollment_rights(self, vals):
+        """Enrollment is a registration manager's decision: any internal user
+        edits partners, and the portal's account form writes the partner's own
+        record as superuser, so the real user is judged, not the environment."""
+        if CHANNEL_ENROLLMENT_FIELDS.isdisjoint(vals):
+            return
+        if self.env.uid == SUPERUSER_ID or self.env.user.has_group(
+            "opportunity_registration.group_registration_manager"
+        ):
+            return
+        if not any(vals.get(field) for field in CHANNEL_ENROLLMENT_FIELDS) and not self:
+            return  # a new partner that is not enrolled: nothing decided
+        raise AccessError(
+            self.env._(
+                "Only a registration manager enrolls a company as a channel partner or "
+                "chooses its channel sales team: ask your sales administrator."
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._check_channel_enrollment_rights(vals)
+        return super().create(vals_list)
 
     def write(self, vals):
         """Renaming a customer, or changing its tax ID, e-mail or phone, re-keys
         its active registrations through the serialized conflict check: a
         rename never gives one customer two holders."""
+        self._check_channel_enrollment_rights(vals)
         result = super().write(vals)
         if PARTNER_IDENTITY_FIELDS & vals.keys():
             leads = self._registered_leads()

@@ -8,6 +8,10 @@ from .common import RegistrationCase
 class ChannelCase(RegistrationCase):
     """Two partner companies with a portal user each, and a channel manager."""
 
+    SHEET_HEADER = (
+        "company_name,vat,contact_name,email,phone,need,budget,date_deadline,product_line,notes"
+    )
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -20,11 +24,22 @@ class ChannelCase(RegistrationCase):
         )
         cls.team.member_ids |= cls.channel_manager
         cls.company.registration_channel_manager_id = cls.channel_manager
+        # enrolled by a registration manager: portal access alone is not enough
         cls.reseller_a = cls.env["res.partner"].create(
-            {"name": "Alpha Reseller Ltd", "is_company": True, "email": "info@alpha.example.com"}
+            {
+                "name": "Alpha Reseller Ltd",
+                "is_company": True,
+                "email": "info@alpha.example.com",
+                "is_channel_partner": True,
+            }
         )
         cls.reseller_b = cls.env["res.partner"].create(
-            {"name": "Beta Reseller Ltd", "is_company": True, "email": "info@beta.example.com"}
+            {
+                "name": "Beta Reseller Ltd",
+                "is_company": True,
+                "email": "info@beta.example.com",
+                "is_channel_partner": True,
+            }
         )
         cls.portal_a = cls._portal_user("opreg_portal_a", "Partner Anna", cls.reseller_a)
         cls.portal_a2 = cls._portal_user("opreg_portal_a2", "Partner Arno", cls.reseller_a)
@@ -70,3 +85,18 @@ class ChannelCase(RegistrationCase):
             ._portal_register(self._form(**overrides))
             .with_env(self.env)
         )
+
+    def _sheet(self, *lines):
+        """A CSV spreadsheet of deals: the template's header and ``lines``."""
+        return "\n".join((self.SHEET_HEADER,) + lines).encode()
+
+    def _row(self, name, email="", phone="", need="Need", budget="5000"):
+        deadline = (self.today + timedelta(days=30)).isoformat()
+        return "%s,,Contact,%s,%s,%s,%s,%s,," % (name, email, phone, need, budget, deadline)
+
+    def _run_uploads(self):
+        """Run the background job of queued uploads, as the cron worker would,
+        without its commits."""
+        self.patch(self.registry["ir.cron"], "_commit_progress", lambda cron, *a, **kw: 1.0)
+        self.env["crm.lead.registration.upload"]._cron_process()
+        self.env.invalidate_all()

@@ -1,3 +1,5 @@
+import csv
+import io
 import re
 
 from odoo.tests import HttpCase, JsonRpcException, tagged
@@ -204,14 +206,40 @@ class TestChannelPortal(HttpCase, ChannelCase):
             files={"sheet": ("deals.csv", sheet.encode(), "text/csv")},
         )
         self.assertEqual(response.status_code, 200)
-        results = re.findall(r'data-result="(\w+)"', response.text)
-        self.assertEqual(results, ["pending", "refused", "refused"])
-        self.assertIn("Refused: incomplete", response.text)
-        self.assertIn("Refused: conflict", response.text)
+        upload = self.env["crm.lead.registration.upload"].search(
+            [("user_id", "=", self.portal_a.id)]
+        )
+        self.assertIn("/my/registrations/uploads/%s" % upload.id, response.url)
+        self.assertIn("o_registration_upload_progress", response.text, "queued, not yet done")
         Lead = self.env["crm.lead"]
+        self.assertFalse(Lead.search([("name", "=", "Good Pumps Ltd")]), "nothing in the request")
+        self._run_uploads()
+        page = self.url_open(response.url).text
+        results = re.findall(r'data-result="(\w+)"', page)
+        self.assertEqual(results, ["pending", "refused", "refused"])
+        self.assertIn("Refused: incomplete", page)
+        self.assertIn("Refused: conflict", page)
+        self.assertNotIn(self.rep.name, page, "a partner is never told who holds a customer")
         self.assertTrue(Lead.search([("name", "=", "Good Pumps Ltd")]))
         self.assertFalse(Lead.search([("name", "in", ("Missing Need Ltd",))]))
         self.assertEqual(Lead.search_count([("partner_name", "=", "Taken Trading Ltd")]), 1)
+        result = self.url_open("/my/registrations/uploads/%s/result.csv" % upload.id)
+        self.assertEqual(result.status_code, 200)
+        self.assertIn("text/csv", result.headers["Content-Type"])
+        lines = list(csv.reader(io.StringIO(result.content.decode("utf-8-sig"))))
+        self.assertEqual(lines[0], ["row", "customer", "result", "reason", "number", "message"])
+        self.assertEqual(
+            [line[:4] for line in lines[1:]],
+            [
+                ["2", "Good Pumps Ltd", "Pending Review", ""],
+                ["3", "Missing Need Ltd", "Refused", "Incomplete"],
+                ["4", "Taken Trading Ltd", "Refused", "Conflict"],
+            ],
+        )
+        # another partner's portal user does not reach the upload
+        self._login(self.portal_b)
+        for url in (response.url, result.url):
+            self.assertEqual(self.url_open(url).status_code, 404)
 
     def test_internal_user_is_refused_the_partner_pages(self):
         self._login(self.rep)
@@ -316,3 +344,133 @@ class TestChannelPortal(HttpCase, ChannelCase):
         self.assertIn("该客户已被报备，保护至", page)
         refused = self._post_form(budget="-1", company_name="Hefei Glass").text
         self.assertIn("采购预算", refused)
+
+    def _suzhou(self, **overrides):
+        values = {
+            "user": self.portal_b,
+            "company_name": "Suzhou Silk",
+            "vat": "",
+            "email": "buy@suzhousilk.example.com",
+            "phone": "+86 512 1234 5678",
+            "budget": "27182",
+            "need": "Beta's confidential need",
+            "notes": "Beta's own notes",
+        }
+        values.update(overrides)
+        return self._portal_register(**values)
+
+    def test_a_token_opens_the_chatter_only_to_its_partner(self):
+        """Posting needs the partner's own login; a token held by anyone else
+        (another partner, a non-enrolled portal user, a visitor) opens nothing."""
+        other = self._suzhou()
+        other._portal_ensure_token()
+        other.message_post(
+            body="Beta's own question", message_type="comment", subtype_xmlid="mail.mt_comment"
+        )
+        token = other.access_token
+        outsider_co = self.env["res.partner"].create(
+            {"name": "Invoice Only Ltd", "is_company": True}
+        )
+        outsider = self._portal_user("opreg_portal_out", "Outsider Ou", outsider_co)
+        thread = {"thread_model": "crm.lead.registration", "thread_id": other.id}
+        post = dict(thread, post_data={"body": "Forged words", "message_type": "comment"})
+        for user in (self.portal_a, outsider, None):
+            with self.subTest(user=user and user.name):
+                if user:
+                    self._login(user)
+                else:
+                    self.authenticate(None, None)
+                for params in (
+                    dict(post, token=token),
+                    dict(post, token=token, pid=self.customer.id, hash="forged"),
+                ):
+                    with self.assertRaises(JsonRpcException):
+                        self.make_jsonrpc_request("/mail/message/post", params)
+                with self.assertRaises(JsonRpcException):
+                    self.make_jsonrpc_request("/mail/chatter_fetch", dict(thread, token=token))
+                init = self.make_jsonrpc_request("/portal/chatter_init", dict(thread, token=token))
+                self.assertNotIn("can_react", str(init), "no access to the thread")
+                if user:
+                    fetched = self.make_jsonrpc_request("/mail/thread/messages", thread)
+                    self.assertEqual(fetched["messages"], [])
+        self.assertNotIn("Forged words", str(other.message_ids.mapped("body")))
+        # the partner's own login reads and posts
+        self._login(self.portal_b)
+        self.make_jsonrpc_request(
+            "/mail/message/post",
+            dict(
+                post,
+                token=token,
+                post_data={
+                    "body": "Our reply",
+                    "message_type": "comment",
+                    "subtype_xmlid": "mail.mt_comment",
+                },
+            ),
+        )
+        self.assertEqual(other.message_ids[0].author_id, self.portal_b.partner_id)
+        fetched = self.make_jsonrpc_request("/mail/chatter_fetch", dict(thread, token=token))
+        self.assertIn(other.message_ids[0].id, fetched["messages"])
+        # a partner whose enrollment ended loses the chatter as well
+        self.reseller_b.with_user(self.manager).is_channel_partner = False
+        with self.assertRaises(JsonRpcException):
+            self.make_jsonrpc_request("/mail/message/post", dict(post, token=token))
+
+    def test_two_partners_never_see_each_other_or_internal_data(self):
+        """With two enrolled partners: lists, searches, filters and details of
+        one never show the other's deals, amounts or needs, the internal
+        owner, the approvers, or internal notes."""
+        own = self._portal_register(budget="31415")
+        other = self._suzhou()
+        own.with_user(self.channel_manager).action_approve("Passed for Alpha")
+        other.with_user(self.channel_manager).action_approve("Passed for Beta")
+        own.message_post(
+            body="Internal: Alpha's margin is thin",
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+        own.lead_id.message_post(
+            body="Lead note: discount 12 percent",
+            message_type="comment",
+            subtype_xmlid="mail.mt_note",
+        )
+        own._portal_ensure_token()
+        self._login(self.portal_a)
+        pages = [
+            self.url_open(url).text
+            for url in (
+                "/my/registrations",
+                "/my/registrations?search=Suzhou",
+                "/my/registrations?filterby=submitted",
+                "/my/registrations?filterby=approved&sortby=name",
+                "/my/registrations/%s" % own.id,
+            )
+        ]
+        fetched = self.make_jsonrpc_request(
+            "/mail/chatter_fetch",
+            {
+                "thread_model": "crm.lead.registration",
+                "thread_id": own.id,
+                "token": own.access_token,
+            },
+        )
+        pages.append(str(fetched))
+        for index, page in enumerate(pages):
+            for secret in (
+                other.name,
+                "Suzhou Silk",
+                "27,182",
+                "27182",
+                "Beta's confidential need",
+                "Beta's own notes",
+                "Passed for Beta",
+                self.channel_manager.name if index < 5 else "Leader Wang",
+                self.approver.name,
+                "Alpha's margin is thin",
+                "discount 12 percent",
+                own.customer_key,
+            ):
+                with self.subTest(page=index, secret=secret):
+                    self.assertNotIn(secret, page)
+        self.assertIn("Passed for Alpha", pages[4])
+        self.assertIn(own.name, pages[0])

@@ -176,13 +176,50 @@ class TestChannelRegistration(ChannelCase):
         with self.assertRaisesRegex(UserError, self.channel_manager.name):
             lead.with_user(self.rep).action_registration_submit()
 
-    def test_partner_registrations_skip_the_rep_cap(self):
-        self.company.registration_max_active = 1
+    def test_partner_deals_count_against_the_partner_company(self):
+        """The cap reps get applies to each partner company (all its portal
+        users together), never to the channel manager who holds the deals."""
+        self.company.registration_max_active = 2
         self._portal_register()
+        self._portal_register(
+            user=self.portal_a2,
+            company_name="Wenzhou Valve Works",
+            vat="",
+            email="",
+            phone="+86 577 1111 2222",
+        )
+        with self.assertRaisesRegex(UserError, "Alpha Reseller Ltd already holds 2 active"):
+            self._portal_register(
+                company_name="Jinan Boilers", vat="", email="", phone="+86 531 1111 2222"
+            )
+        # another partner company has its own count
         reg = self._portal_register(
-            company_name="Wenzhou Valve Works", vat="", email="", phone="+86 577 1111 2222"
+            user=self.portal_b,
+            company_name="Suzhou Silk",
+            vat="",
+            email="",
+            phone="+86 512 1234 5678",
         )
         self.assertEqual(reg.user_id, self.channel_manager)
+        # the channel manager holds three partner deals and still registers their own
+        own = self._lead(self.channel_manager, partner_id=False, partner_name="Own Deal Ltd")
+        own.with_user(self.channel_manager).action_registration_submit()
+        self.assertIn(own.registration_state, ("submitted", "approved"))
+
+    def test_partner_company_waits_for_the_cooldown(self):
+        """A partner company that let a customer go re-claims it only after the
+        cooldown, whichever of its portal users tries; others are not held."""
+        self.company.registration_claim_cooldown_days = 30
+        reg = self._portal_register()
+        reg.with_user(self.channel_manager).action_approve()
+        self.assertEqual(reg.state, "approved")
+        reg.lead_id.with_user(self.channel_manager).action_registration_release()
+        for user in (self.portal_a, self.portal_a2):
+            with self.subTest(user=user.name):
+                with self.assertRaisesRegex(UserError, "may register it again from"):
+                    self._portal_register(user=user)
+        other = self._portal_register(user=self.portal_b)
+        self.assertEqual(other.channel_partner_id, self.reseller_b)
 
     def test_only_a_manager_sets_the_channel_partner(self):
         lead = self._lead()
@@ -198,17 +235,6 @@ class TestChannelRegistration(ChannelCase):
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestBulkRegistration(ChannelCase):
-    HEADER = (
-        "company_name,vat,contact_name,email,phone,need,budget,date_deadline,product_line,notes"
-    )
-
-    def _sheet(self, *lines):
-        return "\n".join((self.HEADER,) + lines).encode()
-
-    def _row(self, name, email="", phone="", need="Need", budget="5000"):
-        deadline = (self.today + timedelta(days=30)).isoformat()
-        return "%s,,Contact,%s,%s,%s,%s,%s,," % (name, email, phone, need, budget, deadline)
-
     def test_rep_uploads_from_the_opportunity_list(self):
         holder = self._lead(partner_id=False, partner_name="Held Steel Ltd", expected_revenue=10000)
         holder.with_user(self.rep).action_registration_submit()
@@ -223,8 +249,13 @@ class TestBulkRegistration(ChannelCase):
             .with_user(self.rep2)
             .create({"file": base64.b64encode(sheet), "filename": "deals.csv"})
         )
-        wizard.action_register()
-        results = [(line.customer, line.result, line.reason) for line in wizard.line_ids]
+        action = wizard.action_register()
+        upload = self.env["crm.lead.registration.upload"].browse(action["res_id"])
+        self.assertEqual((upload.state, upload.row_count, upload.user_id), ("queued", 4, self.rep2))
+        self.assertFalse(upload.line_ids, "nothing is registered in the request")
+        self._run_uploads()
+        self.assertEqual(upload.state, "done")
+        results = [(line.customer, line.result, line.reason) for line in upload.line_ids]
         self.assertEqual(
             results,
             [
@@ -234,7 +265,7 @@ class TestBulkRegistration(ChannelCase):
                 ("Held Steel Ltd", "refused", "conflict"),
             ],
         )
-        self.assertIn(self.rep.name, wizard.line_ids[3].message, "a rep is told the holder")
+        self.assertIn(self.rep.name, upload.line_ids[3].message, "a rep is told the holder")
         Lead = self.env["crm.lead"]
         self.assertEqual(Lead.search_count([("partner_name", "=", "No Need Ltd")]), 0)
         self.assertEqual(Lead.search_count([("partner_name", "=", "Held Steel Ltd")]), 1)
@@ -262,7 +293,7 @@ class TestBulkRegistration(ChannelCase):
 
         book = openpyxl.Workbook()
         sheet = book.active
-        sheet.append(self.HEADER.split(","))
+        sheet.append(self.SHEET_HEADER.split(","))
         sheet.append(
             [
                 "Xlsx Valves Ltd",
@@ -288,12 +319,12 @@ class TestBulkRegistration(ChannelCase):
 
     def test_bad_files_are_refused_whole(self):
         Lead = self.env["crm.lead"]
-        too_many = self._sheet(*[self._row("Co %s" % i) for i in range(1001)])
+        too_many = self._sheet(*[self._row("Co %s" % i) for i in range(501)])
         for filename, data, expected in (
-            ("deals.csv", too_many, "at most 1000 deals"),
+            ("deals.csv", too_many, "at most 500 deals"),
             ("deals.csv", b"", "empty"),
             ("deals.csv", b"name,city\nAcme,Paris", "must name the columns"),
-            ("deals.csv", self.HEADER.encode(), "no deal below"),
+            ("deals.csv", self.SHEET_HEADER.encode(), "no deal below"),
             ("deals.xlsx", b"not a zip", "cannot be read"),
             ("deals.exe", b"MZ", "CSV or XLSX"),
         ):

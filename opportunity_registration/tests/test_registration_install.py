@@ -57,3 +57,15 @@ class TestRegistrationInstall(RegistrationCase):
         self.env.invalidate_all()
         for lead in leads | won:
             self.assertEqual(lead.customer_key or False, expected[lead.id], lead.name)
+
+    def test_administrators_records_survive_an_upgrade(self):
+        """Scheduled actions, sequences, activity types and e-mail templates
+        are edited by administrators: an upgrade does not reset them."""
+        rows = self.env["ir.model.data"].search(
+            [
+                ("module", "=", "opportunity_registration"),
+                ("model", "in", ("ir.cron", "ir.sequence", "mail.activity.type", "mail.template")),
+            ]
+        )
+        self.assertGreaterEqual(len(rows), 15)
+        self.assertEqual(rows.filtered(lambda row: not row.noupdate).mapped("name"), [])

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from odoo import fields
 from odoo.addons.mail.tests.common import mail_new_test_user
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import RegistrationCase
@@ -296,3 +296,27 @@ class TestTrustRound2(RegistrationCase):
             self.assertNotIn(lead.registration_id.customer_name, pool.mapped("customer_name"))
             self._history_is_private(lead, self.rep2)
             self._refused(UserError, lead.with_user(self.rep2).action_registration_claim)
+
+    # ------------------------------------------------------------
+    # Invariant 5: bad input gets a message, not a traceback
+    # ------------------------------------------------------------
+
+    def test_dates_the_orm_cannot_read_are_refused_clearly(self):
+        lead = self._lead()
+        for field in ("date_deadline", "date_closed", "date_open", "date_conversion"):
+            for value in ("not a date", "2027-13-45", {"a": 1}, ["2027-01-01"]):
+                with self.subTest(field=field, value=value):
+                    self._refused(ValidationError, lead.with_user(self.rep).write, {field: value})
+                    self._refused(
+                        ValidationError,
+                        self.env["crm.lead"].with_user(self.rep).create,
+                        dict(self._lead_vals(), **{field: value}),
+                    )
+        self.assertFalse(lead.date_closed)
+
+    def test_registrations_are_not_archived(self):
+        reg = self._submitted(5000).registration_id
+        for method in ("action_archive", "action_unarchive"):
+            for user in (self.rep, self.manager):
+                self._refused(UserError, getattr(reg.with_user(user), method))
+        self.assertEqual(reg.state, "approved")

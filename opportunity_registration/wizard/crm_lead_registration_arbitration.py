@@ -1,6 +1,12 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from ..models.crm_lead_submission import EXTENSION_ACTIVITY_TYPE
+from .crm_lead_registration_reason import REASON_LIMIT, clean_text_vals
+
+# room for "Arbitration: " before the reason, when it is given to the release
+ARBITRATION_REASON_LIMIT = REASON_LIMIT - 100
+
 
 class CrmLeadRegistrationArbitration(models.TransientModel):
     """A manager settles who holds a customer, with a reason that is logged."""
@@ -66,8 +72,22 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
             return lead.registration_id
         return lead.registration_conflict_ids[:1].registration_id
 
+    @api.model
+    def _reason_missing(self, env):
+        return env._("Give the reason for your decision.")
+
+    def write(self, vals):
+        return super().write(
+            clean_text_vals(
+                self, [dict(vals)], ARBITRATION_REASON_LIMIT, required=self._reason_missing
+            )[0]
+        )
+
     @api.model_create_multi
     def create(self, vals_list):
+        vals_list = clean_text_vals(
+            self, vals_list, ARBITRATION_REASON_LIMIT, required=self._reason_missing
+        )
         # The holder may have let the customer go since the manager looked:
         # say so rather than fail on the missing registration.
         for vals in vals_list:
@@ -90,24 +110,32 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
     def action_confirm(self):
         self.ensure_one()
         holder = self.registration_id
+        # the reason as stored is checked; a record from before is checked again
+        reason = self.env["crm.lead.registration"]._clean_text(
+            self.reason, limit=ARBITRATION_REASON_LIMIT
+        )
+        if not reason:
+            raise UserError(self._reason_missing(self.env))
         if self.decision == "transfer_user":
             if not self.new_user_id:
                 raise UserError(self.env._("Choose the new owner."))
-            holder.action_transfer(user=self.new_user_id, reason=self.reason)
+            holder.action_transfer(user=self.new_user_id, reason=reason)
         elif self.decision == "transfer_partner":
             if not self.new_partner_id:
                 raise UserError(self.env._("Choose the customer account."))
-            holder.action_transfer(partner=self.new_partner_id, reason=self.reason)
+            holder.action_transfer(partner=self.new_partner_id, reason=reason)
         elif self.decision == "extend":
             if not self.extension_end_date:
                 raise UserError(self.env._("Choose until when the customer stays protected."))
-            holder.action_grant_extension(self.extension_end_date, reason=self.reason)
+            holder.action_grant_extension(self.extension_end_date, reason=reason)
+            # the owner's request is answered: they may ask again later
+            holder._registration_activities(EXTENSION_ACTIVITY_TYPE).unlink()
         elif self.decision == "give_to_challenger":
             if self.lead_id == holder.lead_id:
                 raise UserError(
                     self.env._("Open the challenger's opportunity to give it the customer.")
                 )
-            holder.action_release(reason=self.env._("Arbitration: %(reason)s", reason=self.reason))
+            holder.action_release(reason=self.env._("Arbitration: %(reason)s", reason=reason))
             self.lead_id.sudo().with_user(
                 self.lead_id.user_id or self.env.user
             ).action_registration_submit()
@@ -117,7 +145,7 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
                     "held it). Reason: %(reason)s",
                     user=self.env.user.name,
                     previous=holder.user_id.name,
-                    reason=self.reason,
+                    reason=reason,
                 )
             )
         else:
@@ -127,7 +155,7 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
                 return env._(
                     "Arbitration kept %(owner)s: %(reason)s",
                     owner=holder.user_id.name,
-                    reason=self.reason,
+                    reason=reason,
                 )
 
             Event._log(holder, "kept", note=note)
@@ -139,7 +167,7 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
                     "Arbitration by %(user)s: %(owner)s keeps the customer. Reason: %(reason)s",
                     user=self.env.user.name,
                     owner=holder.user_id.name,
-                    reason=self.reason,
+                    reason=reason,
                 )
             )
         return {"type": "ir.actions.act_window_close"}
