@@ -475,6 +475,9 @@ class TestEveryModelIsCompanyBound(RegistrationCase):
         won.revenue_ids = [Command.create({"date": self.today, "amount_currency": 1000})]
         self.env["crm.lead.registration.band"]._get_company_bands(self.company)
         self.env["crm.forecast.snapshot"]._store_month(self.today, self.company)
+        self.env["crm.lead.registration.upload"].create(
+            {"name": "company-a.csv", "company_id": self.company.id}
+        )
         self.env["res.partner"].create(
             {"name": "Company A Customer", "is_company": True, "company_id": self.company.id}
         )
