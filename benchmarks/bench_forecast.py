@@ -164,9 +164,9 @@ def main():
             metrics["won_count"],
             metrics["committed_amount"],
             "%.0f" % metrics["forecast_revenue"]
-            if metrics["forecast_revenue"] is not None
+            if metrics["forecast_revenue"] is not False
             else "n/a",
-            "%.1f" % metrics["forecast_count"] if metrics["forecast_count"] is not None else "n/a",
+            "%.1f" % metrics["forecast_count"] if metrics["forecast_count"] is not False else "n/a",
         ),
     ]
     report(lines, args.output)

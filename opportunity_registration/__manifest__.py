@@ -20,6 +20,7 @@
         "security/opportunity_registration_stage_security.xml",
         "security/opportunity_registration_forecast_security.xml",
         "security/opportunity_registration_channel_security.xml",
+        "security/opportunity_registration_company_security.xml",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",

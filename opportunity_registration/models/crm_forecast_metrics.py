@@ -15,11 +15,12 @@ import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
 from odoo.tools import SQL
 
 GROUPABLE = ("team_id", "user_id")
+MAX_ID = 2**31 - 1  # PostgreSQL integer: a larger id would crash the query
 
 # Metric name → the opportunities behind it, for drill-down from reports.
 DRILLDOWN_METRICS = ("pipeline", "fresh", "cohort", "won", "committed", "valid_previous")
@@ -61,7 +62,45 @@ class CrmForecastMetrics(models.AbstractModel):
         return _month_start(month)
 
     def _tz(self):
-        return pytz.timezone(self.env.context.get("tz") or self.env.user.tz or "UTC")
+        """The caller's time zone; an unknown one is refused, never guessed."""
+        name = self.env.context.get("tz") or self.env.user.tz or "UTC"
+        if not isinstance(name, str) or name not in pytz.all_timezones_set:
+            raise UserError(
+                self.env._(
+                    "%(tz)s is not a time zone: give one such as Asia/Shanghai or UTC.",
+                    tz=str(name)[:64],
+                )
+            )
+        return pytz.timezone(name)
+
+    @api.model
+    def _check_id(self, value, label):
+        """A record id as an RPC client may send it: a positive integer."""
+        if not value:
+            return False
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 < value <= MAX_ID:
+            raise UserError(
+                self.env._("%(field)s is given by its id (a positive integer).", field=label)
+            )
+        return value
+
+    @api.model
+    def _check_groupby(self, groupby):
+        """``groupby`` as a tuple of distinct groupable fields: a name given
+        twice counts once, anything else is refused."""
+        if not groupby:
+            return ()
+        if isinstance(groupby, str):
+            groupby = [groupby]
+        if not isinstance(groupby, (list, tuple)) or any(
+            not isinstance(fname, str) or fname not in GROUPABLE for fname in groupby
+        ):
+            raise UserError(
+                self.env._(
+                    "Metrics are grouped by sales team and salesperson only (team_id, user_id)."
+                )
+            )
+        return tuple(dict.fromkeys(groupby))
 
     def _utc(self, day):
         """Local midnight of ``day`` as the naive UTC date-time stored in the database."""
@@ -221,9 +260,7 @@ class CrmForecastMetrics(models.AbstractModel):
         and salesperson, empty for the company): a dict keyed by the tuple of
         group ids. Six queries whatever the number of opportunities and groups.
         """
-        groupby = tuple(groupby)
-        if any(fname not in GROUPABLE for fname in groupby):
-            raise UserError(self.env._("Metrics are grouped by sales team and salesperson only."))
+        groupby = self._check_groupby(groupby)
         start = self._parse_month(month)
         previous = start - relativedelta(months=1)
         before = start - relativedelta(months=2)
@@ -411,6 +448,88 @@ class CrmForecastMetrics(models.AbstractModel):
         return metrics
 
     # ------------------------------------------------------------------
+    # Who sees whose numbers (SPEC §9.9)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _numbers_scope(self):
+        """Whose numbers the caller may see: ``None`` for everyone's (registration
+        and sales managers), else ``(users, teams)``: themselves and the
+        members of the teams they lead (team leader, deputy or branch
+        manager), and those teams. All-documents rights let a rep read the
+        opportunities, not judge the people: their KPIs are their own.
+        """
+        if self.env.su or self.env.user.has_group(
+            "opportunity_registration.group_registration_manager"
+        ):
+            return None
+        uid = self.env.uid
+        teams = (
+            self.env["crm.team"]
+            .sudo()
+            .search(
+                Domain("user_id", "=", uid)
+                | Domain("deputy_manager_id", "=", uid)
+                | Domain("branch_manager_id", "=", uid)
+            )
+        )
+        return self.env.user | teams.member_ids, teams
+
+    @api.model
+    def _scope_domain(self, scope):
+        """The opportunities whose numbers ``scope`` covers: the users' own,
+        and the unassigned ones of the teams led."""
+        if scope is None:
+            return Domain.TRUE
+        users, teams = scope
+        return Domain("user_id", "in", users.ids) | (
+            Domain("user_id", "=", False) & Domain("team_id", "in", teams.ids)
+        )
+
+    @api.model
+    def _refuse_numbers(self, scope):
+        users, teams = scope
+        raise AccessError(
+            self.env._(
+                "A rep's numbers are seen by that rep and their managers only. You may "
+                "see the numbers of %(users)s%(teams)s; a sales manager sees everyone's.",
+                users=", ".join(users.sudo().mapped("name")),
+                teams=teams
+                and self.env._(
+                    " and of the sales teams %(teams)s", teams=", ".join(teams.mapped("name"))
+                )
+                or "",
+            )
+        )
+
+    @api.model
+    def _check_numbers_asked(self, team_id, user_id):
+        """The caller's scope, once sure they may see the numbers they ask for:
+        a salesperson in it, or a team they lead (a rep narrowing their own
+        numbers to a team is still asking for their own)."""
+        scope = self._numbers_scope()
+        if scope is not None:
+            users, teams = scope
+            if user_id and user_id not in users.ids:
+                self._refuse_numbers(scope)
+            if team_id and team_id not in teams.ids and not user_id:
+                self._refuse_numbers(scope)
+        return scope
+
+    @api.model
+    def _readable_metrics(self, scope):
+        """This model as superuser within the caller's company and time zone,
+        once the caller's rights decided what it reads (``scope``)."""
+        company = self.env.company  # checked against the caller's companies
+        tz = self._tz().zone
+        return self.sudo().with_company(company).with_context(tz=tz), self._scope_domain(scope)
+
+    @staticmethod
+    def _rpc_safe(metrics):
+        """No None over XML-RPC: a rate without data is False."""
+        return {name: False if value is None else value for name, value in metrics.items()}
+
+    # ------------------------------------------------------------------
     # Public, read-only API (runs on a read replica when there is one)
     # ------------------------------------------------------------------
 
@@ -418,35 +537,44 @@ class CrmForecastMetrics(models.AbstractModel):
     @api.readonly
     def get_metrics(self, month, team_id=False, user_id=False):
         """The metrics of one month for the company, a sales team or a
-        salesperson, as the caller sees them; rates are fractions, None means
-        "not enough data".
+        salesperson, as far as the caller may see them (their own numbers, and
+        their teams' for a team leader; everyone's for a manager); rates are
+        fractions, False means "not enough data". Asking for someone else's
+        numbers raises AccessError saying whose the caller may see.
         """
-        domain = Domain.TRUE
-        for fname, value in (("team_id", team_id), ("user_id", user_id)):
-            if value:
-                if not isinstance(value, int) or isinstance(value, bool):
-                    raise UserError(self.env._("Sales team and salesperson are given by id."))
-                domain &= Domain(fname, "=", value)
-        metrics = self._metrics_by(month, (), domain)
-        return metrics.get((), self._empty_metrics())
+        team_id = self._check_id(team_id, self.env._("Sales Team"))
+        user_id = self._check_id(user_id, self.env._("Salesperson"))
+        scope = self._check_numbers_asked(team_id, user_id)
+        metrics, domain = self._readable_metrics(scope)
+        if team_id:
+            domain &= Domain("team_id", "=", team_id)
+        if user_id:
+            domain &= Domain("user_id", "=", user_id)
+        result = metrics._metrics_by(month, (), domain)
+        return self._rpc_safe(result.get((), self._empty_metrics()))
 
     @api.model
     @api.readonly
     def get_metrics_by(self, month, groupby=("team_id", "user_id")):
         """The metrics of one month per sales team and/or salesperson, as a list
-        of dicts carrying the group ids.
+        of dicts carrying the group ids (False for none), over the numbers the
+        caller may see (see get_metrics); False means "not enough data".
         """
-        groupby = tuple(groupby or ())
+        groupby = self._check_groupby(groupby)
+        metrics, domain = self._readable_metrics(self._numbers_scope())
         rows = []
-        for key, metrics in self._metrics_by(month, groupby).items():
-            rows.append(dict(zip(groupby, key, strict=True), **metrics))
+        for key, values in metrics._metrics_by(month, groupby, domain).items():
+            rows.append(dict(zip(groupby, key, strict=True), **self._rpc_safe(values)))
         return rows
 
     @api.model
     def action_open_opportunities(self, metric, month, team_id=False, user_id=False):
         """The opportunities behind one number of the reports."""
-        if metric not in DRILLDOWN_METRICS:
-            raise UserError(self.env._("Unknown metric %(metric)s.", metric=metric))
+        if not isinstance(metric, str) or metric not in DRILLDOWN_METRICS:
+            raise UserError(self.env._("Unknown metric %(metric)s.", metric=str(metric)[:64]))
+        team_id = self._check_id(team_id, self.env._("Sales Team"))
+        user_id = self._check_id(user_id, self.env._("Salesperson"))
+        self._check_numbers_asked(team_id, user_id)
         domain = self._base_domain() & self._metric_domain(metric, month)
         if team_id:
             domain &= Domain("team_id", "=", team_id)

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
@@ -18,6 +20,13 @@ def _win_sql(lead):
 
 
 _HELD_SQL = SQL("(r.state = 'won' OR r.date_won IS NOT NULL)")
+
+# Dates the system stamps and the module's rules read: the closing date decides
+# commission eligibility, the won month of every metric and the compliance
+# cases; the last stage change decides overdue stages and the stage history.
+SYSTEM_DATES = ("date_closed", "date_last_stage_update")
+# How far from now the stock CRM's own stamp of a won-stage creation may be.
+STAMP_TOLERANCE = timedelta(minutes=5)
 
 
 def registered_before_win_sql(lead_alias):
@@ -65,6 +74,52 @@ class CrmLead(models.Model):
     registered only if a registration approved before the win held it."""
 
     _inherit = "crm.lead"
+
+    def _may_write_system_dates(self):
+        return self.env.su or self.env.user.has_group(
+            "opportunity_registration.group_registration_manager"
+        )
+
+    def _refuse_system_date(self, fname):
+        raise UserError(
+            self.env._(
+                "%(field)s is set by the system when an opportunity is won, lost or "
+                "changes stage: it decides commission eligibility and the monthly "
+                "numbers. Ask a registration manager to correct it.",
+                field=self._fields[fname]._description_string(self.env),
+            )
+        )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        """An opportunity is not created with its closing or stage date already
+        set (backdated), but by a registration or sales manager."""
+        dated = [fname for vals in vals_list for fname in SYSTEM_DATES if vals.get(fname)]
+        if dated and not self._may_write_system_dates():
+            self._refuse_system_date(dated[0])
+        return super().create(vals_list)
+
+    def _check_protected_fields(self, vals):
+        """Dates that decide eligibility and metrics are written by the system
+        on win, loss and stage change: a registration or sales manager may
+        correct them, nobody else changes them (stock CRM's own stamp of an
+        opportunity created in a won stage, empty to now, is let through)."""
+        result = super()._check_protected_fields(vals)
+        written = [fname for fname in SYSTEM_DATES if fname in vals]
+        if not written or not self or self._may_write_system_dates():
+            return result
+        now = fields.Datetime.now()
+        for fname in written:
+            try:
+                value = fields.Datetime.to_datetime(vals[fname])
+            except (TypeError, ValueError):
+                self._refuse_system_date(fname)
+            stamp = fname == "date_closed" and value and abs(value - now) <= STAMP_TOLERANCE
+            if not all(
+                (lead[fname] or None) == value or (stamp and not lead[fname]) for lead in self
+            ):
+                self._refuse_system_date(fname)
+        return result
 
     def _commission_reasons(self):
         """``{lead id: reason code}`` for these won opportunities, in one query."""

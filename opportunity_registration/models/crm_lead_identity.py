@@ -1,4 +1,8 @@
+from urllib.parse import urlsplit
+
 from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from .crm_lead_registration import BACKFILL_BATCH
 from .customer_identity import (
@@ -7,6 +11,30 @@ from .customer_identity import (
     normalize_phone,
     normalize_tax_id,
 )
+
+# What a company account's keys look like in SQL, each with an index (partial,
+# company accounts only): the query that finds whose a key is reads them, and
+# Python then checks each candidate with the key functions themselves.
+PARTNER_EMAIL_DOMAIN_SQL = "lower(split_part(email, '@', 2))"
+PARTNER_WEBSITE_DOMAIN_SQL = (
+    "lower(regexp_replace(website, '^([a-zA-Z][a-zA-Z0-9+.-]*://)?(www[.])?|[/:?#].*$', '', 'g'))"
+)
+# the last digits of a phone, the last characters of a tax id: the key drops
+# prefixes (country code, trunk 0, country letters), never the end
+PARTNER_PHONE_TAIL_SQL = "right(regexp_replace(phone, '[^0-9]', '', 'g'), 7)"
+PARTNER_VAT_TAIL_SQL = "right(upper(regexp_replace(vat, '[^0-9A-Za-z]', '', 'g')), 5)"
+
+
+def _website_domain(website):
+    """The host of a partner's website, without "www.", as a domain key."""
+    if not isinstance(website, str) or len(website) > 2048:
+        return False
+    try:
+        host = urlsplit(website if "//" in website else "//" + website).hostname
+    except ValueError:
+        return False
+    host = (host or "").lower()
+    return host[4:] if host.startswith("www.") else host or False
 
 
 def _names_a_company(name):
@@ -160,6 +188,115 @@ class CrmLead(models.Model):
             "phone_key": normalize_phone(self.phone or commercial.phone),
         }
 
+    @api.model
+    def _refuse_keys_of_other_customers(self, vals_list):
+        """A registration claims the keys of its own customer only: an e-mail
+        domain, phone or tax ID that belongs to another existing customer (a
+        company account whose e-mail or website has that domain, that phone,
+        that tax ID, and whose name is not this customer's) is refused, naming
+        the key and the customer it belongs to. Refused rather than dropped:
+        the rep either picked the wrong account (that customer is the one to
+        register) or typed someone else's details, and dropping the key would
+        hide the first case from the conflict check. One query for the lot.
+
+        A registration manager's decisions (arbitration moving a registration
+        to another account, merges) are theirs to make and are not refused.
+        """
+        if self.env.user.has_group("opportunity_registration.group_registration_manager"):
+            return
+        wanted = [
+            v for v in vals_list if v.get("domain_key") or v.get("phone_key") or v.get("vat_key")
+        ]
+        if not wanted:
+            return
+        domains = sorted({v["domain_key"] for v in wanted if v.get("domain_key")})
+        phones = sorted({v["phone_key"].lstrip("+") for v in wanted if v.get("phone_key")})
+        vats = sorted({v["vat_key"] for v in wanted if v.get("vat_key")})
+        self.env["res.partner"].flush_model(
+            ["active", "is_company", "commercial_partner_id", "company_id", "name"]
+            + ["email", "website", "phone", "vat"]
+        )
+        self.env.cr.execute(
+            SQL(
+                """
+                SELECT p.id, p.name, p.company_id, p.email, p.website, p.phone, p.vat
+                  FROM res_partner p
+                 WHERE p.is_company AND (
+                        (p.email IS NOT NULL AND %(email)s = ANY(%(domains)s))
+                     OR (p.website IS NOT NULL AND %(website)s = ANY(%(domains)s))
+                     OR (p.phone IS NOT NULL AND %(phone)s = ANY(%(phones)s))
+                     OR (p.vat IS NOT NULL AND %(vat)s = ANY(%(vats)s))
+                   )
+                   AND p.active AND p.id = p.commercial_partner_id
+                   AND (p.company_id IS NULL OR p.company_id = ANY(%(companies)s))
+                 LIMIT 1000
+                """,
+                email=SQL(PARTNER_EMAIL_DOMAIN_SQL.replace("email", "p.email")),
+                website=SQL(PARTNER_WEBSITE_DOMAIN_SQL.replace("website", "p.website")),
+                phone=SQL(PARTNER_PHONE_TAIL_SQL.replace("phone", "p.phone")),
+                vat=SQL(PARTNER_VAT_TAIL_SQL.replace("vat", "p.vat")),
+                companies=sorted({v["company_id"] for v in wanted}),
+                domains=domains,
+                phones=sorted({key[-7:] for key in phones}),
+                vats=sorted({key[-5:] for key in vats}),
+            )
+        )
+        candidates = self.env.cr.dictfetchall()
+        if not candidates:
+            return
+        Company = self.env["res.company"]
+        labels = {
+            "domain_key": self.env._("E-mail domain"),
+            "phone_key": self.env._("Phone"),
+            "vat_key": self.env._("Tax ID"),
+        }
+        for vals in wanted:
+            _scope, free = Company._registration_lock_settings(vals["company_id"])
+            for row in candidates:
+                if row["id"] == vals.get("partner_id") or (
+                    row["company_id"] and row["company_id"] != vals["company_id"]
+                ):
+                    continue
+                if (
+                    vals.get("customer_key")
+                    and normalize_company_name(row["name"]) == vals["customer_key"]
+                ):
+                    continue  # the same customer under another account
+                owned = {
+                    "domain_key": {
+                        email_domain_key(row["email"], free),
+                        _website_domain(row["website"]),
+                    },
+                    "phone_key": {normalize_phone(row["phone"])},
+                    "vat_key": {normalize_tax_id(row["vat"])},
+                }
+                for field, keys in owned.items():
+                    if vals.get(field) and vals[field] in keys:
+                        if self.env.user.share:
+                            # a channel partner learns nothing of our accounts
+                            raise ValidationError(
+                                self.env._(
+                                    "%(kind)s %(key)s belongs to another customer, not to "
+                                    "%(name)s: correct the %(kind_lower)s of the deal.",
+                                    kind=labels[field],
+                                    kind_lower=labels[field].lower(),
+                                    key=vals[field],
+                                    name=vals.get("customer_name") or "-",
+                                )
+                            )
+                        raise ValidationError(
+                            self.env._(
+                                "%(kind)s %(key)s belongs to the customer %(customer)s, not to "
+                                "%(name)s. If this deal is %(customer)s's, choose that customer; "
+                                "otherwise correct the %(kind_lower)s of the opportunity.",
+                                kind=labels[field],
+                                kind_lower=labels[field].lower(),
+                                key=vals[field],
+                                customer=row["name"],
+                                name=vals.get("customer_name") or "-",
+                            )
+                        )
+
     def _registration_identity_vals(self):
         """What a registration stores of its customer: the keys, the scope, the
         customer account and name."""
@@ -194,3 +331,24 @@ class CrmLead(models.Model):
             if not Cron._commit_progress(1, remaining=remaining):
                 break
         return below
+
+
+class ResPartner(models.Model):
+    """Indexes that find, in one indexed query, which company account an
+    e-mail domain, website, phone or tax ID belongs to (see
+    ``crm.lead._refuse_keys_of_other_customers``)."""
+
+    _inherit = "res.partner"
+
+    _registration_email_domain_idx = models.Index(
+        f"(({PARTNER_EMAIL_DOMAIN_SQL})) WHERE is_company AND email IS NOT NULL"
+    )
+    _registration_website_domain_idx = models.Index(
+        f"(({PARTNER_WEBSITE_DOMAIN_SQL})) WHERE is_company AND website IS NOT NULL"
+    )
+    _registration_phone_tail_idx = models.Index(
+        f"(({PARTNER_PHONE_TAIL_SQL})) WHERE is_company AND phone IS NOT NULL"
+    )
+    _registration_vat_tail_idx = models.Index(
+        f"(({PARTNER_VAT_TAIL_SQL})) WHERE is_company AND vat IS NOT NULL"
+    )

@@ -29,6 +29,7 @@ class CrmLeadRegistrationBand(models.Model):
     _name = "crm.lead.registration.band"
     _description = "Registration Approval Band"
     _order = "company_id, lower_bound, id"
+    _check_company_auto = True
 
     company_id = fields.Many2one(
         "res.company",
@@ -71,7 +72,7 @@ class CrmLeadRegistrationBand(models.Model):
         default="team_leader",
         help="Team roles are read from the opportunity's sales team.",
     )
-    approver_user_id = fields.Many2one("res.users", "Approver")
+    approver_user_id = fields.Many2one("res.users", "Approver", check_company=True)
     approver_group_id = fields.Many2one("res.groups")
     second_approval = fields.Selection(
         [
@@ -88,7 +89,7 @@ class CrmLeadRegistrationBand(models.Model):
         help="A second approval step, in order: once the first approver has approved, "
         "this one decides (e.g. the team leader, then the branch manager).",
     )
-    second_approver_user_id = fields.Many2one("res.users", "Second Approver")
+    second_approver_user_id = fields.Many2one("res.users", "Second Approver", check_company=True)
     second_approver_group_id = fields.Many2one("res.groups")
     follow_up = fields.Selection(
         [("rep", "The Rep"), ("approver", "The Approver, Personally")],
@@ -193,7 +194,8 @@ class CrmLeadRegistrationBand(models.Model):
                     )
                 )
         for company in self.company_id:
-            bands = self.search([("company_id", "=", company.id)])
+            # all the company's bands, whoever saves one
+            bands = self.sudo().search([("company_id", "=", company.id)])
             bands = sorted(bands, key=lambda b: BAND_ORDER.index(b.code))
             if bands and bands[0].code == "small" and bands[0].lower_bound:
                 raise ValidationError(

@@ -138,6 +138,7 @@ class CrmLeadRegistration(models.Model):
         then a fresh snapshot (what concurrent transactions committed since).
         Refuses, naming the holder and logging the refusal."""
         self._refuse_conflicts(vals_list, exclude=exclude)
+        self.env["crm.lead"]._refuse_keys_of_other_customers(vals_list)
         self._lock_customer_keys(vals_list)
         self._refuse_committed(vals_list, exclude=exclude)
 
@@ -241,8 +242,15 @@ class CrmLeadRegistration(models.Model):
                 fresh = self.with_env(self.env(cr=cr))
                 rows = fresh._active_holders(vals_list)
         except psycopg2.Error:
+            # Never "no conflict": a check that did not run lets two holders in.
             _logger.warning("Could not re-check registration conflicts", exc_info=True)
-            return None, None
+            raise UserError(
+                self.env._(
+                    "The customer could not be checked against other registrations just "
+                    "now (the database was busy). Nothing was registered: try again in a "
+                    "moment."
+                )
+            ) from None
         if rows:
             self.flush_model(["state"])
             self.env.cr.execute(

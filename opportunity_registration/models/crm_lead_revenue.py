@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 
 from .crm_lead_capture import MAX_AMOUNT, _plausible_amount
 
@@ -54,6 +55,32 @@ class CrmLeadRevenue(models.Model):
 
     _lead_date_index = models.Index("(lead_id, date)")
     _date_index = models.Index("(date) INCLUDE (lead_id, amount)")
+
+    # ------------------------------------------------------------------
+    # Read access: never looser than the opportunity's (SPEC §9.9)
+    # ------------------------------------------------------------------
+
+    @api.model
+    def _search(self, domain, *args, bypass_access=False, **kwargs):
+        """A revenue line is read only where its opportunity is, by crm.lead's
+        own record rules whatever they are (stock, this module's or another
+        module's), on top of this model's rules: the lead's rules run as the
+        caller in a sub-query (searching, reading and grouping all come here)."""
+        if not (self.env.su or bypass_access):
+            leads = self.env["crm.lead"].with_context(active_test=False)._search([])
+            domain = Domain(domain) & Domain("lead_id", "in", leads)
+        return super()._search(domain, *args, bypass_access=bypass_access, **kwargs)
+
+    def _check_access(self, operation):
+        result = super()._check_access(operation)
+        if result or self.env.su or operation != "read" or not any(self._ids):
+            return result
+        leads = self.sudo().lead_id
+        hidden = leads - leads.with_env(self.env)._filtered_access("read")
+        forbidden = self.filtered(lambda line: line.sudo().lead_id in hidden)
+        if forbidden:
+            return forbidden, lambda: self.env["ir.rule"]._make_access_error("read", forbidden)
+        return None
 
     @api.model_create_multi
     def create(self, vals_list):

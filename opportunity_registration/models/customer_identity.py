@@ -334,17 +334,32 @@ _LATIN_LOOKALIKES = str.maketrans(
 )
 _LATIN_LETTER = re.compile(r"[a-z]")
 _WORD = re.compile(r"\w+")
+_LOOKALIKE_LETTERS = frozenset(chr(code) for code in _LATIN_LOOKALIKES)
+
+
+def _only_lookalikes(word):
+    """Whether every letter of ``word`` is a Cyrillic or Greek look-alike of a
+    Latin letter (digits and "_" aside): "со" (Cyrillic), not "сбербанк" (б)."""
+    letters = [char for char in word if char.isalpha()]
+    return bool(letters) and all(char in _LOOKALIKE_LETTERS for char in letters)
 
 
 def _latin_lookalikes(match):
-    """A word mixing Latin letters with Latin-looking ones is a Latin word."""
+    """In a name written in Latin letters, a word mixing Latin letters with
+    Latin-looking ones, or written in Latin-looking letters only ("Со., Ltd."
+    with a Cyrillic С and о), is a Latin word. A word with any letter that
+    looks like no Latin one ("Сбербанк") stays as it is."""
     word = match.group()
-    return word.translate(_LATIN_LOOKALIKES) if _LATIN_LETTER.search(word) else word
+    if _LATIN_LETTER.search(word) or _only_lookalikes(word):
+        return word.translate(_LATIN_LOOKALIKES)
+    return word
 
 
 def _fold(text):
     """NFKC, case folding, accents dropped on Latin letters, and Latin-looking
-    Cyrillic or Greek letters read as Latin in a word that has Latin letters."""
+    Cyrillic or Greek letters read as Latin in a name that has Latin letters
+    (see :func:`_latin_lookalikes`); a name without any Latin letter keeps its
+    script (its legal form is still recognised, see :func:`_strip_suffixes`)."""
     text = unicodedata.normalize("NFKC", text).casefold()
     if text.isascii():
         return text
@@ -451,14 +466,22 @@ def _strip_suffixes(words):
             else:
                 words.pop()
             continue
-        for suffix in _LATIN_SUFFIXES_BY_LAST.get(words[-1], ()):
+        # a Latin legal form typed in look-alike letters ("Со" in Cyrillic) is
+        # that legal form, in any name: only whole look-alike words are read so
+        last = _as_latin(words[-1])
+        for suffix in _LATIN_SUFFIXES_BY_LAST.get(last, ()):
             n = len(suffix)
-            if len(words) >= n and tuple(words[-n:]) == suffix:
+            if len(words) >= n and tuple(_as_latin(word) for word in words[-n:]) == suffix:
                 del words[-n:]
                 break
         else:
             break
     return words
+
+
+def _as_latin(word):
+    """``word`` in Latin letters when it is written in look-alikes only."""
+    return word.translate(_LATIN_LOOKALIKES) if _only_lookalikes(word) else word
 
 
 def _bounded(key):

@@ -22,6 +22,7 @@ from . import (
     test_registration_ui,
     test_role_matrix,
     test_rpc_surface,
+    test_rules_and_numbers,
     test_stage_gates,
     test_stage_history,
     test_stage_metrics,

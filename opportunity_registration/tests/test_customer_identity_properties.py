@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, Phase, assume, example, given, settings
 from hypothesis import strategies as st
 
 from odoo.addons.opportunity_registration.models.customer_identity import (
+    _LATIN_LOOKALIKES,
     CJK_BRANCH_WORDS,
     CJK_LEGAL_SUFFIXES,
     DEFAULT_FREE_MAIL_DOMAINS,
@@ -597,3 +598,96 @@ class TestBoundedTime(BaseCase):
         value = 10**LONG
         for function in KEY_FUNCTIONS.values():
             self.assertFast(function, value)
+
+
+# Latin letters and the Cyrillic or Greek letters drawn like them.
+LOOKALIKES_OF = {}
+for _code, _latin in _LATIN_LOOKALIKES.items():
+    LOOKALIKES_OF.setdefault(_latin, []).append(chr(_code))
+del _code, _latin
+# Cyrillic letters that look like no Latin one: a word with one of them is Cyrillic.
+_LOOKALIKE_CHARS = {chr(code) for code in _LATIN_LOOKALIKES}
+CYRILLIC_ONLY = [ch for ch in "бгджзийлпфцчшщъыьэюя" if ch not in _LOOKALIKE_CHARS]
+CYRILLIC_WORD = st.tuples(
+    st.text(alphabet="абвгдежзиклмнопрстуфхцчшщэюя", min_size=0, max_size=6),
+    st.sampled_from(CYRILLIC_ONLY),
+    st.text(alphabet="абвгдежзиклмнопрстуфхцчшщэюя", min_size=0, max_size=6),
+).map("".join)
+LATIN_FORM_WITH_LOOKALIKES = st.sampled_from(
+    [" Co., Ltd.", " Co. Ltd", " Co.", " Inc.", " Corp.", " Ltd.", " Company Limited"]
+)
+
+
+def _spoof(text, picks):
+    """``text`` with some of its Latin letters replaced by look-alikes."""
+    out = []
+    for index, char in enumerate(text):
+        options = LOOKALIKES_OF.get(char.lower())
+        pick = picks[index % len(picks)] if picks else 0
+        if options and pick:
+            spoofed = options[pick % len(options)]
+            out.append(spoofed.upper() if char.isupper() else spoofed)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@tagged("post_install", "-at_install", "opportunity_registration")
+class TestConfusableLetters(BaseCase):
+    """Cyrillic and Greek letters drawn like Latin ones never give a Latin
+    name a second key, and never merge a name written in another script."""
+
+    @PROPERTY
+    @given(
+        NAME_WORDS,
+        SEPARATOR,
+        LATIN_FORM_WITH_LOOKALIKES,
+        st.lists(st.integers(min_value=0, max_value=3), min_size=1, max_size=8),
+    )
+    @example(["acme"], " ", " Co., Ltd.", [0, 0, 0, 0, 0, 1, 1])
+    def test_latin_name_spoofed_has_its_key(self, words, sep, legal, picks):
+        name = _join(words, [sep]) + legal
+        spoofed = _spoof(name, picks)
+        # a name still written (at least partly) in Latin letters, as on a form
+        assume(re.search("[A-Za-z]", spoofed))
+        self.assertEqual(normalize_company_name(spoofed), normalize_company_name(name), spoofed)
+
+    @PROPERTY
+    @given(NAME_WORDS, SEPARATOR, LATIN_FORM_WITH_LOOKALIKES, st.booleans())
+    @example(["acme"], " ", " Co., Ltd.", True)
+    def test_legal_form_in_lookalikes_is_a_legal_form(self, words, sep, legal, upper):
+        """ "Acme Со., Ltd." (Cyrillic С and о): the whole legal-form word in
+        look-alikes, however the rest of the name is written."""
+        name = _join(words, [sep])
+        spoofed_legal = " ".join(
+            "".join(LOOKALIKES_OF[c.lower()][0] for c in word)
+            if word.isalpha() and all(c.lower() in LOOKALIKES_OF for c in word)
+            else word
+            for word in legal.replace(".", ". ").replace(",", ", ").split()
+        )
+        spoofed_legal = spoofed_legal.upper() if upper else spoofed_legal
+        self.assertEqual(
+            normalize_company_name(name + " " + spoofed_legal), normalize_company_name(name)
+        )
+
+    @PROPERTY
+    @given(
+        st.lists(CYRILLIC_WORD, min_size=1, max_size=3),
+        SEPARATOR,
+        st.one_of(st.just(""), LATIN_FORM_WITH_LOOKALIKES),
+        st.booleans(),
+    )
+    @example(["сбербанк"], " ", "", True)
+    @example(["сбербанк"], " ", " Co., Ltd.", False)
+    def test_cyrillic_names_keep_their_script(self, words, sep, legal, title):
+        """A word with a letter that looks like no Latin one stays Cyrillic:
+        it never collides with a name in Latin letters."""
+        name = _join(words, [sep])
+        name = name.title() if title else name
+        key = normalize_company_name(name + legal)
+        self.assertTrue(key)
+        self.assertFalse(key.isascii(), key)
+        for word in words:
+            self.assertIn(word, key)
+        self.assertNotEqual(normalize_company_name("Сбербанк"), normalize_company_name("Sberbank"))
+        self.assertEqual(normalize_company_name("Сбербанк Со., Ltd."), "сбербанк")

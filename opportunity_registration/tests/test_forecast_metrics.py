@@ -70,8 +70,8 @@ class TestForecastMetrics(ForecastCase):
         self.assertEqual(rep["pipeline_amount"], 55000)
         # Rep B won nothing in January: no achievement rate, no revenue forecast; his
         # committed count is 0 (P2 is not valid), so 0 × (1 of 2 won in February).
-        self.assertIsNone(rep2["last_achievement_rate"])
-        self.assertIsNone(rep2["forecast_revenue"])
+        self.assertIs(rep2["last_achievement_rate"], False)
+        self.assertIs(rep2["forecast_revenue"], False)
         self.assertEqual(rep2["forecast_count"], 0)
         self.assertAlmostEqual(rep2["valid_conversion_rate_amount"], 20000 / 120000)
         # Team rows add up to the company.
@@ -102,13 +102,13 @@ class TestForecastMetrics(ForecastCase):
         self.assertEqual(m["pipeline_amount"], 0)
         self.assertEqual(m["won_count"], 0)
         for rate in ("conversion_rate_amount", "achievement_rate", "valid_conversion_rate_amount"):
-            self.assertIsNone(m[rate], rate)
-        self.assertIsNone(m["forecast_revenue"])
-        self.assertIsNone(m["forecast_count"])
+            self.assertIs(m[rate], False, rate)  # "not enough data", never None (XML-RPC)
+        self.assertIs(m["forecast_revenue"], False)
+        self.assertIs(m["forecast_count"], False)
         # January: W1 won but nothing was expected to close in December → no rates.
         january = self.Metrics.get_metrics(date(2026, 1, 15))
         self.assertEqual(january["won_amount"], 200000)
-        self.assertIsNone(january["forecast_revenue"])
+        self.assertIs(january["forecast_revenue"], False)
 
     def test_metric_queries_do_not_grow_with_groups(self):
         self.Metrics.get_metrics_by("2026-03-01", ["team_id", "user_id"])
