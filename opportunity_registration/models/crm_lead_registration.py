@@ -13,29 +13,10 @@ The model is split by concern, one file each:
 * ``crm_lead_registration_lifetime.py`` -- renewal, warnings, and how every
   lock ends.
 
-Invariants they keep together:
-
-What must hold for every caller, path, worker and server (README, "What always
-holds"); each has tests that try to break it (test_trust, test_role_matrix,
-test_rpc_surface):
-
-1. Approval: only a user resolved for the registration's band at submission
-   approves it (registration managers when the band resolves nobody), never
-   its owner; no user writes the engine's reviews of registrations (record
-   rules in security/), restart/request_validation are refused.
-2. The band follows the amount: a pending review is re-routed, an approved one
-   reviewed again on a raise (``_follow_amount``).
-3. One active registration per customer key and scope, on every path: submit,
-   re-keying (``_follow_identity``), partner rename and merge, opportunity
-   merge; advisory lock per key, fresh-snapshot check, unique indexes. Lock
-   history is never deleted.
-4. Every lock ends: pending, approved, neglected, lost, archived and won
-   registrations (``_cron_expire``, ``_end_with_leads``), warned beforehand.
-5. The server decides: the module's transitions require the superuser
-   (``_module_transition``); public methods accept plain ids and strings.
-6. Need to know: record rules in security/; conflict messages name the owner,
-   state and protection end only, in the user's companies.
-7. Bad input never crashes, stalls or half-writes.
+Invariants they keep together: SPEC §9's eleven, listed in the README ("What
+always holds") with the file that keeps each; tests/test_attacker.py checks
+them all after every step of a model-based attacker, and the test_trust*,
+test_role_matrix and test_rpc_surface tests try each by hand.
 """
 
 import logging
