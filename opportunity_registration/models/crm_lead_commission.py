@@ -80,6 +80,13 @@ class CrmLead(models.Model):
             "opportunity_registration.group_registration_manager"
         )
 
+    @staticmethod
+    def _readable_datetime(value):
+        try:
+            return bool(fields.Datetime.to_datetime(value))
+        except (TypeError, ValueError):
+            return False
+
     def _refuse_system_date(self, fname):
         raise UserError(
             self.env._(
@@ -94,7 +101,12 @@ class CrmLead(models.Model):
     def create(self, vals_list):
         """An opportunity is not created with its closing or stage date already
         set (backdated), but by a registration or sales manager."""
-        dated = [fname for vals in vals_list for fname in SYSTEM_DATES if vals.get(fname)]
+        dated = [
+            fname
+            for vals in vals_list
+            for fname in SYSTEM_DATES
+            if vals.get(fname) and self._readable_datetime(vals[fname])
+        ]  # a value that is no date at all is the input check's (crm_lead.py)
         if dated and not self._may_write_system_dates():
             self._refuse_system_date(dated[0])
         return super().create(vals_list)
