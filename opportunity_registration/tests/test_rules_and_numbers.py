@@ -199,6 +199,29 @@ class TestNumbersFollowRights(PeopleCase):
                 )
                 self.assertEqual(groups[0]["__count"], len(visible))
 
+    def test_compliance_cases(self):
+        """漏报考核 is a rep's assessment too: the same people see it."""
+        for user, name in ((self.rep, "Case of Rep A"), (self.rep2, "Case of Rep B")):
+            self._lead(user=user, name=name, partner_id=False, partner_name=name).action_set_won()
+        Compliance = self.env["crm.registration.compliance"]
+        cases = Compliance.search([("kind", "=", "unregistered")])
+        of_rep = cases.filtered(lambda c: c.user_id == self.rep)
+        of_rep2 = cases.filtered(lambda c: c.user_id == self.rep2)
+        self.assertTrue(of_rep and of_rep2)
+        expected = {
+            self.rep: of_rep,
+            self.rep2: of_rep2,
+            self.all_docs_rep: Compliance,
+            self.west_leader: of_rep2,
+            self.approver: of_rep | of_rep2,
+            self.manager: cases,
+            self.rep_b: Compliance,
+        }
+        for user, visible in expected.items():
+            with self.subTest(user=user.name):
+                found = Compliance.with_user(user).search([("kind", "=", "unregistered")])
+                self.assertEqual(set(found.ids), set(visible.ids))
+
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestMetricsInput(PeopleCase):
