@@ -23,7 +23,7 @@ import logging
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, MissingError, UserError
-from odoo.tools import format_amount, ormcache
+from odoo.tools import format_amount, html2plaintext, ormcache
 
 _logger = logging.getLogger(__name__)
 
@@ -471,6 +471,16 @@ class CrmLeadRegistration(models.Model):
                 self.env._("A reason or comment is at most %(limit)s characters long.", limit=limit)
             )
         return text or False
+
+    def message_post(self, **kwargs):
+        """A partner's message is text (SPEC §9.10): the portal's composer
+        sends HTML, which the channel manager's chatter would show as links
+        and images."""
+        if self.env.user.share and kwargs.get("body"):
+            from .crm_lead_message import text_to_html  # noqa: PLC0415
+
+            kwargs["body"] = text_to_html(html2plaintext(kwargs["body"]))
+        return super().message_post(**kwargs)
 
     def action_archive(self):
         """A registration has no archive: it ends by its own actions."""

@@ -326,6 +326,30 @@ class TestChannelPortal(HttpCase, ChannelCase):
         self.assertEqual(fetched["messages"], [], "no message of another company's registration")
         self.assertNotIn("When will you decide?", str(other.message_ids.mapped("body")))
 
+    def test_a_partners_portal_message_is_text(self):
+        """The portal composer sends HTML: the channel manager's chatter shows
+        it as text, never as a link, image or overlay (SPEC §9.10)."""
+        own = self._portal_register()
+        own._portal_ensure_token()
+        self._login(self.portal_a)
+        payload = (
+            '<a href="https://attk.example/x" style="position:fixed;inset:0">Click me</a>'
+            '<img src="https://attk.example/p.png"><b>bold</b>'
+        )
+        self.make_jsonrpc_request(
+            "/mail/message/post",
+            {
+                "thread_model": "crm.lead.registration",
+                "thread_id": own.id,
+                "token": own.access_token,
+                "post_data": {"body": payload, "message_type": "comment"},
+            },
+        )
+        body = str(own.message_ids[0].body)
+        self.assertIn("Click me", body)
+        for tag in ("<a", "<img", "<b>", "position:fixed"):
+            self.assertNotIn(tag, body)
+
     def test_a_chinese_partner_reads_the_portal_in_chinese(self):
         self.env["res.lang"]._activate_lang("zh_CN")
         self.env["ir.module.module"]._load_module_terms(["opportunity_registration"], ["zh_CN"])
