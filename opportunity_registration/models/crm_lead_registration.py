@@ -477,7 +477,7 @@ class CrmLeadRegistration(models.Model):
         sends HTML, which the channel manager's chatter would show as links
         and images."""
         if self.env.user.share and kwargs.get("body"):
-            from .crm_lead_message import text_to_html  # noqa: PLC0415
+            from .crm_lead_message import text_to_html
 
             kwargs["body"] = text_to_html(html2plaintext(kwargs["body"]))
         return super().message_post(**kwargs)
