@@ -36,7 +36,7 @@ ACTIVE_STATES = ("submitted", "approved")
 BACKFILL_BATCH = 5000
 REVIEW_ACTIVITY_TYPE = "opportunity_registration.mail_activity_type_registration_review"
 FOLLOW_UP_ACTIVITY_TYPE = "opportunity_registration.mail_activity_type_registration_follow_up"
-# States of an opportunity in the public pool (公海), readable by every rep.
+# States of an opportunity in the public pool (公海), listed to every rep by crm.lead.pool.
 POOL_STATES = ("released", "expired")
 # Keys that identify a customer, each unique among active registrations.
 KEY_FIELDS = ("customer_key", "vat_key", "domain_key", "phone_key")
@@ -440,7 +440,7 @@ class CrmLeadRegistration(models.Model):
             if reason and state not in POOL_STATES:
                 return env._("%(message)s Reason: %(reason)s", message=body, reason=reason)
             if reason:
-                # every rep reads a pool opportunity's chatter: the reason stays
+                # whoever claims the opportunity reads its chatter: the reason stays
                 # on the registration, for its owner and the managers
                 return env._("%(message)s The reason is kept on the registration.", message=body)
             return body

@@ -563,7 +563,7 @@ class TestTrust(RegistrationCase):
         self.assertEqual(lead.registration_state, "released")
         self.assertFalse(
             any("owes" in body for body in self._messages(lead)),
-            "every rep reads a pool opportunity's chatter",
+            "whoever claims it reads the chatter",
         )
         self.assertEqual(lead.registration_id.close_reason, "Customer owes us 30k")
 
