@@ -4,7 +4,7 @@
     "name": "Opportunity Registration",
     "summary": "Governed opportunity registration (商机报备): completeness review, "
     "customer ownership locks and tiered approval on the standard CRM screens",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "development_status": "Alpha",
     "category": "Sales/CRM",
     "website": "https://github.com/opportunity-registration/opportunity_registration",
@@ -13,7 +13,7 @@
     "license": "AGPL-3",
     "application": False,
     "installable": True,
-    "depends": ["crm", "portal", "base_tier_validation"],
+    "depends": ["crm", "base_tier_validation"],
     "data": [
         "security/opportunity_registration_security.xml",
         "security/ir.model.access.csv",
@@ -27,7 +27,6 @@
         "data/mail_template_data.xml",
         "data/ir_cron_forecast_data.xml",
         "data/mail_template_compliance_data.xml",
-        "data/mail_template_partner_data.xml",
         "data/crm_lead_registration_upload_data.xml",
         "wizard/crm_lead_registration_reason_views.xml",
         "wizard/crm_lead_registration_arbitration_views.xml",
@@ -44,7 +43,6 @@
         "views/crm_lead_stage_history_views.xml",
         "views/crm_stage_funnel_analysis_views.xml",
         "views/crm_lead_channel_views.xml",
-        "views/portal_templates.xml",
         "views/crm_menu_views.xml",
         "views/res_partner_views.xml",
         "views/crm_lead_registration_upload_views.xml",

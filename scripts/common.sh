@@ -8,6 +8,9 @@ CONF="$ROOT/.odoo.conf"
 MODULE=opportunity_registration
 # The bridge to Sales (auto-installed with sale_crm): actual revenue from confirmed orders.
 SALE_BRIDGE=opportunity_registration_sale
+# The partner portal (auto-installed with portal, which crm brings): channel
+# partners' pages, uploads and e-mails.
+PORTAL_BRIDGE=opportunity_registration_portal
 
 odoo() {
     "$VENV/bin/python" "$ODOO_HOME/usr/bin/odoo" -c "$CONF" "$@"

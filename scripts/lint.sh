@@ -11,5 +11,5 @@ echo "[lint] ruff check"
 echo "[lint] ruff format --check"
 "$VENV/bin/ruff" format --check $files
 echo "[lint] pylint-odoo"
-"$VENV/bin/pylint" --rcfile=.pylintrc "$MODULE" "$SALE_BRIDGE"
+"$VENV/bin/pylint" --rcfile=.pylintrc "$MODULE" "$SALE_BRIDGE" "$PORTAL_BRIDGE"
 echo "[lint] clean"

@@ -9,9 +9,9 @@ bash "$ROOT/scripts/setup.sh"
 bash "$ROOT/scripts/lint.sh"
 
 DB=${TEST_DB:-opportunity_registration_test}
-echo "[test] creating a fresh database $DB with $MODULE and $SALE_BRIDGE"
+echo "[test] creating a fresh database $DB with $MODULE, $SALE_BRIDGE and $PORTAL_BRIDGE"
 dropdb -h 127.0.0.1 --if-exists "$DB"
-odoo -d "$DB" -i "$MODULE,$SALE_BRIDGE" --stop-after-init --log-level=warn --log-handler=py.warnings:ERROR
+odoo -d "$DB" -i "$MODULE,$SALE_BRIDGE,$PORTAL_BRIDGE" --stop-after-init --log-level=warn --log-handler=py.warnings:ERROR
 
 cd "$ROOT"
 # Concurrency: two Odoo servers (one with 4 workers) and 50 client processes
@@ -57,7 +57,7 @@ status=0
 "$VENV/bin/pytest" -p no:cacheprovider -q \
     --odoo-config="$CONF" --odoo-database="$DB" --odoo-http \
     -W ignore::DeprecationWarning \
-    "$ROOT/$MODULE/tests" "$ROOT/$SALE_BRIDGE/tests" "$ODOO_ADDONS/crm/tests" "$@" || status=$?
+    "$ROOT/$MODULE/tests" "$ROOT/$SALE_BRIDGE/tests" "$ROOT/$PORTAL_BRIDGE/tests" "$ODOO_ADDONS/crm/tests" "$@" || status=$?
 if [ "$uninstall_status" != 0 ]; then
     echo "[test] the uninstall check FAILED (exit $uninstall_status): see $CACHE/uninstall.log"
     [ "$status" != 0 ] || status=$uninstall_status

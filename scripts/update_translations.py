@@ -3,12 +3,16 @@
 Run with the project's venv python after `make setup`, against a database
 that has the module installed (default: opportunity_registration_test):
 
-    .venv/bin/python scripts/update_translations.py [DB] [extra.tsv ...]
+    .venv/bin/python scripts/update_translations.py [--module ADDON] [DB] [extra.tsv ...]
+
+``--module`` names the add-on (default: opportunity_registration; also
+opportunity_registration_portal, opportunity_registration_sale).
 
 The export reads a temporary copy of that database in which the standard stage
 model is loaded (it is created on demand, so its records and their terms exist
 only once loaded); the database itself is left as it was.
-Existing translations in zh_CN.po are kept; new terms take their Chinese from
+Existing translations in every add-on's zh_CN.po are kept (a term that moved
+between add-ons keeps its Chinese); new terms take their Chinese from
 the optional TSV files (English<TAB>Chinese). Terms left untranslated are
 listed and the script exits 1 — the test suite checks the same thing.
 """
@@ -20,14 +24,18 @@ import sys
 import polib
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-I18N = ROOT / "opportunity_registration" / "i18n"
-MODULE = "opportunity_registration"
 CACHE_ODOO = pathlib.Path.home() / ".cache" / "opportunity_registration" / "odoo-19" / "usr"
 
 
 def main():
-    db = sys.argv[1] if len(sys.argv) > 1 else "opportunity_registration_test"
-    pot_path = I18N / "opportunity_registration.pot"
+    args = sys.argv[1:]
+    module = "opportunity_registration"
+    if args[:1] == ["--module"]:
+        module, args = args[1], args[2:]
+    i18n = ROOT / module / "i18n"
+    i18n.mkdir(exist_ok=True)
+    db = args[0] if args else "opportunity_registration_test"
+    pot_path = i18n / f"{module}.pot"
     odoo = [sys.executable, str(CACHE_ODOO / "bin" / "odoo")]
     conf = ["-c", str(ROOT / ".odoo.conf")]
     export_db = db + "_i18n_export"
@@ -53,17 +61,20 @@ def main():
                 "pot",
                 "-o",
                 str(pot_path),
-                MODULE,
+                module,
             ],
             check=True,
         )
     finally:
         subprocess.run(["dropdb", *pg, "--if-exists", export_db], check=True)
     known = {}
-    po_path = I18N / "zh_CN.po"
-    if po_path.exists():
+    po_path = i18n / "zh_CN.po"
+    for other in sorted(ROOT.glob("*/i18n/zh_CN.po")):
+        if other != po_path:
+            known.update({e.msgid: e.msgstr for e in polib.pofile(str(other)) if e.msgstr})
+    if po_path.exists():  # the add-on's own translations come first
         known.update({e.msgid: e.msgstr for e in polib.pofile(str(po_path)) if e.msgstr})
-    for tsv in sys.argv[2:]:
+    for tsv in args[1:]:
         for line in pathlib.Path(tsv).read_text(encoding="utf-8").splitlines():
             if "\t" in line:
                 msgid, msgstr = line.split("\t", 1)

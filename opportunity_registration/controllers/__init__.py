@@ -1,1 +1,1 @@
-from . import export, portal
+from . import export

@@ -302,6 +302,7 @@ class CrmLead(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._check_new_system_dates(vals_list)
         for vals in vals_list:
             self._check_input_values(vals)
             if not self.env.su:
@@ -517,6 +518,9 @@ class CrmLead(models.Model):
         return result
 
     def _check_protected_fields(self, vals):
+        """What no form or RPC call writes directly: the registration mirror,
+        the channel partner (crm_lead_channel) and the system dates
+        (crm_lead_commission)."""
         protected = PROTECTED_FIELDS.intersection(vals)
         if protected:
             raise UserError(
@@ -527,6 +531,8 @@ class CrmLead(models.Model):
                     fields=", ".join(sorted(protected)),
                 )
             )
+        self._check_channel_partner_change(vals)
+        self._check_system_dates(vals)
 
     def _sync_registration(self):
         """Mirror each lead's latest registration in its stored fields, in one UPDATE.

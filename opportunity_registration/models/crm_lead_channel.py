@@ -52,8 +52,9 @@ class CrmLead(models.Model):
         "its commission depends on a registration approved before the win.",
     )
 
-    def _check_protected_fields(self, vals):
-        result = super()._check_protected_fields(vals)
+    def _check_channel_partner_change(self, vals):
+        """Called by _check_protected_fields: the partner a deal's commission
+        depends on is recorded by the partner's own registration."""
         if "channel_partner_id" in vals and not self.env.user.has_group(
             "opportunity_registration.group_registration_manager"
         ):
@@ -63,20 +64,6 @@ class CrmLead(models.Model):
                     "registers it; only a registration manager changes it."
                 )
             )
-        return result
-
-    def _registration_limit_holder(self):
-        """A partner's deal counts against its partner company, whichever of its
-        portal users registered it: the cap and the cooldown reps get apply to
-        each partner company (the deal is only held for the channel manager)."""
-        if self.channel_partner_id:
-            return "channel_partner_id", self.channel_partner_id
-        return super()._registration_limit_holder()
-
-    def _prepare_registration_vals(self):
-        vals = super()._prepare_registration_vals()
-        vals["channel_partner_id"] = self.channel_partner_id.id
-        return vals
 
     # ------------------------------------------------------------
     # Portal submission

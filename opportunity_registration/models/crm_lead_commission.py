@@ -97,10 +97,11 @@ class CrmLead(models.Model):
             )
         )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        """An opportunity is not created with its closing or stage date already
-        set (backdated), but by a registration or sales manager."""
+    @api.model
+    def _check_new_system_dates(self, vals_list):
+        """Called by create: an opportunity is not created with its closing or
+        stage date already set (backdated), but by a registration or sales
+        manager."""
         dated = [
             fname
             for vals in vals_list
@@ -109,17 +110,16 @@ class CrmLead(models.Model):
         ]  # a value that is no date at all is the input check's (crm_lead.py)
         if dated and not self._may_write_system_dates():
             self._refuse_system_date(dated[0])
-        return super().create(vals_list)
 
-    def _check_protected_fields(self, vals):
-        """Dates that decide eligibility and metrics are written by the system
-        on win, loss and stage change: a registration or sales manager may
-        correct them, nobody else changes them (stock CRM's own stamp of an
-        opportunity created in a won stage, empty to now, is let through)."""
-        result = super()._check_protected_fields(vals)
+    def _check_system_dates(self, vals):
+        """Called by _check_protected_fields: dates that decide eligibility and
+        metrics are written by the system on win, loss and stage change: a
+        registration or sales manager may correct them, nobody else changes
+        them (stock CRM's own stamp of an opportunity created in a won stage,
+        empty to now, is let through)."""
         written = [fname for fname in SYSTEM_DATES if fname in vals]
         if not written or not self or self._may_write_system_dates():
-            return result
+            return
         now = fields.Datetime.now()
         for fname in written:
             try:
@@ -131,7 +131,6 @@ class CrmLead(models.Model):
                 (lead[fname] or None) == value or (stamp and not lead[fname]) for lead in self
             ):
                 self._refuse_system_date(fname)
-        return result
 
     def _commission_reasons(self):
         """``{lead id: reason code}`` for these won opportunities, in one query."""

@@ -446,6 +446,16 @@ class CrmLeadRegistration(models.Model):
             return body
 
         self.lead_id._registration_log(render)
+        if state in ("rejected", "expired"):
+            self._notify_channel_partner(state)
+
+    def _notify_channel_partner(self, event):
+        """Tell the channel partner who registered these deals that ``event``
+        happened (``approved``, ``rejected``, ``expiry_warning``, ``expired``).
+
+        The core has no way to reach a partner: the portal add-on
+        (opportunity_registration_portal) e-mails them a link to the
+        registration's page."""
 
     @api.model
     def _band_label(self, code):

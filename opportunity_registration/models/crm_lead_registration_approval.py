@@ -89,9 +89,16 @@ class CrmLeadRegistration(models.Model):
         if not automatic:
             approver = self.env.user.name
             self._close_review_activities(lambda env: env._("Approved by %(user)s.", user=approver))
+        self._notify_channel_partner("approved")
 
     def _start_review(self):
-        """Approve what its band approves automatically; ask the approvers for the rest."""
+        """Route each registration to whoever decides it next: a channel
+        partner's deal to its channel manager first (crm_lead_registration_channel);
+        then what its band approves automatically is approved, and the rest
+        goes to the band's approvers."""
+        channel = self._channel_review_pending()
+        channel._start_channel_review()
+        self -= channel
         Band = self.env["crm.lead.registration.band"]
         bands = {reg: Band._record_for_amount(reg.company_id, reg.amount) for reg in self}
         automatic = self.filtered(lambda r: bands[r].approval == "automatic")
@@ -199,6 +206,9 @@ class CrmLeadRegistration(models.Model):
 
     def validate_tier(self):
         self.ensure_one()
+        if self._channel_review_pending():
+            # the channel manager's step is the module's, not a tier of the engine
+            return self.action_approve()
         self._check_transition("approve")
         self._check_reviewer()
         return super().validate_tier()
@@ -207,6 +217,10 @@ class CrmLeadRegistration(models.Model):
         self.ensure_one()
         self._check_transition("reject")
         self._check_reviewer()
+        if self._channel_review_pending():
+            return self.lead_id.with_context(
+                registration_action="reject"
+            ).action_open_registration_reason()
         return super().reject_tier()
 
     def _own_reviews(self, tiers):
@@ -240,6 +254,8 @@ class CrmLeadRegistration(models.Model):
     def _can_decide(self, user):
         """Whether ``user`` may approve or reject this pending registration now."""
         self.ensure_one()
+        if self._channel_review_pending():
+            return self._can_decide_channel_review(user)
         if self.state != "submitted" or user in (self.user_id | self.submitted_by_id):
             return False
         if self.sudo().review_ids:
@@ -248,9 +264,12 @@ class CrmLeadRegistration(models.Model):
 
     def _check_reviewer(self, tiers=False):
         """Only the assigned approvers decide, in the band's order, never on
-        their own registration."""
+        their own registration; a channel partner's deal waits for its
+        channel manager first."""
         user = self.env.user
-        for reg in self:
+        channel = self._channel_review_pending()
+        channel._check_channel_reviewer()
+        for reg in self - channel:
             if user in (reg.user_id | reg.submitted_by_id):
                 raise AccessError(
                     self.env._(
@@ -463,7 +482,11 @@ class CrmLeadRegistration(models.Model):
         """
         self._check_transition("approve")
         comment = self._clean_text(comment)
-        for reg in self:
+        channel = self._channel_review_pending()
+        if channel:
+            channel._check_reviewer()
+            channel._channel_approve(comment)
+        for reg in self - channel:
             reg._check_reviewer()
             reg._check_amount_unchanged()
             if reg.sudo().review_ids:

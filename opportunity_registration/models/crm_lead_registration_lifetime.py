@@ -375,6 +375,7 @@ class CrmLeadRegistration(models.Model):
                 expiring_by_owner=by_owner
             ).send_mail_batch([owner_id for owner_id, _ids in by_owner])
         warned.with_context(skip_validation_check=True).write({"expiry_warned": True})
+        warned.filtered(lambda r: r.state == "approved")._notify_channel_partner("expiry_warning")
         return warned
 
     def _create_warning_activities(self):

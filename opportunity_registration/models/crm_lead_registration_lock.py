@@ -310,7 +310,10 @@ class CrmLeadRegistration(models.Model):
     @api.model
     def _format_conflict(self, holder, decided=None):
         """What a rep may know of someone else's registration: owner, state,
-        expiry, and the arbitration already ``decided`` (its date) if any."""
+        expiry, and the arbitration already ``decided`` (its date) if any.
+        A channel partner learns less (crm_lead_registration_channel)."""
+        if not self.env.user.has_group("base.group_user"):  # cached: no query on the form
+            return self._format_conflict_for_partner(holder)
         if decided:
             return self.env._(
                 "%(customer)s stays with %(owner)s (%(number)s): a registration manager "

@@ -28,6 +28,7 @@ class CrmLead(models.Model):
             team_id=self.team_id.id,
             partner_id=self.partner_id.commercial_partner_id.id,
             customer_name=self._registration_customer_name(),
+            channel_partner_id=self.channel_partner_id.id,
             amount=self._registration_amount(),
             band=self.registration_band,
             date_submitted=fields.Datetime.now(),
@@ -199,9 +200,12 @@ class CrmLead(models.Model):
     def _registration_limit_holder(self):
         """Whom the cap and the cooldown count against: ``(field of
         crm.lead.registration, record)``. A rep's opportunity counts against
-        its owner; a channel partner's deal against the partner company (see
-        crm_lead_channel)."""
+        its owner; a channel partner's deal against the partner company,
+        whichever of its portal users registered it (the deal is only held for
+        the channel manager)."""
         self.ensure_one()
+        if self.channel_partner_id:
+            return "channel_partner_id", self.channel_partner_id
         return "user_id", self.user_id or self.env.user
 
     def _check_registration_limits(self):

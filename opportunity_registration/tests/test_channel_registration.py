@@ -35,7 +35,7 @@ class TestChannelRegistration(ChannelCase):
         self.assertEqual(reg.channel_reviewed_by_id, self.channel_manager)
         self.assertEqual(reg.lead_id.registration_state, "approved")
         self.assertTrue(reg.protection_end_date)
-        self.assertIn("Known customer", reg._portal_reviewer_comments())
+        self.assertEqual(reg.channel_review_comment, "Known customer")
 
     def test_bands_apply_after_the_channel_review(self):
         reg = self._portal_register(budget="30000")
@@ -60,7 +60,7 @@ class TestChannelRegistration(ChannelCase):
         reg.with_user(self.channel_manager).action_reject("Customer already served directly")
         self.assertEqual(reg.state, "rejected")
         self.assertEqual(reg.lead_id.registration_state, "rejected")
-        self.assertEqual(reg._portal_reviewer_comments(), ["Customer already served directly"])
+        self.assertEqual(reg.close_reason, "Customer already served directly")
 
     def test_no_channel_manager_refuses_clearly(self):
         self.company.registration_channel_manager_id = False

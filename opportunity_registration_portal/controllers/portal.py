@@ -1,15 +1,14 @@
 import functools
 
 from odoo import http
+from odoo.addons.opportunity_registration.models.crm_lead_bulk import MAX_ROWS, MAX_SHEET_SIZE
+from odoo.addons.opportunity_registration.models.crm_lead_channel import PORTAL_FORM_FIELDS
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.fields import Domain
 from odoo.http import request
 from odoo.tools import format_date
-
-from ..models.crm_lead_bulk import MAX_ROWS, MAX_SHEET_SIZE
-from ..models.crm_lead_channel import PORTAL_FORM_FIELDS
 
 # Attachments a partner may send with a registration.
 ATTACHMENT_EXTENSIONS = {
@@ -50,7 +49,7 @@ def enrolled_only(route):
             values = self._prepare_portal_layout_values()
             values.update({"page_name": "registration_refused", "message": str(error)})
             return request.render(
-                "opportunity_registration.portal_registration_refused", values, status=403
+                "opportunity_registration_portal.portal_registration_refused", values, status=403
             )
         return route(self, *args, **kwargs)
 
@@ -174,7 +173,7 @@ class RegistrationPortal(CustomerPortal):
                 "search": search,
             }
         )
-        return request.render("opportunity_registration.portal_my_registrations", values)
+        return request.render("opportunity_registration_portal.portal_my_registrations", values)
 
     def _registration_sudo(self, registration_id):
         """One of the partner company's registrations, as superuser, or a refusal
@@ -209,7 +208,7 @@ class RegistrationPortal(CustomerPortal):
                 "token": reg.access_token,
             }
         )
-        return request.render("opportunity_registration.portal_my_registration", values)
+        return request.render("opportunity_registration_portal.portal_my_registration", values)
 
     def _registration_form_values(self, form=None, errors=None):
         values = self._prepare_portal_layout_values()
@@ -233,7 +232,8 @@ class RegistrationPortal(CustomerPortal):
     def portal_registration_new(self, **kw):
         self._registration_partner()
         return request.render(
-            "opportunity_registration.portal_registration_new", self._registration_form_values()
+            "opportunity_registration_portal.portal_registration_new",
+            self._registration_form_values(),
         )
 
     def _registration_attachments(self, files):
@@ -278,7 +278,7 @@ class RegistrationPortal(CustomerPortal):
                 reg._portal_attach(attachments)
         except (UserError, ValidationError) as error:
             return request.render(
-                "opportunity_registration.portal_registration_new",
+                "opportunity_registration_portal.portal_registration_new",
                 self._registration_form_values(form, str(error).split("\n")),
             )
         return request.redirect("/my/registrations/%s?submitted=1" % reg.id)
@@ -338,7 +338,7 @@ class RegistrationPortal(CustomerPortal):
                 "max_rows": MAX_ROWS,
             }
         )
-        return request.render("opportunity_registration.portal_registration_bulk", values)
+        return request.render("opportunity_registration_portal.portal_registration_bulk", values)
 
     @http.route(
         "/my/registrations/uploads/<int:upload_id>",
@@ -354,7 +354,7 @@ class RegistrationPortal(CustomerPortal):
             raise request.not_found()
         values = self._prepare_portal_layout_values()
         values.update({"page_name": "registration_upload", "upload": upload})
-        return request.render("opportunity_registration.portal_registration_upload", values)
+        return request.render("opportunity_registration_portal.portal_registration_upload", values)
 
     @http.route(
         "/my/registrations/uploads/<int:upload_id>/result.csv",

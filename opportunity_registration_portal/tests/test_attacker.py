@@ -34,6 +34,7 @@ from hypothesis.stateful import (
 )
 from markupsafe import Markup
 
+from odoo.addons.opportunity_registration.tests.common_channel import ChannelCase
 from odoo.tests import HttpCase, tagged
 
 from .attacker import values
@@ -41,7 +42,6 @@ from .attacker.channels import MODULE_PATH, Channels, Outcome
 from .attacker.invariants import REG, Checker
 from .attacker.people import ATTACKERS, Person, build_documents, build_people
 from .attacker.surface import Surface
-from .common_channel import ChannelCase
 
 SEED = int(os.environ.get("ATTACKER_SEED") or 20261207)
 EXAMPLES = int(os.environ.get("ATTACKER_EXAMPLES") or 400)
@@ -98,7 +98,7 @@ class Step:
         )
 
 
-@tagged("post_install", "-at_install", "opportunity_registration")
+@tagged("post_install", "-at_install", "opportunity_registration_portal")
 class TestAttacker(HttpCase, ChannelCase):
     @classmethod
     def setUpClass(cls):

@@ -11,8 +11,7 @@ an attacker reads, whichever field, message or error carried them.
 from dataclasses import dataclass, field
 
 from odoo.addons.mail.tests.common import mail_new_test_user
-
-from ..common_channel import ChannelCase
+from odoo.addons.opportunity_registration.tests.common_channel import ChannelCase
 
 COMPANY_A = "A"
 COMPANY_B = "B"

@@ -1,11 +1,10 @@
 import json
 import re
 
+from odoo.addons.opportunity_registration.hooks import enroll_channel_partners
+from odoo.addons.opportunity_registration.tests.common_channel import ChannelCase
 from odoo.exceptions import AccessError
 from odoo.tests import HttpCase, tagged
-
-from ..hooks import enroll_channel_partners
-from .common_channel import ChannelCase
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -23,7 +22,7 @@ class EnrollmentCase(ChannelCase):
         cls.portal_c = cls._portal_user("opreg_portal_c", "Customer Cai", cls.customer_co)
 
 
-@tagged("post_install", "-at_install", "opportunity_registration")
+@tagged("post_install", "-at_install", "opportunity_registration_portal")
 class TestChannelEnrollment(EnrollmentCase):
     def test_only_registration_managers_enroll(self):
         """Reps edit partners, and the portal writes the user's own partner as
@@ -112,7 +111,7 @@ class TestChannelEnrollment(EnrollmentCase):
         self.assertNotIn(self.customer_co, found)
 
 
-@tagged("post_install", "-at_install", "opportunity_registration")
+@tagged("post_install", "-at_install", "opportunity_registration_portal")
 class TestChannelEnrollmentPortal(HttpCase, EnrollmentCase):
     def test_non_enrolled_portal_user_reaches_no_registration_page(self):
         own = self._portal_register()

@@ -1,9 +1,8 @@
+from odoo.addons.opportunity_registration.tests.common_channel import ChannelCase
 from odoo.tests import HttpCase, tagged
 
-from .common_channel import ChannelCase
 
-
-@tagged("post_install", "-at_install", "opportunity_registration")
+@tagged("post_install", "-at_install", "opportunity_registration_portal")
 class TestChannelTour(HttpCase, ChannelCase):
     def test_partner_registers_a_deal_and_sees_it_registered(self):
         self.start_tour(

@@ -2,14 +2,13 @@ import csv
 import io
 import re
 
+from odoo.addons.opportunity_registration.tests.common_channel import ChannelCase
 from odoo.tests import HttpCase, JsonRpcException, tagged
-
-from .common_channel import ChannelCase
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
-@tagged("post_install", "-at_install", "opportunity_registration")
+@tagged("post_install", "-at_install", "opportunity_registration_portal")
 class TestChannelPortal(HttpCase, ChannelCase):
     """The partner's portal pages, and what a partner cannot reach through them."""
 
@@ -352,7 +351,9 @@ class TestChannelPortal(HttpCase, ChannelCase):
 
     def test_a_chinese_partner_reads_the_portal_in_chinese(self):
         self.env["res.lang"]._activate_lang("zh_CN")
-        self.env["ir.module.module"]._load_module_terms(["opportunity_registration"], ["zh_CN"])
+        self.env["ir.module.module"]._load_module_terms(
+            ["opportunity_registration", "opportunity_registration_portal"], ["zh_CN"]
+        )
         self.portal_a.lang = "zh_CN"
         rep_lead = self._lead(
             partner_id=False,

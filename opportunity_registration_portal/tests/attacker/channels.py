@@ -33,8 +33,11 @@ CLEAN_ERRORS = {
 # XML-RPC /xmlrpc/2: 2 warning (UserError and subclasses), 3 access denied,
 # 4 access error; 1 is "application error": a traceback
 CLEAN_FAULT_CODES = {2, 3, 4}
-# the module's own code (not the cache directory that shares its name)
-MODULE_PATH = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + "/"
+# the add-ons' own code (not the cache directory that shares their name): this
+# one, and the core beside it
+PORTAL_PATH = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODULE_PATH = os.path.join(os.path.dirname(PORTAL_PATH), "opportunity_registration") + "/"
+MODULE_PATHS = (MODULE_PATH, PORTAL_PATH + "/")
 # ATTACKER_STRICT=1: a traceback in stock Odoo's code fails the run too
 STRICT = os.environ.get("ATTACKER_STRICT") == "1"
 # SPEC section 8's methods: each must answer over XML-RPC as over JSON-RPC
@@ -73,11 +76,11 @@ class Outcome:
         if self.method in DOCUMENTED and "cannot marshal" in self.traceback:
             return True  # a documented method that does not answer over XML-RPC
         frames = re.findall(r'File "([^"]+)"', self.traceback)
-        if frames and MODULE_PATH in frames[-1]:
+        if frames and any(path in frames[-1] for path in MODULE_PATHS):
             return True
         lines = self.traceback.strip().splitlines()
         last = lines[-1] if lines else ""
-        return "psycopg2" in last and any(MODULE_PATH in f for f in frames)
+        return "psycopg2" in last and any(path in f for f in frames for path in MODULE_PATHS)
 
 
 # a request that does not answer within this is cut (and reported by invariant 11)
