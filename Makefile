@@ -1,5 +1,5 @@
 # The two commands: `make run` and `make test`. Both install what is missing.
-.PHONY: setup run test lint bench soak screenshots clean-db fuzz
+.PHONY: setup run test quick lint bench soak screenshots clean-db fuzz
 
 setup:
 	bash scripts/setup.sh
@@ -9,6 +9,10 @@ run:
 
 test:
 	bash scripts/test.sh
+
+# The developer's loop: the add-ons' tests on a kept database (TESTS=... for some files).
+quick:
+	TESTS="$(TESTS)" bash scripts/quick.sh
 
 lint:
 	bash scripts/lint.sh
@@ -28,3 +32,4 @@ screenshots:
 clean-db:
 	dropdb -h 127.0.0.1 --if-exists opportunity_registration
 	dropdb -h 127.0.0.1 --if-exists opportunity_registration_test
+	dropdb -h 127.0.0.1 --if-exists opportunity_registration_quick

@@ -157,11 +157,14 @@ class CrmLead(models.Model):
             )
 
     def _search_won_unregistered(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(self.env._("Unsupported search on Won Without Registration."))
+        if operator not in ("in", "not in"):
+            return NotImplemented
+        wanted = {bool(v) for v in value}
+        if len(wanted) != 1:  # both values, or none
+            return Domain.TRUE if (operator == "in") == bool(wanted) else Domain.FALSE
         # NOT EXISTS written out (a negated EXISTS would read "IS NOT TRUE",
         # which PostgreSQL cannot turn into an anti-join)
-        unregistered = (operator == "=") == value
+        unregistered = (operator == "in") == (True in wanted)
         condition = Domain.custom(
             to_sql=lambda _model, alias, _query: SQL(
                 "NOT %s" if unregistered else "%s", registered_before_win_sql(alias)

@@ -94,8 +94,10 @@ class CrmLead(models.Model):
             & Domain("won_status", "=", "pending")
             & Domain("active", "=", True)
         )
-        wanted = True in value
-        return overdue if (operator == "in") == wanted else ~overdue
+        wanted = {bool(v) for v in value}
+        if len(wanted) != 1:  # both values, or none
+            return Domain.TRUE if (operator == "in") == bool(wanted) else Domain.FALSE
+        return overdue if (operator == "in") == (True in wanted) else ~overdue
 
     def _compute_stage_probability_locked(self):
         locked = self._stage_probability_locked()

@@ -1,9 +1,40 @@
 from contextlib import contextmanager
 from datetime import timedelta
+from unittest.mock import patch
 
 from odoo import fields
 from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.tests import TransactionCase
+
+# The tests' people by role: their groups, written once for every test base.
+ROLES = {
+    "rep": "sales_team.group_sale_salesman",
+    "all_leads": "sales_team.group_sale_salesman_all_leads",
+    "approver": "sales_team.group_sale_salesman_all_leads,"
+    "opportunity_registration.group_registration_approver",
+    "manager": "sales_team.group_sale_manager",
+    "portal": "base.group_portal",
+}
+
+
+def new_user(env, login, name, role, **values):
+    """A user of ``role`` (see ROLES) whose password is their login."""
+    return mail_new_test_user(env, login=login, name=name, groups=ROLES[role], **values)
+
+
+@contextmanager
+def locked_elsewhere(registrations):
+    """While inside, ``registrations`` are being written by another
+    transaction: ``try_lock_for_update`` skips them, as it does for a row
+    locked by a concurrent writer."""
+    Registration = type(registrations)
+    lock = Registration.try_lock_for_update
+
+    def try_lock(records, **kwargs):
+        return lock(records - registrations, **kwargs)
+
+    with patch.object(Registration, "try_lock_for_update", try_lock):
+        yield
 
 
 class RegistrationCase(TransactionCase):
@@ -15,43 +46,12 @@ class RegistrationCase(TransactionCase):
         cls.env = cls.env(context=dict(cls.env.context, tracking_disable=False))
         cls.company = cls.env.company
         cls.company.registration_protection_days = 90
-        cls.rep = mail_new_test_user(
-            cls.env,
-            login="opreg_rep",
-            name="Rep Zhang",
-            groups="sales_team.group_sale_salesman",
-        )
-        cls.rep2 = mail_new_test_user(
-            cls.env,
-            login="opreg_rep2",
-            name="Rep Li",
-            groups="sales_team.group_sale_salesman",
-        )
-        cls.approver = mail_new_test_user(
-            cls.env,
-            login="opreg_approver",
-            name="Leader Wang",
-            groups="sales_team.group_sale_salesman_all_leads,"
-            "opportunity_registration.group_registration_approver",
-        )
-        cls.manager = mail_new_test_user(
-            cls.env,
-            login="opreg_manager",
-            name="Manager Chen",
-            groups="sales_team.group_sale_manager",
-        )
-        cls.deputy = mail_new_test_user(
-            cls.env,
-            login="opreg_deputy",
-            name="Deputy Zhao",
-            groups="sales_team.group_sale_salesman_all_leads",
-        )
-        cls.branch = mail_new_test_user(
-            cls.env,
-            login="opreg_branch",
-            name="Branch Manager Sun",
-            groups="sales_team.group_sale_salesman_all_leads",
-        )
+        cls.rep = new_user(cls.env, "opreg_rep", "Rep Zhang", "rep")
+        cls.rep2 = new_user(cls.env, "opreg_rep2", "Rep Li", "rep")
+        cls.approver = new_user(cls.env, "opreg_approver", "Leader Wang", "approver")
+        cls.manager = new_user(cls.env, "opreg_manager", "Manager Chen", "manager")
+        cls.deputy = new_user(cls.env, "opreg_deputy", "Deputy Zhao", "all_leads")
+        cls.branch = new_user(cls.env, "opreg_branch", "Branch Manager Sun", "all_leads")
         cls.team = cls.env["crm.team"].create(
             {
                 "name": "East",

@@ -1,8 +1,6 @@
 from datetime import timedelta
 
-from odoo.addons.mail.tests.common import mail_new_test_user
-
-from .common import RegistrationCase
+from .common import RegistrationCase, new_user
 
 
 class ChannelCase(RegistrationCase):
@@ -15,12 +13,12 @@ class ChannelCase(RegistrationCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.channel_manager = mail_new_test_user(
+        cls.channel_manager = new_user(
             cls.env,
-            login="opreg_channel_manager",
-            name="Channel Manager Qian",
+            "opreg_channel_manager",
+            "Channel Manager Qian",
+            "rep",
             email="qian@vendor.example.com",
-            groups="sales_team.group_sale_salesman",
         )
         cls.team.member_ids |= cls.channel_manager
         cls.company.registration_channel_manager_id = cls.channel_manager
@@ -51,12 +49,12 @@ class ChannelCase(RegistrationCase):
 
     @classmethod
     def _portal_user(cls, login, name, company):
-        user = mail_new_test_user(
+        user = new_user(
             cls.env,
-            login=login,
-            name=name,
+            login,
+            name,
+            "portal",
             email="%s@%s.example.com" % (login, company.name.split()[0].lower()),
-            groups="base.group_portal",
         )
         user.partner_id.parent_id = company
         return user

@@ -1,7 +1,8 @@
 from datetime import datetime, timedelta
 
-from odoo.addons.mail.tests.common import mail_new_test_user
 from odoo.tests import TransactionCase
+
+from .common import new_user
 
 
 class StageControlCase(TransactionCase):
@@ -11,24 +12,9 @@ class StageControlCase(TransactionCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.company = cls.env.company
-        cls.user_rep = mail_new_test_user(
-            cls.env,
-            login="opreg_stage_rep",
-            name="Stage Rep",
-            groups="sales_team.group_sale_salesman",
-        )
-        cls.user_rep2 = mail_new_test_user(
-            cls.env,
-            login="opreg_stage_rep2",
-            name="Stage Rep 2",
-            groups="sales_team.group_sale_salesman",
-        )
-        cls.user_manager = mail_new_test_user(
-            cls.env,
-            login="opreg_stage_manager",
-            name="Stage Manager",
-            groups="sales_team.group_sale_manager",
-        )
+        cls.user_rep = new_user(cls.env, "opreg_stage_rep", "Stage Rep", "rep")
+        cls.user_rep2 = new_user(cls.env, "opreg_stage_rep2", "Stage Rep 2", "rep")
+        cls.user_manager = new_user(cls.env, "opreg_stage_manager", "Stage Manager", "manager")
         cls.team = cls.env["crm.team"].create({"name": "Stage Team"})
         cls.team2 = cls.env["crm.team"].create({"name": "Stage Team 2"})
         Stage = cls.env["crm.stage"]

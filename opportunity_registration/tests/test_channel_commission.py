@@ -88,6 +88,40 @@ class TestCommissionEligibility(ChannelCase):
         self.assertIn(lead, Lead.search([("won_unregistered", "=", False)]))
         self.assertNotIn(lead, Lead.search([("won_unregistered", "=", True)]))
 
+    def test_flag_searches_with_every_operator(self):
+        """Odoo 19's operators on the filter's field: = and != a boolean, in
+        and not in a list (the search panel, a saved filter, RPC), both values
+        at once; an operator without meaning is refused by the ORM, not by a
+        traceback of ours."""
+        registered = self._lead(expected_revenue=10000)
+        registered.with_user(self.rep).action_registration_submit()
+        self._win(registered, fields.Datetime.now() + timedelta(days=1))
+        unregistered = self._lead(partner_id=False, partner_name="Never Registered Ltd")
+        self._win(unregistered, fields.Datetime.now() + timedelta(days=1))
+        Lead = self.env["crm.lead"].with_context(active_test=False)
+        both = registered | unregistered
+        cases = {
+            ("=", True): unregistered,
+            ("!=", True): registered,
+            ("=", False): registered,
+            ("!=", False): unregistered,
+            ("in", [True]): unregistered,
+            ("not in", [True]): registered,
+            ("in", [False]): registered,
+            ("in", [True, False]): both,
+            ("not in", [True, False]): Lead,
+        }
+        for (operator, value), expected in cases.items():
+            with self.subTest(operator=operator, value=value):
+                found = Lead.search([("id", "in", both.ids), ("won_unregistered", operator, value)])
+                self.assertEqual(found, expected)
+        for operator, expected in (("in", both), ("not in", Lead)):
+            with self.subTest(field="stage_overdue", operator=operator):
+                found = Lead.search(
+                    [("id", "in", both.ids), ("stage_overdue", operator, [True, False])]
+                )
+                self.assertEqual(found, expected)
+
     def test_flag_is_computed_in_one_query_for_many_leads(self):
         leads = self.env["crm.lead"]
         for index in range(5):

@@ -5,7 +5,7 @@ from odoo import fields
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
-from .common import RegistrationCase
+from .common import RegistrationCase, locked_elsewhere
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")
@@ -255,12 +255,7 @@ class TestRegistrationApproval(RegistrationCase):
         Registration = self.env["crm.lead.registration"].with_context(cron_id=cron.id)
         Trigger = self.env["ir.cron.trigger"]
         triggers = Trigger.search_count([("cron_id", "=", cron.id)])
-        lock = type(Registration).try_lock_for_update
-
-        def locked_elsewhere(records, **kwargs):
-            return lock(records - busy.registration_id, **kwargs)
-
-        with patch.object(type(Registration), "try_lock_for_update", locked_elsewhere):
+        with locked_elsewhere(busy.registration_id):
             self.assertEqual(Registration._cron_escalate(), idle.registration_id)
         self.assertTrue(idle.registration_id.escalated)
         self.assertFalse(busy.registration_id.escalated, "skipped while being written")

@@ -8,7 +8,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
 from odoo.tools import format_date, mute_logger
 
-from .common import RegistrationCase
+from .common import RegistrationCase, locked_elsewhere
 
 # Queries of one submission, exactly, from a cold ORM cache, whatever the
 # database size and the customer's history: automatic approval (small band),
@@ -289,12 +289,7 @@ class TestRegistrationLocks(RegistrationCase):
         Registration = self.env["crm.lead.registration"].with_context(cron_id=cron.id)
         Trigger = self.env["ir.cron.trigger"]
         triggers = Trigger.search_count([("cron_id", "=", cron.id)])
-        lock = type(Registration).try_lock_for_update
-
-        def locked_elsewhere(records, **kwargs):
-            return lock(records - busy.registration_id, **kwargs)
-
-        with patch.object(type(Registration), "try_lock_for_update", locked_elsewhere):
+        with locked_elsewhere(busy.registration_id):
             self.assertEqual(Registration._cron_expire(), idle.registration_id)
         self.assertEqual(idle.registration_state, "expired")
         self.assertEqual(busy.registration_state, "approved", "skipped while being written")

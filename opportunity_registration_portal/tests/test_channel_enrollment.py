@@ -1,12 +1,11 @@
 import json
-import re
 
 from odoo.addons.opportunity_registration.hooks import enroll_channel_partners
 from odoo.addons.opportunity_registration.tests.common_channel import ChannelCase
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, tagged
+from odoo.tests import tagged
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from .common import PortalPagesCase
 
 
 class EnrollmentCase(ChannelCase):
@@ -112,10 +111,10 @@ class TestChannelEnrollment(EnrollmentCase):
 
 
 @tagged("post_install", "-at_install", "opportunity_registration_portal")
-class TestChannelEnrollmentPortal(HttpCase, EnrollmentCase):
+class TestChannelEnrollmentPortal(PortalPagesCase, EnrollmentCase):
     def test_non_enrolled_portal_user_reaches_no_registration_page(self):
         own = self._portal_register()
-        self.authenticate(self.portal_c.login, self.portal_c.login)
+        self._login(self.portal_c)
         home = self.url_open("/my/home").text
         self.assertNotIn("/my/registrations", home, "no Deal Registrations tile")
         counters = self.make_jsonrpc_request("/my/counters", {"counters": ["registration_count"]})
@@ -132,9 +131,9 @@ class TestChannelEnrollmentPortal(HttpCase, EnrollmentCase):
                 self.assertEqual(response.status_code, 403)
                 self.assertIn("not enrolled as a channel partner", response.text)
                 self.assertNotIn(own.name, response.text)
-        csrf = CSRF.search(self.url_open("/my/account").text).group(1)
-        response = self.url_open("/my/registrations/new", data=dict(self._form(), csrf_token=csrf))
+        response = self._post_form(csrf_from="/my/account")
         self.assertEqual(response.status_code, 403)
+        csrf = self._csrf("/my/account")
         response = self.url_open(
             "/my/registrations/bulk",
             data={"csrf_token": csrf},
@@ -144,13 +143,13 @@ class TestChannelEnrollmentPortal(HttpCase, EnrollmentCase):
         self.assertFalse(self.env["crm.lead"].search([("name", "in", ("Sneaky Co",))]))
         self.assertFalse(self.env["crm.lead.registration.upload"].search([]))
         # an enrolled partner's user sees the tile
-        self.authenticate(self.portal_a.login, self.portal_a.login)
+        self._login(self.portal_a)
         self.assertIn("/my/registrations", self.url_open("/my/home").text)
 
     def test_account_form_cannot_enroll(self):
         """The portal's address form posts partner fields: enrollment is not one."""
-        self.authenticate(self.portal_c.login, self.portal_c.login)
-        csrf = CSRF.search(self.url_open("/my/account").text).group(1)
+        self._login(self.portal_c)
+        csrf = self._csrf("/my/account")
         country = self.env.ref("base.cn")
         for partner in (self.portal_c.partner_id, self.customer_co):
             response = self.url_open(

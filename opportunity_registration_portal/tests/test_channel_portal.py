@@ -3,26 +3,14 @@ import io
 import re
 
 from odoo.addons.opportunity_registration.tests.common_channel import ChannelCase
-from odoo.tests import HttpCase, JsonRpcException, tagged
+from odoo.tests import JsonRpcException, tagged
 
-CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+from .common import PortalPagesCase
 
 
 @tagged("post_install", "-at_install", "opportunity_registration_portal")
-class TestChannelPortal(HttpCase, ChannelCase):
+class TestChannelPortal(PortalPagesCase, ChannelCase):
     """The partner's portal pages, and what a partner cannot reach through them."""
-
-    def _login(self, user):
-        self.authenticate(user.login, user.login)
-
-    def _csrf(self, url="/my/registrations/new"):
-        response = self.url_open(url)
-        self.assertEqual(response.status_code, 200)
-        return CSRF.search(response.text).group(1)
-
-    def _post_form(self, **overrides):
-        data = dict(self._form(**overrides), csrf_token=self._csrf())
-        return self.url_open("/my/registrations/new", data=data)
 
     def test_home_shows_deal_registrations_with_their_count(self):
         self._portal_register()
@@ -150,11 +138,8 @@ class TestChannelPortal(HttpCase, ChannelCase):
 
     def test_forbidden_attachment_is_refused(self):
         self._login(self.portal_a)
-        data = dict(self._form(), csrf_token=self._csrf())
-        response = self.url_open(
-            "/my/registrations/new",
-            data=data,
-            files={"attachments": ("evil.exe", b"MZ\x90\x00", "application/octet-stream")},
+        response = self._post_form(
+            files={"attachments": ("evil.exe", b"MZ\x90\x00", "application/octet-stream")}
         )
         self.assertIn("cannot be attached", response.text)
         self.assertFalse(
@@ -163,11 +148,8 @@ class TestChannelPortal(HttpCase, ChannelCase):
 
     def test_attachment_is_sent_with_the_registration(self):
         self._login(self.portal_a)
-        data = dict(self._form(), csrf_token=self._csrf())
-        response = self.url_open(
-            "/my/registrations/new",
-            data=data,
-            files={"attachments": ("brief.pdf", b"%PDF-1.4 brief", "application/pdf")},
+        response = self._post_form(
+            files={"attachments": ("brief.pdf", b"%PDF-1.4 brief", "application/pdf")}
         )
         self.assertNotIn("o_registration_errors", response.text)
         reg = self.env["crm.lead.registration"].search(
@@ -177,7 +159,7 @@ class TestChannelPortal(HttpCase, ChannelCase):
 
     def test_post_without_csrf_token_is_refused(self):
         self._login(self.portal_a)
-        response = self.url_open("/my/registrations/new", data=self._form())
+        response = self._post_form(with_csrf=False)
         self.assertEqual(response.status_code, 400)
         self.assertFalse(
             self.env["crm.lead"].search([("name", "=", "Ningbo Harbour Logistics Co., Ltd.")])
