@@ -2,8 +2,10 @@
 
 Its pages, e-mail templates and the registration's portal fields are handed
 over to the new add-on (their external ids renamed), so nothing is deleted
-and re-created, and the add-on is installed in the same upgrade: a database
-that had the portal keeps it, with its administrators' template changes."""
+and re-created, and the add-on is loaded in the same run: a database that had
+the portal keeps it, with its administrators' template changes. It is marked
+"to upgrade", not "to install": its records already exist, and an install
+would load its noupdate e-mail templates over what administrators edited."""
 
 PORTAL_XMLIDS = (
     "portal_my_home_registration",
@@ -35,6 +37,6 @@ def migrate(cr, version):
         [PORTAL_XMLIDS],
     )
     cr.execute(
-        """UPDATE ir_module_module SET state = 'to install'
+        """UPDATE ir_module_module SET state = 'to upgrade'
             WHERE name = 'opportunity_registration_portal' AND state = 'uninstalled'"""
     )
