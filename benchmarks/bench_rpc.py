@@ -152,6 +152,8 @@ def main():
             ],
             context={"no_reset_password": True},
         )
+        # their sales team: a registration is submitted in a team its owner belongs to
+        admin("crm.team", "create", {"name": "RPC %s" % run, "member_ids": [(6, 0, user_ids)]})
         logins = [u["login"] for u in admin("res.users", "read", user_ids, ["login"])]
         url = server.url("")
 
