@@ -61,7 +61,10 @@ def prepare(db, others):
                 }
             )
         company.registration_channel_manager_id = manager
-        partner = env["res.partner"].create({"name": "Bench Reseller", "is_company": True})
+        # enrolled: the portal's registration pages refuse any other partner company
+        partner = env["res.partner"].create(
+            {"name": "Bench Reseller", "is_company": True, "is_channel_partner": True}
+        )
         user = env["res.users"].search([("login", "=", PORTAL_LOGIN)])
         if not user:
             user = env["res.users"].create(
