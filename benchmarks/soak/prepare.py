@@ -112,7 +112,8 @@ def create_users(admin, args, run):
 
 
 def place_portal_users(admin, run, team, portal_users):
-    """Two partner companies of the team's channel, each portal user in one of them."""
+    """Two partner companies of the team's channel, enrolled (the portal's
+    registration pages refuse any other), each portal user in one of them."""
     resellers = admin(
         "res.partner",
         "create",
@@ -120,6 +121,7 @@ def place_portal_users(admin, run, team, portal_users):
             {
                 "name": "Soak %s Reseller %s Ltd" % (run, letter),
                 "is_company": True,
+                "is_channel_partner": True,
                 "registration_team_id": team,
             }
             for letter in "AB"
