@@ -122,21 +122,10 @@ def report(lines, output=None):
 
 
 # ---------------------------------------------------------------------------
-# Odoo servers and RPC clients (concurrency.py, soak.py)
+# Odoo servers the harnesses start (their clients: rpc.py)
 # ---------------------------------------------------------------------------
 
 HOST = "127.0.0.1"
-ADMIN_LOGIN = os.environ.get("OPREG_ADMIN_LOGIN", "admin")
-ADMIN_PASSWORD = os.environ.get("OPREG_ADMIN_PASSWORD", "admin")
-# JSON-RPC error names that are a clear refusal (Odoo's UserError family)
-JSON_KINDS = {
-    "odoo.exceptions.UserError": "user_error",
-    "odoo.exceptions.ValidationError": "user_error",
-    "odoo.exceptions.RedirectWarning": "user_error",
-    "odoo.exceptions.MissingError": "user_error",
-    "odoo.exceptions.AccessError": "access_error",
-    "odoo.exceptions.AccessDenied": "access_error",
-}
 
 
 def free_port():
@@ -162,6 +151,7 @@ class Server:
         workers,
         logdir,
         label,
+        *,
         cron_threads=0,
         db_host=None,
         db_port=None,
@@ -268,97 +258,6 @@ class Server:
             for record in self.log_records()
             if " ERROR " in record.splitlines()[0] or " CRITICAL " in record.splitlines()[0]
         ]
-
-
-class Admin:
-    """XML-RPC as the administrator, for preparing and reading back."""
-
-    def __init__(self, server, db):
-        import xmlrpc.client
-
-        self.db = db
-        self.uid = xmlrpc.client.ServerProxy(server.url("/xmlrpc/2/common")).authenticate(
-            db, ADMIN_LOGIN, ADMIN_PASSWORD, {}
-        )
-        if not self.uid:
-            raise RuntimeError("cannot log in as %s on %s" % (ADMIN_LOGIN, db))
-        self.models = xmlrpc.client.ServerProxy(server.url("/xmlrpc/2/object"), allow_none=True)
-
-    def __call__(self, model, method, *args, **kwargs):
-        return self.models.execute_kw(
-            self.db, self.uid, ADMIN_PASSWORD, model, method, list(args), kwargs
-        )
-
-    def ref(self, xmlid):
-        module, name = xmlid.split(".")
-        rows = self(
-            "ir.model.data",
-            "search_read",
-            [("module", "=", module), ("name", "=", name)],
-            fields=["res_id"],
-        )
-        return rows[0]["res_id"]
-
-
-class HttpError(Exception):
-    pass
-
-
-class RpcError(Exception):
-    """An error answer of JSON-RPC: ``kind`` is user_error, access_error or application_error."""
-
-    def __init__(self, kind, name, message):
-        super().__init__("%s: %s" % (name, message))
-        self.kind = kind
-        self.name = name
-        self.message = message
-
-
-class JsonRpc:
-    """A web session over JSON-RPC, as Odoo's web client calls the server."""
-
-    def __init__(self, url, db, timeout):
-        import requests
-
-        self.url = url
-        self.db = db
-        self.timeout = timeout
-        self.session = requests.Session()
-        self.ident = 0
-
-    def post(self, path, params):
-        self.ident += 1
-        response = self.session.post(
-            self.url + path,
-            json={"jsonrpc": "2.0", "method": "call", "id": self.ident, "params": params},
-            timeout=self.timeout,
-        )
-        if response.status_code != 200:
-            raise HttpError("HTTP %s %s" % (response.status_code, response.text[:300]))
-        answer = response.json()
-        error = answer.get("error")
-        if error:
-            data = error.get("data") or {}
-            kind = JSON_KINDS.get(data.get("name"), "application_error")
-            message = data.get("message") or error.get("message")
-            if kind == "application_error":
-                message = "%s\n%s" % (message, (data.get("debug") or "")[-1500:])
-            raise RpcError(kind, data.get("name"), message)
-        return answer.get("result")
-
-    def login(self, login, password):
-        result = self.post(
-            "/web/session/authenticate", {"db": self.db, "login": login, "password": password}
-        )
-        if not (result or {}).get("uid"):
-            raise RuntimeError("login refused for %s" % login)
-        return result["uid"]
-
-    def call(self, model, method, *args, **kwargs):
-        return self.post(
-            "/web/dataset/call_kw/%s/%s" % (model, method),
-            {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
-        )
 
 
 def median_and_worst(function, runs, env=None):

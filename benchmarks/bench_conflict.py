@@ -14,6 +14,7 @@ every write happens in a savepoint that is rolled back.
 """
 
 import argparse
+import dataclasses
 import datetime
 import json
 import os
@@ -28,6 +29,76 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from _common import BENCH_DB, ROOT, environment, load_config, say, split_sections
 
 RESULTS = os.path.join(ROOT, "benchmarks", "RESULTS.md")
+
+
+@dataclasses.dataclass
+class Dataset:
+    """The benchmark database as RESULTS.md describes it."""
+
+    pg_version: str
+    leads: int
+    won: int
+    lost: int
+    pending: int
+    partners: int
+    keys: int
+    active_regs: int
+    all_regs: int
+    reps: int
+    db_size: str
+    install: str | None  # seconds, as generate.py stored them
+    breakdown: list  # where the install spent its time
+    median_per_company: float = 0
+    largest: int = 0  # opportunities of the largest account
+
+
+@dataclasses.dataclass
+class Results:
+    """One run's figures and what RESULTS.md says around them."""
+
+    rows: list  # (label, module, module_what, stock, stock_what)
+    dataset: Dataset
+    floor: float  # ms of one b-tree lookup of an active registration
+    refusal: str  # the message of a refused submit
+    login: str  # the salesperson the cases ran as
+    notes: list
+
+
+def read_dataset(env):
+    """The database's size and shape, and the install figures generate.py stored."""
+    cr = env.cr
+    cr.execute("SHOW server_version")
+    pg_version = cr.fetchone()[0]
+    cr.execute("""SELECT count(*), count(*) FILTER (WHERE won_status = 'won'),
+                         count(*) FILTER (WHERE won_status = 'lost'),
+                         count(*) FILTER (WHERE won_status = 'pending'),
+                         count(DISTINCT partner_id), count(DISTINCT customer_key) FROM crm_lead""")
+    leads, won, lost, pending, partners, keys = cr.fetchone()
+    cr.execute(
+        "SELECT count(*) FILTER (WHERE state IN ('submitted', 'approved')), count(*) "
+        "FROM crm_lead_registration"
+    )
+    active_regs, all_regs = cr.fetchone()
+    cr.execute("SELECT count(*) FROM res_users WHERE login LIKE 'rep%%@bench.example.com'")
+    reps = cr.fetchone()[0]
+    cr.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+    db_size = cr.fetchone()[0]
+    param = env["ir.config_parameter"].sudo().get_param
+    return Dataset(
+        pg_version=pg_version,
+        leads=leads,
+        won=won,
+        lost=lost,
+        pending=pending,
+        partners=partners,
+        keys=keys,
+        active_regs=active_regs,
+        all_regs=all_regs,
+        reps=reps,
+        db_size=db_size,
+        install=param("opportunity_registration.bench_install_seconds"),
+        breakdown=json.loads(param("opportunity_registration.bench_install_breakdown") or "[]"),
+    )
 
 
 class QueryCounter:
@@ -305,34 +376,9 @@ def main():
     rows = []
     with environment(args.db, commit=False) as env:
         cr = env.cr
-        cr.execute("SHOW server_version")
-        pg_version = cr.fetchone()[0]
-        cr.execute("""SELECT count(*), count(*) FILTER (WHERE won_status = 'won'),
-                             count(*) FILTER (WHERE won_status = 'lost'),
-                             count(*) FILTER (WHERE won_status = 'pending'),
-                             count(DISTINCT partner_id), count(DISTINCT customer_key) FROM crm_lead""")
-        leads, won, lost, pending, partners, keys = cr.fetchone()
-        cr.execute(
-            "SELECT count(*) FILTER (WHERE state IN ('submitted', 'approved')), count(*) "
-            "FROM crm_lead_registration"
-        )
-        active_regs, all_regs = cr.fetchone()
-        cr.execute("SELECT count(*) FROM res_users WHERE login LIKE 'rep%%@bench.example.com'")
-        reps = cr.fetchone()[0]
-        cr.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
-        db_size = cr.fetchone()[0]
-        install = (
-            env["ir.config_parameter"]
-            .sudo()
-            .get_param("opportunity_registration.bench_install_seconds")
-        )
-        breakdown = json.loads(
-            env["ir.config_parameter"]
-            .sudo()
-            .get_param("opportunity_registration.bench_install_breakdown")
-            or "[]"
-        )
-        cases, median_per_company = pick_cases(env)
+        dataset = read_dataset(env)
+        cases, dataset.median_per_company = pick_cases(env)
+        dataset.largest = cases["largest"][0]
         user = salesperson(
             env, [values["partner_id"] for _n, values in cases.values() if values["partner_id"]]
         )
@@ -542,37 +588,15 @@ def main():
             )
             cr.fetchall()
             lookups.append((time.perf_counter() - start) * 1000)
-        floor = statistics.median(lookups)
-        refusal_message = refusals[-1] if refusals else "?"
-        login = user.login
-
-    info = machine()
-    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
-    write_results(
-        args,
-        rows,
-        info,
-        now,
-        pg_version,
-        leads,
-        won,
-        lost,
-        pending,
-        partners,
-        keys,
-        active_regs,
-        all_regs,
-        reps,
-        db_size,
-        install,
-        median_per_company,
-        cases,
-        floor,
-        refusal_message,
-        login,
-        notes,
-        breakdown,
-    )
+        results = Results(
+            rows=rows,
+            dataset=dataset,
+            floor=statistics.median(lookups),
+            refusal=refusals[-1] if refusals else "?",
+            login=user.login,
+            notes=notes,
+        )
+    write_results(args, results)
     say("wrote %s" % args.output)
 
 
@@ -660,31 +684,11 @@ def fmt(result):
     return "%.2f" % result["median"], "%.2f" % result["p99"], "%d" % result["queries"]
 
 
-def write_results(
-    args,
-    rows,
-    info,
-    now,
-    pg_version,
-    leads,
-    won,
-    lost,
-    pending,
-    partners,
-    keys,
-    active_regs,
-    all_regs,
-    reps,
-    db_size,
-    install,
-    median_per_company,
-    cases,
-    floor,
-    refusal,
-    login,
-    notes,
-    breakdown,
-):
+def write_results(args, results):
+    """RESULTS.md's header and this benchmark's sections; the other benchmarks' are kept."""
+    info = machine()
+    now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    data, rows = results.dataset, results.rows
     lines = [
         "# Benchmark results: opportunity_registration vs stock Odoo 19",
         "",
@@ -702,7 +706,7 @@ def write_results(
         "| date | %s |" % now,
         "| CPU | %s, `nproc` = %s |" % (info["cpu"], info["nproc"]),
         "| memory | %s |" % info["memory"],
-        "| PostgreSQL | %s (default settings) |" % pg_version,
+        "| PostgreSQL | %s (default settings) |" % data.pg_version,
         "| OS / Python | %s / %s |" % (info["os"], info["python"]),
         "| code | commit `%s` |" % info["commit"],
         "| load average at the end | %s |" % " ".join(info["load"]),
@@ -714,18 +718,18 @@ def write_results(
         "prospects known only by the company name on their opportunity); %s salespersons in 50 teams; "
         "%s registrations, %s of them active (submitted or approved). Database size %s."
         % (
-            f"{leads:,}",
-            f"{won:,}",
-            f"{lost:,}",
-            f"{pending:,}",
-            f"{partners:,}",
-            median_per_company,
-            f"{cases['largest'][0]:,}",
-            f"{keys:,}",
-            reps,
-            f"{all_regs:,}",
-            f"{active_regs:,}",
-            db_size,
+            f"{data.leads:,}",
+            f"{data.won:,}",
+            f"{data.lost:,}",
+            f"{data.pending:,}",
+            f"{data.partners:,}",
+            data.median_per_company,
+            f"{data.largest:,}",
+            f"{data.keys:,}",
+            data.reps,
+            f"{data.all_regs:,}",
+            f"{data.active_regs:,}",
+            data.db_size,
         ),
         "",
         "## Conflict check and submit (milliseconds; median and p99 of %d runs, %d for submit/create)"
@@ -751,7 +755,7 @@ def write_results(
                 stock["median"] / module["median"] if module["median"] else 0,
             )
         )
-    lines += targets(rows, install)
+    lines += targets(rows, data.install)
     lines += (
         [
             "",
@@ -764,27 +768,27 @@ def write_results(
             "read too (the same fetch for both). Stock figures in "
             "BASELINE.md (ORM-built database, cold path): "
             "4.6 ms typical, 29.9 ms largest account, 3.3 ms no match; create 55 ms / 81 queries."
-            % login,
+            % results.login,
             "",
         ]
-        + sum(([note, ""] for note in notes), [])
+        + sum(([note, ""] for note in results.notes), [])
         + [
             "Message of a refused submit: `%s`"
-            % refusal.replace("\n", " ").replace("|", "\\|")[:400],
+            % results.refusal.replace("\n", " ").replace("|", "\\|")[:400],
             "",
             "The floor: one b-tree lookup of an active registration by (company, customer key) through a bare "
-            "cursor: %.3f ms median over 200 keys." % floor,
+            "cursor: %.3f ms median over 200 keys." % results.floor,
             "",
             "## Install on the populated database",
             "",
             "`odoo -i opportunity_registration --stop-after-init` on the database once it held every "
             "opportunity (stock `crm` installed, module not yet): **%s s** (target ≤ 120 s). Measured by "
             "`generate.py`, which installs the module after the bulk insert; stock has no equivalent step."
-            % (install or "not measured"),
+            % (data.install or "not measured"),
             "",
         ]
     )
-    if breakdown:
+    if data.breakdown:
         lines += [
             "Where the install spent its time (statements sampled every second in `pg_stat_activity`):",
             "",
@@ -793,7 +797,7 @@ def write_results(
         ]
         lines += [
             "| ~%.0f | `%s` |" % (seconds, statement.replace("|", "\\|"))
-            for seconds, statement in breakdown
+            for seconds, statement in data.breakdown
         ]
         lines.append("")
     # the header and this benchmark's sections are rewritten; the sections the

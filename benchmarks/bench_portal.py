@@ -34,8 +34,8 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import environment, report, say
-from concurrency import Server, free_port
+from _common import Server, environment, free_port, report, say
+from rpc import JsonRpc
 
 PARAM = "opportunity_registration.bench_portal_prepared"
 PORTAL_LOGIN = "bench_portal_partner"
@@ -61,7 +61,10 @@ def prepare(db, others):
                 }
             )
         company.registration_channel_manager_id = manager
-        partner = env["res.partner"].create({"name": "Bench Reseller", "is_company": True})
+        # enrolled: the portal's registration pages refuse any other partner company
+        partner = env["res.partner"].create(
+            {"name": "Bench Reseller", "is_company": True, "is_channel_partner": True}
+        )
         user = env["res.users"].search([("login", "=", PORTAL_LOGIN)])
         if not user:
             user = env["res.users"].create(
@@ -118,12 +121,12 @@ def prepare(db, others):
         env.cr.execute("ANALYZE crm_lead_registration")
 
 
-def timed(session, method, url, **kwargs):
+def timed(client, method, path, data=None):
     start = time.perf_counter()
-    response = session.request(method, url, timeout=120, **kwargs)
+    response = client.http(method, path, data, follow=True)
     elapsed = time.perf_counter() - start
     if response.status_code != 200:
-        raise RuntimeError("%s %s: HTTP %s" % (method, url, response.status_code))
+        raise RuntimeError("%s %s: HTTP %s" % (method, path, response.status_code))
     return elapsed, response
 
 
@@ -134,32 +137,19 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--output")
     args = parser.parse_args()
-    import requests
-
     prepare(args.db, args.others)
     logdir = tempfile.mkdtemp(prefix="bench-portal-")
     server = Server(args.db, free_port(), 0, logdir, "portal")
     try:
         server.wait_ready(time.monotonic() + 120)
-        session = requests.Session()
-        answer = session.post(
-            server.url("/web/session/authenticate"),
-            json={
-                "jsonrpc": "2.0",
-                "method": "call",
-                "params": {"db": args.db, "login": PORTAL_LOGIN, "password": PORTAL_PASSWORD},
-            },
-            timeout=120,
-        ).json()
-        if answer.get("error"):
-            raise RuntimeError(answer["error"])
+        client = JsonRpc(server.url(""), args.db, 120)
+        client.login(PORTAL_LOGIN, PORTAL_PASSWORD)
         closing = (datetime.date.today() + datetime.timedelta(days=60)).isoformat()
         timings = {"home": [], "list": [], "detail": [], "submit": []}
-        detail_url = None
         for run in range(args.runs + 1):
-            home, _ = timed(session, "GET", server.url("/my/home"))
-            listed, page = timed(session, "GET", server.url("/my/registrations"))
-            _, form = timed(session, "GET", server.url("/my/registrations/new"))
+            home, _ = timed(client, "GET", "/my/home")
+            listed, page = timed(client, "GET", "/my/registrations")
+            _, form = timed(client, "GET", "/my/registrations/new")
             data = {
                 "csrf_token": CSRF.search(form.text).group(1),
                 "company_name": "Bench Portal New Customer %s" % uuid.uuid4().hex,
@@ -169,11 +159,11 @@ def main():
                 "budget": "10000",
                 "date_deadline": closing,
             }
-            submit, answer = timed(session, "POST", server.url("/my/registrations/new"), data=data)
+            submit, answer = timed(client, "POST", "/my/registrations/new", data)
             if "o_registration_submitted" not in answer.text:
                 raise RuntimeError("the submission was refused: %s" % answer.text[-500:])
-            detail_url = answer.url
-            detail, _ = timed(session, "GET", detail_url)
+            detail_path = answer.url[len(server.url("")) :]
+            detail, _ = timed(client, "GET", detail_path)
             if run:  # the first round warms the caches
                 for key, value in (
                     ("home", home),

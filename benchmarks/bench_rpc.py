@@ -31,42 +31,17 @@ import zlib
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import BENCH_DB, report, say
-from concurrency import CLIENT_PASSWORD, Admin, HttpError, Server, free_port
+from _common import BENCH_DB, Server, free_port, report, say
+from rpc import Admin, JsonRpc
+
+CLIENT_PASSWORD = "bench-Rpc-1"
 
 
-class Client:
+def connect(url, db, login):
     """A salesperson's web session."""
-
-    def __init__(self, url, db, login):
-        import requests
-
-        self.url = url
-        self.session = requests.Session()
-        answer = self._post(
-            "/web/session/authenticate", {"db": db, "login": login, "password": CLIENT_PASSWORD}
-        )
-        self.uid = answer["uid"]
-
-    def _post(self, path, params):
-        response = self.session.post(
-            self.url + path,
-            json={"jsonrpc": "2.0", "method": "call", "params": params},
-            timeout=120,
-        )
-        if response.status_code != 200:
-            raise HttpError("HTTP %s %s" % (response.status_code, response.text[:300]))
-        answer = response.json()
-        if answer.get("error"):
-            data = answer["error"].get("data") or {}
-            raise RuntimeError("%s: %s" % (data.get("name"), data.get("message")))
-        return answer["result"]
-
-    def call(self, model, method, *args):
-        return self._post(
-            "/web/dataset/call_kw/%s/%s" % (model, method),
-            {"model": model, "method": method, "args": list(args), "kwargs": {}},
-        )
+    client = JsonRpc(url, db, 120)
+    client.login(login, CLIENT_PASSWORD)
+    return client
 
 
 def lead_vals(uid, tag):
@@ -99,15 +74,14 @@ def timed_submit(client, tag):
     return time.perf_counter() - start
 
 
-def worker(url, db, login, run, index, count, what, barrier, results):
+def worker(*, url, db, login, tag, count, what, barrier, results):
     """One client process of the throughput run."""
     try:
-        client = Client(url, db, login)
+        client = connect(url, db, login)
         client.call("crm.lead", "search", [("id", "=", 0)])  # warm the session
         barrier.wait(timeout=120)
         for i in range(count):
-            tag = "%s-%s-%d-%d" % (run, what, index, i)
-            (timed_create if what == "create" else timed_submit)(client, tag)
+            (timed_create if what == "create" else timed_submit)(client, "%s-%d" % (tag, i))
         results.put(("ok", time.time()))
     except Exception as error:
         results.put(("error", "%s: %s" % (type(error).__name__, error)))
@@ -118,7 +92,19 @@ def throughput(url, db, logins, run, count, what):
     barrier = ctx.Barrier(len(logins) + 1)
     results = ctx.Queue()
     processes = [
-        ctx.Process(target=worker, args=(url, db, login, run, i, count, what, barrier, results))
+        ctx.Process(
+            target=worker,
+            kwargs={
+                "url": url,
+                "db": db,
+                "login": login,
+                "tag": "%s-%s-%d" % (run, what, i),
+                "count": count,
+                "what": what,
+                "barrier": barrier,
+                "results": results,
+            },
+        )
         for i, login in enumerate(logins)
     ]
     for process in processes:
@@ -166,6 +152,8 @@ def main():
             ],
             context={"no_reset_password": True},
         )
+        # their sales team: a registration is submitted in a team its owner belongs to
+        admin("crm.team", "create", {"name": "RPC %s" % run, "member_ids": [(6, 0, user_ids)]})
         logins = [u["login"] for u in admin("res.users", "read", user_ids, ["login"])]
         url = server.url("")
 
@@ -173,7 +161,7 @@ def main():
             "latency: %d stock creates and %d submits, alternately, one client"
             % (args.calls, args.calls)
         )
-        client = Client(url, args.db, logins[0])
+        client = connect(url, args.db, logins[0])
         for i in range(3):  # warm-up of every worker's caches
             timed_create(client, "%s-warm-c%d" % (run, i))
             timed_submit(client, "%s-warm-s%d" % (run, i))

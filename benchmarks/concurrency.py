@@ -29,6 +29,7 @@ summary to a Markdown file (``benchmarks/RESULTS.md`` in ``make bench``).
 
 import argparse
 import collections
+import dataclasses
 import datetime
 import multiprocessing
 import os
@@ -36,16 +37,13 @@ import sys
 import tempfile
 import time
 import uuid
-import xmlrpc.client
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from _common import HOST, Admin, HttpError, JsonRpc, RpcError, Server, free_port, say
+from _common import HOST, Server, free_port, say
+from rpc import Admin, HttpError, JsonRpc, RpcError, XmlRpc
 
 CLIENT_PASSWORD = "bench-Concurrency-1"
-FAULT_WARNING = 2  # UserError / ValidationError / RedirectWarning (odoo/addons/rpc)
-FAULT_ACCESS = 4
-FAULT_APPLICATION = 1
 
 
 def prepare(admin, clients, run_id, amount):
@@ -99,6 +97,22 @@ def prepare(admin, clients, run_id, amount):
     return partner_id, customer_name, users, lead_ids
 
 
+@dataclasses.dataclass
+class Job:
+    """One client process's part in a race: who calls what, on which server."""
+
+    index: int
+    url: str
+    login: str
+    lead_id: int
+    method: str = "action_registration_submit"
+    args: list | None = None
+
+    def __post_init__(self):
+        if self.args is None:
+            self.args = [[self.lead_id]]
+
+
 def race(servers, users, lead_ids, args, calls=None):
     """Release one client process per user at once, alternating servers; their outcomes."""
     ctx = multiprocessing.get_context("fork")
@@ -106,22 +120,10 @@ def race(servers, users, lead_ids, args, calls=None):
     results = ctx.Queue()
     processes = []
     for i, (user, lead_id) in enumerate(zip(users, lead_ids, strict=True)):
-        server = servers[i % len(servers)]
-        process = ctx.Process(
-            target=client,
-            args=(
-                i,
-                server.url(""),
-                args.db,
-                user["login"],
-                lead_id,
-                barrier,
-                results,
-                args.timeout,
-                args.protocol,
-                calls and calls[i],
-            ),
-        )
+        job = Job(i, servers[i % len(servers)].url(""), user["login"], lead_id)
+        if calls:
+            job.method, job.args = calls[i]
+        process = ctx.Process(target=client, args=(job, args, barrier, results))
         process.start()
         processes.append(process)
     outcomes = []
@@ -163,61 +165,22 @@ def prepare_rekey(admin, users, run_id):
     return lead_ids
 
 
-def client(index, url, db, login, lead_id, barrier, results, timeout, protocol, call=None):
-    """One salesperson: log in, wait for the others, then make the call (submit by default)."""
-    method, args = call or ("action_registration_submit", [[lead_id]])
-    if protocol == "jsonrpc":
-        return client_jsonrpc(
-            index, url, db, login, lead_id, barrier, results, timeout, method, args
-        )
-    outcome = {"index": index, "login": login, "lead_id": lead_id, "url": url}
+def client(job, args, barrier, results):
+    """One salesperson: log in, wait for the others, then make the call (submit
+    by default) over ``--protocol``: JSON-RPC with a web session, as the form's
+    button calls it, or XML-RPC with the password on every call."""
+    outcome = {"index": job.index, "login": job.login, "lead_id": job.lead_id, "url": job.url}
     try:
-        transport = TimeoutTransport(timeout)
-        uid = xmlrpc.client.ServerProxy(url + "/xmlrpc/2/common", transport=transport).authenticate(
-            db, login, CLIENT_PASSWORD, {}
-        )
-        if not uid:
-            raise RuntimeError("login refused for %s" % login)
-        models = xmlrpc.client.ServerProxy(
-            url + "/xmlrpc/2/object", transport=transport, allow_none=True
-        )
-        barrier.wait(timeout=timeout)
+        rpc = (JsonRpc if args.protocol == "jsonrpc" else XmlRpc)(job.url, args.db, args.timeout)
+        rpc.login(job.login, CLIENT_PASSWORD)
+        if rpc.protocol == "jsonrpc":
+            # warm the session and the worker before the race
+            rpc.call("crm.lead", "read", [job.lead_id], ["name"])
+        barrier.wait(timeout=args.timeout)
         outcome["released"] = time.time()
         start = time.perf_counter()
         try:
-            models.execute_kw(db, uid, CLIENT_PASSWORD, "crm.lead", method, args)
-            outcome["kind"] = "ok"
-        except xmlrpc.client.Fault as fault:
-            outcome["kind"] = {
-                FAULT_WARNING: "user_error",
-                FAULT_ACCESS: "access_error",
-                FAULT_APPLICATION: "application_error",
-            }.get(fault.faultCode, "fault")
-            outcome["code"] = fault.faultCode
-            outcome["message"] = fault.faultString
-        except xmlrpc.client.ProtocolError as error:
-            outcome["kind"] = "http_error"
-            outcome["message"] = "HTTP %s %s" % (error.errcode, error.errmsg)
-        outcome["seconds"] = time.perf_counter() - start
-    except Exception as error:
-        outcome["kind"] = "client_error"
-        outcome["message"] = "%s: %s" % (type(error).__name__, error)
-    results.put(outcome)
-
-
-def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout, method, args):
-    """The same over JSON-RPC with a web session, as the form's button calls it."""
-    outcome = {"index": index, "login": login, "lead_id": lead_id, "url": url}
-    try:
-        rpc = JsonRpc(url, db, timeout)
-        rpc.login(login, CLIENT_PASSWORD)
-        # warm the session and the worker before the race
-        rpc.call("crm.lead", "read", [lead_id], ["name"])
-        barrier.wait(timeout=timeout)
-        outcome["released"] = time.time()
-        start = time.perf_counter()
-        try:
-            rpc.call("crm.lead", method, *args)
+            rpc.call("crm.lead", job.method, *job.args)
             outcome["kind"] = "ok"
         except RpcError as error:
             outcome["kind"] = error.kind
@@ -233,17 +196,6 @@ def client_jsonrpc(index, url, db, login, lead_id, barrier, results, timeout, me
         outcome["kind"] = "client_error"
         outcome["message"] = "%s: %s" % (type(error).__name__, error)
     results.put(outcome)
-
-
-class TimeoutTransport(xmlrpc.client.Transport):
-    def __init__(self, timeout):
-        super().__init__()
-        self.timeout = timeout
-
-    def make_connection(self, host):
-        connection = super().make_connection(host)
-        connection.timeout = self.timeout
-        return connection
 
 
 def main():
@@ -391,11 +343,11 @@ def main():
                         "after arbitration, active registrations %s (expected only lead %d)"
                         % (after, challenger)
                     )
-            except xmlrpc.client.Fault as fault:
+            except RpcError as error:
                 arbitration = "refused"
                 failures.append(
                     "arbitration giving the customer to lead %d failed: %s"
-                    % (challenger, fault.faultString.strip().splitlines()[-1][:300])
+                    % (challenger, error.message.strip().splitlines()[-1][:300])
                 )
         # Re-keying races too: every salesperson holds a customer of their own,
         # then all change their opportunity's e-mail to one new company domain

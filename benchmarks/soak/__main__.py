@@ -1,0 +1,7 @@
+"""``python -m soak`` from benchmarks/: the same as ``benchmarks/soak.py``."""
+
+import sys
+
+from .cli import main
+
+sys.exit(main())
