@@ -100,18 +100,18 @@ class TestCommissionEligibility(ChannelCase):
         self._win(unregistered, fields.Datetime.now() + timedelta(days=1))
         Lead = self.env["crm.lead"].with_context(active_test=False)
         both = registered | unregistered
-        cases = {
-            ("=", True): unregistered,
-            ("!=", True): registered,
-            ("=", False): registered,
-            ("!=", False): unregistered,
-            ("in", [True]): unregistered,
-            ("not in", [True]): registered,
-            ("in", [False]): registered,
-            ("in", [True, False]): both,
-            ("not in", [True, False]): Lead,
-        }
-        for (operator, value), expected in cases.items():
+        cases = [
+            ("=", True, unregistered),
+            ("!=", True, registered),
+            ("=", False, registered),
+            ("!=", False, unregistered),
+            ("in", [True], unregistered),
+            ("not in", [True], registered),
+            ("in", [False], registered),
+            ("in", [True, False], both),
+            ("not in", [True, False], Lead),
+        ]
+        for operator, value, expected in cases:
             with self.subTest(operator=operator, value=value):
                 found = Lead.search([("id", "in", both.ids), ("won_unregistered", operator, value)])
                 self.assertEqual(found, expected)
