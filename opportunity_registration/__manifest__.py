@@ -4,7 +4,7 @@
     "name": "Opportunity Registration",
     "summary": "Governed opportunity registration (商机报备): completeness review, "
     "customer ownership locks and tiered approval on the standard CRM screens",
-    "version": "19.0.1.2.0",
+    "version": "19.0.1.3.0",
     "development_status": "Alpha",
     "category": "Sales/CRM",
     "website": "https://github.com/opportunity-registration/opportunity_registration",
@@ -24,6 +24,7 @@
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_forecast_data.xml",
         "data/mail_template_compliance_data.xml",

@@ -116,18 +116,14 @@ class CrmLeadRegistration(models.Model):
                 reg._close(
                     "released",
                     reason,
-                    lambda env: env._(
-                        "Registration %(number)s ended: the opportunity was lost or archived."
-                    ),
+                    "opportunity_registration.mt_registration_lost",
                     event="lost",
                 )
             else:
                 reg._close(
                     "withdrawn",
                     reason,
-                    lambda env: env._(
-                        "Registration %(number)s withdrawn: the opportunity was lost or archived."
-                    ),
+                    "opportunity_registration.mt_registration_lost",
                 )
         won = won_leads.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
         today = fields.Date.context_today(self)
@@ -144,13 +140,10 @@ class CrmLeadRegistration(models.Model):
                 }
             )
             reg.lead_id._registration_log(
-                lambda env, _lead: env._(
-                    "Opportunity won: %(owner)s keeps %(customer)s until %(date)s (%(number)s).",
-                    owner=reg.user_id.name,
-                    customer=reg.customer_name,
-                    date=format_date(env, end),
-                    number=reg.name,
-                )
+                "opportunity_registration.mt_registration_won_kept",
+                tracking=lambda _lead, reg=reg: reg._registration_tracking(
+                    "name", "user_id", "protection_end_date"
+                ),
             )
         if kept:
             kept.lead_id._sync_registration()
@@ -158,7 +151,7 @@ class CrmLeadRegistration(models.Model):
         (won - kept)._close(
             "won",
             False,
-            lambda env: env._("Registration %(number)s closed: the opportunity was won."),
+            "opportunity_registration.mt_registration_won",
         )
 
     def _lock_for_sweep(self):
@@ -273,10 +266,7 @@ class CrmLeadRegistration(models.Model):
             expired._close(
                 "expired",
                 False,
-                lambda env: env._(
-                    "Registration %(number)s expired: its protection period ended or the "
-                    "customer was not followed up. The customer is back in the public pool."
-                ),
+                "opportunity_registration.mt_registration_expired",
             )
         if pending:
             pending._return_to_owner()
@@ -284,9 +274,7 @@ class CrmLeadRegistration(models.Model):
             won._close(
                 "won",
                 False,
-                lambda env: env._(
-                    "Registration %(number)s closed: the customer's protection after the win ended."
-                ),
+                "opportunity_registration.mt_registration_won_ended",
             )
         return expired | pending | won
 
@@ -298,11 +286,7 @@ class CrmLeadRegistration(models.Model):
         self._close(
             "withdrawn",
             False,
-            lambda env: env._(
-                "Registration %(number)s went back to its owner: nobody decided on it in the "
-                "time allowed. The customer was not released: submit it again to ask for a "
-                "new review."
-            ),
+            "opportunity_registration.mt_registration_timed_out",
         )
         # a new review, not the old one's age: the wait was not the owner's doing
         self.sudo().with_context(skip_validation_check=True).write({"date_review_requested": False})
@@ -565,13 +549,11 @@ class CrmLeadRegistration(models.Model):
         )
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, "extended", note=reason)
-        for reg in self:
-            reg.lead_id._registration_log(
-                lambda env, _lead: env._(
-                    "Protection of %(number)s extended until %(date)s by %(user)s.",
-                    number=reg.name,
-                    date=format_date(env, end_date),
-                    user=self.env.user.name,
-                )
-            )
+        reg_by_lead = {reg.lead_id: reg for reg in self}
+        self.lead_id._registration_log(
+            "opportunity_registration.mt_registration_extended",
+            tracking=lambda lead: reg_by_lead[lead]._registration_tracking(
+                "name", "protection_end_date"
+            ),
+        )
         return True
