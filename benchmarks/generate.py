@@ -938,8 +938,8 @@ def main():
     )
     parser.add_argument("--force", action="store_true", help="drop the database first if it exists")
     args = parser.parse_args()
-    if not (args.db.startswith(BENCH_DB) or re.match(r"wt\d+[a-z]?_", args.db)):
-        parser.error("the database must start with %s or wtNN_ (wtNNx_)" % BENCH_DB)
+    if not (args.db.startswith(BENCH_DB) or re.match(r"wt(\d+[a-z]?|_[a-z]+)_", args.db)):
+        parser.error("the database must start with %s, wtNN_ (wtNNx_) or wt_NAME_" % BENCH_DB)
     timings = []
     total = time.perf_counter()
     if db_exists(args.db) and not args.module_data_only:

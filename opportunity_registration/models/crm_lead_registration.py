@@ -427,7 +427,7 @@ class CrmLeadRegistration(models.Model):
         )
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, event or state, note=reason)
-        self._close_review_activities(decided=state == "rejected")
+        self._close_review_activities()
         # nothing left to follow up once the registration has ended
         self._registration_activities(FOLLOW_UP_ACTIVITY_TYPE).unlink()
         reg_by_lead = {reg.lead_id: reg for reg in self}

@@ -76,7 +76,7 @@ class CrmLeadRegistration(models.Model):
                 "name", "protection_end_date"
             ),
         )
-        self._close_review_activities(decided=True)
+        self._close_review_activities()
 
     def _start_review(self):
         """Approve what its band approves automatically; ask the approvers for the rest."""
@@ -296,7 +296,7 @@ class CrmLeadRegistration(models.Model):
                 (self, "second_approver_ids", False, next_approvers),
             ],
         )
-        self._close_review_activities(decided=True)
+        self._close_review_activities()
         self._schedule_review_activities(next_approvers)
 
     def _rejected_tier(self, tiers=False):

@@ -140,7 +140,7 @@ class CrmLeadRegistration(models.Model):
                 "approver_ids": [Command.clear()],
             }
         )
-        self._close_review_activities(decided=True)
+        self._close_review_activities()
         reg_by_lead = {reg.lead_id: reg for reg in self}
         self.lead_id.sudo()._registration_log(
             "opportunity_registration.mt_registration_channel_reviewed",

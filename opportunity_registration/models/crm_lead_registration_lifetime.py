@@ -345,7 +345,7 @@ class CrmLeadRegistration(models.Model):
         warned.filtered(lambda r: r.state == "submitted").review_ids.filtered(
             lambda r: r.status in ("waiting", "pending")
         )._send_review_reminder()
-        # In batch: one INSERT of activities, then one e-mail per owner listing
+        # In batch: one create of activities, then one e-mail per owner listing
         # their registrations about to expire, in the owner's language.
         warned._create_warning_activities()
         # one batch: the template lists each owner's own registrations
@@ -362,72 +362,31 @@ class CrmLeadRegistration(models.Model):
         return warned
 
     def _create_warning_activities(self):
-        """A to-do for each owner on each opportunity whose lock ends soon, in one INSERT.
-
-        ``mail.activity.create()`` costs about a millisecond per activity
-        (computed fields, then a follower subscription per assignee): 12,000
-        warnings on a busy day took 14 s. The rows inserted are the ones
-        create() stores; owners who do not follow their opportunity yet are
-        subscribed with the default subtypes, as create() would do.
-        """
+        """A to-do for each owner on each opportunity whose lock ends soon, in
+        one ``mail.activity`` create: Odoo subscribes the owners (one
+        subscription per owner) and updates their systray. No e-mail per to-do
+        (``mail_activity_quick_update``): each owner gets one e-mail listing
+        them all."""
         if not self:
             return
-        env = self.env
-        env.flush_all()
-        leads = self.lead_id.sudo()
-        names = dict(zip(leads.ids, leads.mapped("display_name"), strict=True))
-        todo = env.ref("mail.mail_activity_data_todo")
-        subtypes = env["mail.message.subtype"].default_subtypes("crm.lead")[0].ids
         texts = self._warning_texts()
-        env.cr.execute(
-            SQL(
-                """
-            WITH todo AS (
-                SELECT * FROM unnest(%(leads)s::int[], %(users)s::int[], %(deadlines)s::date[],
-                                     %(names)s::text[], %(summaries)s::text[], %(notes)s::text[])
-                         AS t(res_id, user_id, date_deadline, res_name, summary, note)
-            ), activities AS (
-                INSERT INTO mail_activity (
-                    res_model_id, res_model, res_id, res_name, activity_type_id, user_id, user_tz,
-                    summary, note, date_deadline, automated, active,
-                    create_uid, create_date, write_uid, write_date)
-                SELECT %(model_id)s, 'crm.lead', t.res_id, t.res_name, %(type_id)s, t.user_id, p.tz,
-                       t.summary, t.note, t.date_deadline, TRUE, TRUE,
-                       %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
-                  FROM todo t
-                  JOIN res_users u ON u.id = t.user_id
-                  JOIN res_partner p ON p.id = u.partner_id
-            ), followers AS (
-                INSERT INTO mail_followers (res_model, res_id, partner_id)
-                SELECT DISTINCT 'crm.lead', t.res_id, u.partner_id
-                  FROM todo t JOIN res_users u ON u.id = t.user_id
-                    ON CONFLICT DO NOTHING
-             RETURNING id
-            )
-            INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
-            SELECT f.id, s.id FROM followers f, unnest(%(subtypes)s::int[]) AS s(id)
-            """,
-                leads=[reg.lead_id.id for reg in self],
-                users=[reg.user_id.id for reg in self],
-                deadlines=[reg._lock_end() for reg in self],
-                names=[names[reg.lead_id.id] for reg in self],
-                summaries=[texts[reg][0] for reg in self],
-                notes=[texts[reg][1] for reg in self],
-                model_id=env["ir.model"]._get_id("crm.lead"),
-                type_id=todo.id,
-                uid=env.uid,
-                subtypes=subtypes,
-            )
+        model_id = self.env["ir.model"]._get_id("crm.lead")
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": reg.lead_id.id,
+                    "activity_type_id": todo.id,
+                    "user_id": reg.user_id.id,
+                    "summary": texts[reg][0],
+                    "note": texts[reg][1],
+                    "date_deadline": reg._lock_end(),
+                    "automated": True,
+                }
+                for reg in self
+            ]
         )
-        for model in ("mail.activity", "mail.followers", "crm.lead"):
-            env[model].invalidate_model()
-        today = fields.Date.context_today(self)
-        for owner, regs in (
-            self.filtered(lambda r: r._lock_end() <= today).grouped("user_id").items()
-        ):
-            owner._bus_send(
-                "mail.activity/updated", {"activity_created": True, "count_diff": len(regs)}
-            )
 
     def _warning_texts(self):
         """``{registration: (summary, note)}`` of each owner's warning to-do, in
@@ -442,13 +401,11 @@ class CrmLeadRegistration(models.Model):
                         number=reg.name,
                         date=format_date(env, reg._lock_end()),
                     ),
-                    str(
-                        Markup("<p>%s</p>")
-                        % env._(
-                            "Follow up %(customer)s (a done activity, a logged note or a meeting) "
-                            "to keep it, or release it.",
-                            customer=reg.customer_name,
-                        )
+                    Markup("<p>%s</p>")
+                    % env._(
+                        "Follow up %(customer)s (a done activity, a logged note or a meeting) "
+                        "to keep it, or release it.",
+                        customer=reg.customer_name,
                     ),
                 )
         return texts

@@ -2,7 +2,6 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.tools import clean_context
 
 from .crm_lead_registration import REVIEW_ACTIVITY_TYPE
 
@@ -44,17 +43,14 @@ class CrmLeadRegistration(models.Model):
             ),
         )
 
-    def _close_review_activities(self, decided=False):
-        """Mark the approvers' to-dos done once the registration is decided,
-        or cancel them (nothing left to decide, or another approver decides).
+    def _close_review_activities(self):
+        """Remove the approvers' to-dos: the registration is decided, nothing is
+        left to decide, or another approver decides.
 
-        The decision itself is the registration note logged beside them, read
-        in each reader's language: the to-dos are closed without feedback."""
-        activities = self._registration_activities(REVIEW_ACTIVITY_TYPE)
-        if not decided:
-            activities.unlink()
-            return
-        activities.with_context(clean_context(self.env.context)).action_done()
+        A decision is the registration note logged beside, which each reader
+        reads in their language; a to-do marked done would add Odoo's "done"
+        line, written once in the approver's language."""
+        self._registration_activities(REVIEW_ACTIVITY_TYPE).unlink()
 
     @api.model
     def _cron_escalate(self):
