@@ -370,6 +370,8 @@ class CrmLeadRegistration(models.Model):
         if not self:
             return
         texts = self._warning_texts()
+        # the to-dos' names (res_name) are computed one lead at a time: read once
+        self.lead_id.sudo().mapped("display_name")
         model_id = self.env["ir.model"]._get_id("crm.lead")
         todo = self.env.ref("mail.mail_activity_data_todo")
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
