@@ -581,7 +581,8 @@ class TestRegistrationLocks(RegistrationCase):
         ]
         self.assertEqual(len(refused), 1)
         self.assertEqual(refused[0]["registration_id"], holder.registration_id.id)
-        self.assertIn("Rep Li", refused[0]["note"])
+        self.assertEqual(refused[0]["user_id"], self.rep2.id)
+        self.assertEqual(refused[0]["note"], rival.partner_name or rival.partner_id.name)
 
     def test_submit_costs_a_constant_number_of_queries(self):
         """Submitting does not grow with the database or with the customer's history."""
@@ -692,8 +693,8 @@ class TestRegistrationLocks(RegistrationCase):
             self.assertIn(format_date(self.env(context={"lang": lang}), end), todo.summary)
 
     def test_warning_rows_are_the_rows_the_orm_writes(self):
-        """The warning sweep inserts activities and followers in SQL, for speed:
-        row for row, they are what mail.activity.create() would store."""
+        """The warning sweep creates its to-dos in one batch: row for row,
+        activities and followers are what activity_schedule() stores."""
         self.company.registration_warning_days = 7
         swept = self._approved(user=self.rep2, partner_id=False, partner_name="Swept Ltd")
         twin = self._approved(user=self.rep2, partner_id=False, partner_name="Twin Ltd")
