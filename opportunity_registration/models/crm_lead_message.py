@@ -36,13 +36,14 @@ class CrmLead(models.Model):
             text = body(lead) if callable(body) else body
             bodies[lead.id] = text_to_html(text) if text else ""
         messages = self._message_log_batch(bodies=bodies)
-        messages.subtype_id = self.env.ref(subtype)
+        messages.write({"subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(subtype)})
         if tracking:
             Tracking = self.env["mail.tracking.value"].sudo()
             described = {}
             values = []
-            for message in messages:
-                for record, name, old, new in tracking(self.browse(message.res_id)):
+            # the messages are created in the order of the leads
+            for lead, message in zip(self, messages, strict=True):
+                for record, name, old, new in tracking(lead):
                     key = (record._name, name)
                     if key not in described:
                         described[key] = record.fields_get(

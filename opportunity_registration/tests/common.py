@@ -8,6 +8,26 @@ from odoo.tests import TransactionCase
 from odoo.tools import html2plaintext
 
 
+def chatter(lead, user):
+    """``[(message, text)]`` of the lead's chatter from the data the web
+    client receives (``/mail/thread/messages``), read as ``user`` in their
+    language: ``description · label: old → new · body``."""
+    messages = lead.sudo().message_ids.with_user(user).with_context(lang=user.lang)
+    data = Store().add(messages).get_result()
+    subtypes = {s["id"]: s.get("description") or "" for s in data.get("mail.message.subtype", [])}
+    result = []
+    for values in data.get("mail.message", []):
+        parts = [subtypes.get(values.get("subtype_id"), "")]
+        parts += [
+            "%s: %s → %s"
+            % (t["fieldInfo"]["changedField"], t["oldValue"] or "", t["newValue"] or "")
+            for t in values.get("trackingValues", [])
+        ]
+        parts.append(html2plaintext(str(values.get("body") or "")))
+        result.append((messages.browse(values["id"]), " · ".join(part for part in parts if part)))
+    return result
+
+
 class RegistrationCase(TransactionCase):
     """Reps, an approver and a manager in one team, and a complete opportunity."""
 
@@ -108,27 +128,7 @@ class RegistrationCase(TransactionCase):
         return [text for _message, text in self._chatter(lead, user)]
 
     def _chatter(self, lead, user=None):
-        """``[(message, text)]`` of the lead's chatter from the data the web
-        client receives (``/mail/thread/messages``), read as ``user`` in their
-        language: ``description · label: old → new · body``."""
-        user = user or self.env.user
-        messages = lead.sudo().message_ids.with_user(user).with_context(lang=user.lang)
-        data = Store().add(messages).get_result()
-        subtypes = {
-            s["id"]: s.get("description") or "" for s in data.get("mail.message.subtype", [])
-        }
-        chatter = []
-        for values in data.get("mail.message", []):
-            parts = [subtypes.get(values.get("subtype_id"), "")]
-            parts += [
-                "%s: %s → %s"
-                % (t["fieldInfo"]["changedField"], t["oldValue"] or "", t["newValue"] or "")
-                for t in values.get("trackingValues", [])
-            ]
-            parts.append(html2plaintext(str(values.get("body") or "")))
-            text = " · ".join(part for part in parts if part)
-            chatter.append((messages.browse(values["id"]), text))
-        return chatter
+        return chatter(lead, user or self.env.user)
 
     @contextmanager
     def assertExactQueryCount(self, count):

@@ -126,6 +126,7 @@ class TestEverydayUse(RegistrationCase):
         self.assertEqual(event.event, "lost")
         labels = dict(event._fields["event"]._description_selection(self.env))
         self.assertNotIn("Pool", labels["lost"])
+        self.assertIn("the opportunity was lost or archived", " ".join(self._messages(lead)))
         self.assertNotIn("public pool", " ".join(self._messages(lead)))
 
     def test_cooldown_speaks_to_the_rep(self):

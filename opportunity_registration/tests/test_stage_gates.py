@@ -2,6 +2,7 @@ from odoo.exceptions import AccessError, RedirectWarning, UserError, ValidationE
 from odoo.tests import Form, tagged, users
 
 from ..exceptions import StageGateWarning
+from .common import chatter
 from .common_stage import StageControlCase
 
 
@@ -165,7 +166,7 @@ class TestStageGates(StageControlCase):
             )
         )
         self.assertEqual(len(log), 1)
-        self.assertIn("Customer&#39;s CEO signed off on the phone", str(log.body))
+        self.assertIn("Customer's CEO signed off on the phone", str(log.body))
 
     def test_manager_refusal_is_titled_and_writes_nothing(self):
         lead = self._new_leads(1).with_user(self.user_manager)
@@ -201,7 +202,7 @@ class TestStageGates(StageControlCase):
         return subtype
 
     def _read_as(self, lead, subtype, user):
-        return next(text for m, text in self._chatter(lead, user) if m.subtype_id == subtype)
+        return next(text for m, text in chatter(lead, user) if m.subtype_id == subtype)
 
     def test_override_note_reads_in_each_readers_language(self):
         self._chinese()
