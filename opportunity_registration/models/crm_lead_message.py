@@ -26,8 +26,9 @@ class CrmLead(models.Model):
         ``tracking(lead)`` gives ``[(record, field, old, new)]``, shown with
         the field's label in the reader's language, dates and amounts in the
         reader's format. ``body`` (a text, or ``body(lead)``) is only what
-        people typed, a reason or a comment: escaped, never markup. Three
-        queries for the batch beside the messages themselves.
+        people typed, a reason or a comment: escaped, never markup. Two
+        queries for the batch beside the messages (``_message_log_batch``
+        logs plain notes): their subtype and their tracking values.
         """
         if not self:
             return self.env["mail.message"]
