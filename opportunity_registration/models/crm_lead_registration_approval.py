@@ -449,7 +449,7 @@ class CrmLeadRegistration(models.Model):
                 reg._close(
                     "rejected",
                     reason,
-                    lambda env: env._("Registration %(number)s rejected by %(user)s."),
+                    "opportunity_registration.mt_registration_rejected",
                 )
         return True
 
