@@ -370,8 +370,8 @@ class CrmLeadRegistration(models.Model):
         if not self:
             return
         texts = self._warning_texts()
-        # the to-dos' names (res_name) are computed one lead at a time: read once
-        self.lead_id.sudo().mapped("display_name")
+        # given, not computed one to-do at a time (then written again)
+        names = dict(zip(self.lead_id.ids, self.lead_id.sudo().mapped("display_name"), strict=True))
         model_id = self.env["ir.model"]._get_id("crm.lead")
         todo = self.env.ref("mail.mail_activity_data_todo")
         self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
@@ -379,8 +379,10 @@ class CrmLeadRegistration(models.Model):
                 {
                     "res_model_id": model_id,
                     "res_id": reg.lead_id.id,
+                    "res_name": names[reg.lead_id.id],
                     "activity_type_id": todo.id,
                     "user_id": reg.user_id.id,
+                    "user_tz": reg.user_id.tz,
                     "summary": texts[reg][0],
                     "note": texts[reg][1],
                     "date_deadline": reg._lock_end(),
@@ -396,12 +398,16 @@ class CrmLeadRegistration(models.Model):
         texts = {}
         for lang, regs in self.grouped(lambda reg: reg.user_id.lang or "en_US").items():
             env = self.with_context(lang=lang).env
+            dates = {}  # a sweep's locks end on a few days
             for reg in regs:
+                end = reg._lock_end()
+                if end not in dates:
+                    dates[end] = format_date(env, end)
                 texts[reg] = (
                     env._(
                         "Registration %(number)s expires on %(date)s",
                         number=reg.name,
-                        date=format_date(env, reg._lock_end()),
+                        date=dates[end],
                     ),
                     Markup("<p>%s</p>")
                     % env._(
