@@ -24,6 +24,7 @@
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/mail_message_subtype_data.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_forecast_data.xml",
         "data/mail_template_compliance_data.xml",

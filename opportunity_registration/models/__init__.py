@@ -22,7 +22,6 @@ from . import crm_lead_bulk
 from . import crm_lead_registration_upload
 from . import crm_lead_commission
 from . import crm_lead_message
-from . import mail_message
 from . import crm_team
 from . import crm_tag
 from . import res_partner

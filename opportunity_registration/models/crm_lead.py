@@ -483,7 +483,7 @@ class CrmLead(models.Model):
             self.env["crm.lead.registration.event"]._log(
                 registrations,
                 "merged",
-                note=self.env._("Merged into %(name)s", name=self.name),
+                note=self.name,
             )
         return result
 

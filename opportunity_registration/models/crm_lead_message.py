@@ -13,37 +13,52 @@ def text_to_html(text):
 
 
 class CrmLead(models.Model):
-    """Registration notes on the opportunity, readable in every language."""
+    """Registration notes on the opportunity, read in each reader's language."""
 
     _inherit = "crm.lead"
 
-    def _registration_log(self, render):
-        """Log a note on each lead, written in every installed language.
+    def _registration_log(self, subtype, body=None, tracking=None):
+        """Log on each lead what happened to its registration.
 
-        ``render(env, lead)`` returns the text in ``env``'s language (amounts,
-        dates and band names formatted with it); each reader of the chatter
-        sees the text in their own language. A render result is plain text,
-        always: names, reasons and comments in it were typed by people, so it
-        is escaped here, the one place registration notes become HTML (even a
-        ``Markup`` is taken as the text it shows). Two queries for the batch
-        beside the messages themselves.
+        What happened is the note's subtype (``subtype``, an XML id of
+        ``data/mail_message_subtype_data.xml``), whose description the chatter
+        shows in the reader's language. The data are tracking values:
+        ``tracking(lead)`` gives ``[(record, field, old, new)]``, shown with
+        the field's label in the reader's language, dates and amounts in the
+        reader's format. ``body`` (a text, or ``body(lead)``) is only what
+        people typed, a reason or a comment: escaped, never markup. Two
+        queries for the batch beside the messages (``_message_log_batch``
+        logs plain notes): their subtype and their tracking values.
         """
         if not self:
             return self.env["mail.message"]
-        langs = [code for code, _name in self.env["res.lang"].get_installed()]
-        texts = {}
-        for code in langs:
-            env = self.with_context(lang=code).env
-            for lead in self:
-                texts.setdefault(lead.id, {})[code] = text_to_html(str(render(env, lead)))
-        own = self.env.lang if self.env.lang in langs else langs[0]
-        messages = self._message_log_batch(
-            bodies={lead_id: by_lang[own] for lead_id, by_lang in texts.items()}
-        )
-        if len(langs) > 1:
-            messages._registration_store_bodies(
-                {message.id: texts[message.res_id] for message in messages}
-            )
+        bodies = {}
+        for lead in self:
+            text = body(lead) if callable(body) else body
+            bodies[lead.id] = text_to_html(text) if text else ""
+        messages = self._message_log_batch(bodies=bodies)
+        messages.write({"subtype_id": self.env["ir.model.data"]._xmlid_to_res_id(subtype)})
+        if tracking:
+            Tracking = self.env["mail.tracking.value"].sudo()
+            described = {}
+            values = []
+            # the messages are created in the order of the leads
+            for lead, message in zip(self, messages, strict=True):
+                for record, name, old, new in tracking(lead):
+                    key = (record._name, name)
+                    if key not in described:
+                        described[key] = record.fields_get(
+                            [name], attributes=("string", "type", "selection", "currency_field")
+                        )[name]
+                    values.append(
+                        dict(
+                            Tracking._create_tracking_values(
+                                old, new, name, described[key], record
+                            ),
+                            mail_message_id=message.id,
+                        )
+                    )
+            Tracking.create(values)
         return messages
 
     def activity_schedule(self, act_type_xmlid="", date_deadline=None, summary="", note="", **kw):

@@ -411,8 +411,9 @@ class CrmLeadRegistration(models.Model):
         """Move to a closed state, record why (as ``event`` in the lock
         history, the state by default), and mirror it on the lead.
 
-        ``message(env)`` gives the chatter line in ``env``'s language, with
-        ``%(number)s`` and ``%(user)s`` placeholders."""
+        ``message`` is the XML id of the chatter note's subtype, which says
+        what happened in each reader's language; the reason is its text,
+        except for the public pool, whose claimant reads the chatter."""
         if state != self._cancel_state:
             # Withdrawn, released or expired: open reviews have nothing left to decide.
             self.sudo().review_ids.filtered(lambda r: r.status in ("waiting", "pending")).unlink()
@@ -426,26 +427,17 @@ class CrmLeadRegistration(models.Model):
         )
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, event or state, note=reason)
-        actor = self.env.user.name
-        self._close_review_activities(
-            state == "rejected" and (lambda env: env._("Rejected by %(user)s.", user=actor))
-        )
+        self._close_review_activities()
         # nothing left to follow up once the registration has ended
         self._registration_activities(FOLLOW_UP_ACTIVITY_TYPE).unlink()
         reg_by_lead = {reg.lead_id: reg for reg in self}
-
-        def render(env, lead):
-            reg = reg_by_lead[lead]
-            body = message(env) % {"number": reg.name, "user": actor}
-            if reason and state not in POOL_STATES:
-                return env._("%(message)s Reason: %(reason)s", message=body, reason=reason)
-            if reason:
-                # whoever claims the opportunity reads its chatter: the reason stays
-                # on the registration, for its owner and the managers
-                return env._("%(message)s The reason is kept on the registration.", message=body)
-            return body
-
-        self.lead_id._registration_log(render)
+        self.lead_id._registration_log(
+            message,
+            # whoever claims the opportunity reads its chatter: the reason stays
+            # on the registration, for its owner and the managers
+            body=state not in POOL_STATES and reason,
+            tracking=lambda lead: reg_by_lead[lead]._registration_tracking("name"),
+        )
         if state in ("rejected", "expired"):
             self._notify_channel_partner(state)
 
@@ -456,6 +448,12 @@ class CrmLeadRegistration(models.Model):
         The core has no way to reach a partner: the portal add-on
         (opportunity_registration_portal) e-mails them a link to the
         registration's page."""
+
+    def _registration_tracking(self, *names):
+        """Tracking values of a registration note: the registration's ``names``
+        as they are now."""
+        self.ensure_one()
+        return [(self, name, False, self[name]) for name in names]
 
     @api.model
     def _band_label(self, code):
@@ -508,9 +506,7 @@ class CrmLeadRegistration(models.Model):
         self._check_transition("withdraw")
         reason = self._clean_text(reason)
         self._check_owner_or_manager()
-        self._close(
-            "withdrawn", reason, lambda env: env._("Registration %(number)s withdrawn by %(user)s.")
-        )
+        self._close("withdrawn", reason, "opportunity_registration.mt_registration_withdrawn")
         return True
 
     def action_release(self, reason=False):
@@ -520,7 +516,7 @@ class CrmLeadRegistration(models.Model):
         self._close(
             "released",
             reason,
-            lambda env: env._("Registration %(number)s released to the public pool by %(user)s."),
+            "opportunity_registration.mt_registration_released",
         )
         return True
 
@@ -576,53 +572,25 @@ class CrmLeadRegistration(models.Model):
             lead = reg.lead_id.sudo()
             new_owner = user if user and user != reg.user_id else None
             new_customer = partner if partner and partner != reg.partner_id else None
-            changes = reg._transfer_changes(new_owner, new_customer)
+            tracking = [(reg, "name", False, reg.name)]
+            if new_owner:
+                tracking.append((reg, "user_id", reg.user_id, new_owner))
+            if new_customer:
+                tracking.append((reg, "partner_id", reg.partner_id, new_customer))
             if new_owner:
                 lead.user_id = new_owner
                 reg.with_context(skip_validation_check=True).sudo().user_id = new_owner
             if new_customer:
                 # re-keyed through the serialized conflict check (crm.lead.write)
                 lead.partner_id = new_customer
-            self.env["crm.lead.registration.event"]._log(
-                reg,
-                "transferred",
-                note=lambda env, changes=changes: env._(
-                    "%(changes)s. Reason: %(reason)s", changes=changes(env), reason=reason
-                ),
-            )
+            self.env["crm.lead.registration.event"]._log(reg, "transferred", note=reason)
             lead._registration_log(
-                lambda env, _lead, reg=reg, changes=changes: env._(
-                    "Registration %(number)s transferred by %(user)s: %(changes)s. Reason: %(reason)s",
-                    number=reg.name,
-                    user=self.env.user.name,
-                    changes=changes(env),
-                    reason=reason,
-                )
+                "opportunity_registration.mt_registration_transferred",
+                body=reason,
+                tracking=lambda _lead, tracking=tracking: tracking,
             )
         self.lead_id._sync_registration()
         return True
-
-    def _transfer_changes(self, new_owner, new_customer):
-        """``changes(env)``: what a transfer changes, in ``env``'s language,
-        from the registration as it is before the transfer."""
-        self.ensure_one()
-        old_owner, old_customer = self.user_id.name, self.customer_name
-
-        def changes(env):
-            parts = []
-            if new_owner:
-                parts.append(env._("owner %(old)s → %(new)s", old=old_owner, new=new_owner.name))
-            if new_customer:
-                parts.append(
-                    env._(
-                        "customer %(old)s → %(new)s",
-                        old=old_customer,
-                        new=new_customer.display_name,
-                    )
-                )
-            return "; ".join(parts)
-
-        return changes
 
     @api.model
     def _browse_argument(self, model, value):

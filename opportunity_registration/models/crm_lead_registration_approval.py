@@ -5,7 +5,7 @@ from datetime import timedelta
 from odoo import Command, fields, models
 from odoo.exceptions import AccessError, UserError
 from odoo.fields import Domain
-from odoo.tools import float_compare, format_date
+from odoo.tools import float_compare
 
 from .crm_lead_registration import (
     ACTIVE_STATES,
@@ -60,35 +60,23 @@ class CrmLeadRegistration(models.Model):
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, "granted")
         self._schedule_follow_up()
-        approver = self.env.user.name
-        for reg in self:
-
-            def render(env, _lead, reg=reg):
-                if automatic:
-                    return env._(
-                        "Registration %(number)s submitted by %(user)s and approved "
-                        "automatically (small band, %(amount)s); the customer is protected "
-                        "until %(date)s.",
-                        number=reg.name,
-                        user=reg.submitted_by_id.name,
-                        amount=reg.with_env(env)._format_amount(reg.amount),
-                        date=format_date(env, reg.protection_end_date),
-                    )
-                body = env._(
-                    "Registration %(number)s approved by %(user)s; the customer is "
-                    "protected until %(date)s.",
-                    number=reg.name,
-                    user=approver,
-                    date=format_date(env, reg.protection_end_date),
-                )
-                if comment:
-                    body = env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
-                return body
-
-            reg.lead_id._registration_log(render)
-        if not automatic:
-            approver = self.env.user.name
-            self._close_review_activities(lambda env: env._("Approved by %(user)s.", user=approver))
+        reg_by_lead = {reg.lead_id: reg for reg in self}
+        if automatic:
+            self.lead_id._registration_log(
+                "opportunity_registration.mt_registration_auto_approved",
+                tracking=lambda lead: reg_by_lead[lead]._registration_tracking(
+                    "name", "amount", "protection_end_date"
+                ),
+            )
+        else:
+            self.lead_id._registration_log(
+                "opportunity_registration.mt_registration_approved",
+                body=comment,
+                tracking=lambda lead: reg_by_lead[lead]._registration_tracking(
+                    "name", "protection_end_date"
+                ),
+            )
+            self._close_review_activities()
         self._notify_channel_partner("approved")
 
     def _start_review(self):
@@ -319,21 +307,15 @@ class CrmLeadRegistration(models.Model):
         """A first step approved: the next step's approvers are asked."""
         self.ensure_one()
         next_approvers = self._decision_reviews().reviewer_ids
-        approver = self.env.user.name
-
-        def render(env, _lead):
-            body = env._(
-                "Registration %(number)s approved by %(user)s; now waiting for %(next)s.",
-                number=self.name,
-                user=approver,
-                next=", ".join(next_approvers.mapped("name")) or "-",
-            )
-            if comment:
-                body = env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
-            return body
-
-        self.lead_id.sudo()._registration_log(render)
-        self._close_review_activities(lambda env: env._("Approved by %(user)s.", user=approver))
+        self.lead_id.sudo()._registration_log(
+            "opportunity_registration.mt_registration_step_approved",
+            body=comment,
+            tracking=lambda _lead: [
+                (self, "name", False, self.name),
+                (self, "second_approver_ids", False, next_approvers),
+            ],
+        )
+        self._close_review_activities()
         self._schedule_review_activities(next_approvers)
 
     def _rejected_tier(self, tiers=False):
@@ -346,9 +328,7 @@ class CrmLeadRegistration(models.Model):
             .filtered(lambda r: r.status == "rejected" and r.comment)[:1]
             .comment
         )
-        self._close(
-            "rejected", comment, lambda env: env._("Registration %(number)s rejected by %(user)s.")
-        )
+        self._close("rejected", comment, "opportunity_registration.mt_registration_rejected")
         return result
 
     def _drop_reviews(self):
@@ -372,27 +352,15 @@ class CrmLeadRegistration(models.Model):
             band = lead.registration_band
             amount = lead._registration_amount()
 
-            def render(
-                env, _lead, reg=reg, band=band, amount=amount, approved=reg.state == "approved"
-            ):
-                if approved:
-                    return env._(
-                        "Registration %(number)s goes back to review: the amount rose to "
-                        "%(amount)s (%(band)s band). The customer stays locked meanwhile.",
-                        number=reg.name,
-                        amount=reg.with_env(env)._format_amount(amount),
-                        band=reg.with_env(env)._band_label(band),
-                    )
-                return env._(
-                    "Registration %(number)s is now reviewed in the %(band)s band: its "
-                    "amount changed from %(old)s to %(amount)s.",
-                    number=reg.name,
-                    band=reg.with_env(env)._band_label(band),
-                    old=reg.with_env(env)._format_amount(reg.amount),
-                    amount=reg.with_env(env)._format_amount(amount),
-                )
-
-            lead._registration_log(render)
+            lead._registration_log(
+                "opportunity_registration.mt_registration_review_again"
+                if reg.state == "approved"
+                else "opportunity_registration.mt_registration_rerouted",
+                tracking=lambda _lead, reg=reg, amount=amount: [
+                    (reg, "name", False, reg.name),
+                    (reg, "amount", reg.amount, amount),
+                ],
+            )
             reg._drop_reviews()
             reg.with_context(skip_check_state_condition=True, skip_validation_check=True).write(
                 {
@@ -425,13 +393,10 @@ class CrmLeadRegistration(models.Model):
                 }
             )
             reg.lead_id._registration_log(
-                lambda env, _lead: env._(
-                    "Registration %(number)s is back within its approved %(band)s band: its "
-                    "approval stands, protected until %(date)s.",
-                    number=reg.name,
-                    band=self.with_env(env)._band_label(reg.approved_band),
-                    date=format_date(env, reg.protection_end_date),
-                )
+                "opportunity_registration.mt_registration_approval_restored",
+                tracking=lambda _lead, reg=reg: reg._registration_tracking(
+                    "name", "amount", "protection_end_date"
+                ),
             )
         self.lead_id._sync_registration()
 
@@ -460,14 +425,11 @@ class CrmLeadRegistration(models.Model):
                 review_again |= reg
             elif float_compare(amount, reg.amount, precision_rounding=reg.currency_id.rounding):
                 lead._registration_log(
-                    lambda env, _lead: env._(
-                        "Registered amount of %(number)s changed from %(old)s to %(new)s "
-                        "(%(band)s band).",
-                        number=reg.name,
-                        old=reg.with_env(env)._format_amount(reg.amount),
-                        new=reg.with_env(env)._format_amount(amount),
-                        band=self.with_env(env)._band_label(band),
-                    )
+                    "opportunity_registration.mt_registration_amount_changed",
+                    tracking=lambda _lead, reg=reg, amount=amount: [
+                        (reg, "name", False, reg.name),
+                        (reg, "amount", reg.amount, amount),
+                    ],
                 )
                 reg.with_context(skip_validation_check=True).write({"amount": amount, "band": band})
                 self.env["crm.lead.registration.event"]._log(reg, "amount_changed")
@@ -510,7 +472,7 @@ class CrmLeadRegistration(models.Model):
                 reg._close(
                     "rejected",
                     reason,
-                    lambda env: env._("Registration %(number)s rejected by %(user)s."),
+                    "opportunity_registration.mt_registration_rejected",
                 )
         return True
 

@@ -100,26 +100,13 @@ class CrmLeadRegistration(models.Model):
                 "approver_ids": [Command.clear()],
             }
         )
-        reviewer = self.env.user.name
-        self._close_review_activities(
-            lambda env: env._("Channel review passed by %(user)s.", user=reviewer)
-        )
+        self._close_review_activities()
         reg_by_lead = {reg.lead_id: reg for reg in self}
-
-        def render(env, lead):
-            reg = reg_by_lead[lead].with_env(env)
-            body = env._(
-                "Channel review of registration %(number)s passed by %(user)s; the %(band)s "
-                "band applies now.",
-                number=reg.name,
-                user=reviewer,
-                band=reg._band_label(reg.band),
-            )
-            if comment:
-                body = env._("%(message)s Comment: %(comment)s", message=body, comment=comment)
-            return body
-
-        self.lead_id.sudo()._registration_log(render)
+        self.lead_id.sudo()._registration_log(
+            "opportunity_registration.mt_registration_channel_reviewed",
+            body=comment,
+            tracking=lambda lead: reg_by_lead[lead]._registration_tracking("name", "amount"),
+        )
         self.sudo()._start_review()
 
     @api.model

@@ -2,7 +2,7 @@ import logging
 
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.sql_db import Cursor
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 _logger = logging.getLogger(__name__)
 
@@ -47,22 +47,86 @@ class CrmLeadRegistrationEvent(models.Model):
     user_id = fields.Many2one("res.users", "By", default=lambda self: self.env.user)
     owner_id = fields.Many2one("res.users")
     protection_end_date = fields.Date("Protection End")
-    note = fields.Text(translate=True)
+    note = fields.Text(help="What people typed: a reason, a comment, a customer's name.")
+    description = fields.Text(
+        compute="_compute_description",
+        help="What happened, in the reader's language, from the event's own fields.",
+    )
     attempts = fields.Integer(
         default=1,
         help="Refused attempts of this user on this registration this day (UTC), "
         "counted on one event.",
     )
 
+    @api.depends(
+        "event", "user_id", "owner_id", "protection_end_date", "attempts", "registration_id.name"
+    )
+    @api.depends_context("lang")
+    def _compute_description(self):
+        for event in self:
+            event.description = event._describe(
+                user=event.user_id.name or "-",
+                owner=event.owner_id.name or "-",
+                number=event.registration_id.name or "-",
+                date=format_date(self.env, event.protection_end_date) or "-",
+                attempts=event.attempts,
+            )
+
+    def _describe(self, **args):
+        """The sentence of this event, in the environment's language."""
+        _ = self.env._
+        match self.event:
+            case "submitted":
+                return _("%(user)s submitted %(number)s.", **args)
+            case "granted":
+                return _("%(owner)s holds the customer until %(date)s.", **args)
+            case "renewed":
+                return _("A follow-up renewed the lock of %(owner)s until %(date)s.", **args)
+            case "extended":
+                return _("%(user)s extended the protection of %(owner)s until %(date)s.", **args)
+            case "expired":
+                return _(
+                    "The lock of %(owner)s expired: the customer is back in the public pool.",
+                    **args,
+                )
+            case "released":
+                return _("%(user)s released the customer to the public pool.", **args)
+            case "lost":
+                return _(
+                    "The opportunity was lost or archived: the lock of %(owner)s ended.", **args
+                )
+            case "withdrawn":
+                return _("%(number)s was withdrawn.", **args)
+            case "rejected":
+                return _("%(user)s rejected %(number)s.", **args)
+            case "transferred":
+                return _("%(user)s transferred %(number)s to %(owner)s.", **args)
+            case "kept":
+                return _("Arbitration by %(user)s: %(owner)s keeps the customer.", **args)
+            case "rekeyed":
+                return _("%(user)s changed the customer of %(number)s.", **args)
+            case "amount_changed":
+                return _("%(user)s changed the amount of %(number)s.", **args)
+            case "won" if self.protection_end_date:
+                return _(
+                    "The opportunity was won: %(owner)s keeps the customer until %(date)s.", **args
+                )
+            case "won":
+                return _("The opportunity was won: %(number)s is closed.", **args)
+            case "merged":
+                return _("%(user)s merged opportunities of %(number)s into this one.", **args)
+            case "conflict_refused":
+                return _(
+                    "%(user)s was refused the customer %(owner)s holds (%(attempts)s attempts).",
+                    **args,
+                )
+        return dict(self._fields["event"]._description_selection(self.env)).get(self.event, "")
+
     @api.model
     def _log(self, registrations, event, note=False, **extra):
-        """One event per registration, in one INSERT.
-
-        ``note`` is a text typed by someone, or ``note(env)`` giving it in
-        ``env``'s language: then it is kept in every installed language.
-        """
-        render = note if callable(note) else None
-        events = self.sudo().create(
+        """One event per registration, in one INSERT. ``note`` is what people
+        typed (a reason, a name); the sentence is computed when read."""
+        return self.sudo().create(
             [
                 dict(
                     {
@@ -72,22 +136,13 @@ class CrmLeadRegistrationEvent(models.Model):
                         "event": event,
                         "owner_id": reg.user_id.id,
                         "protection_end_date": reg.protection_end_date,
-                        "note": render(self.env) if render else note,
+                        "note": note,
                     },
                     **extra,
                 )
                 for reg in registrations
             ]
         )
-        if render:
-            events._translate_note(render)
-        return events
-
-    def _translate_note(self, render):
-        """Write ``render(env)`` as the note in each other installed language."""
-        for code, _name in self.env["res.lang"].get_installed():
-            if code != self.env.lang:
-                self.with_context(lang=code).note = render(self.with_context(lang=code).env)
 
     @api.model
     def _log_refused(self, values, note):
@@ -133,8 +188,7 @@ class CrmLeadRegistrationEvent(models.Model):
                 )
                 if cr.fetchone():
                     return
-                Event = self.env(cr=cr, user=SUPERUSER_ID)[self._name]
-                Event.create(dict(values, note=note(Event.env)))._translate_note(note)
+                self.env(cr=cr, user=SUPERUSER_ID)[self._name].create(dict(values, note=note))
         except Exception:
             _logger.warning(
                 "Could not log a refused registration conflict: %s", values, exc_info=True

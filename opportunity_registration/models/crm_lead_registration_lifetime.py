@@ -116,18 +116,14 @@ class CrmLeadRegistration(models.Model):
                 reg._close(
                     "released",
                     reason,
-                    lambda env: env._(
-                        "Registration %(number)s ended: the opportunity was lost or archived."
-                    ),
+                    "opportunity_registration.mt_registration_lost",
                     event="lost",
                 )
             else:
                 reg._close(
                     "withdrawn",
                     reason,
-                    lambda env: env._(
-                        "Registration %(number)s withdrawn: the opportunity was lost or archived."
-                    ),
+                    "opportunity_registration.mt_registration_lost",
                 )
         won = won_leads.sudo().registration_id.filtered(lambda r: r.state in ACTIVE_STATES)
         today = fields.Date.context_today(self)
@@ -144,13 +140,10 @@ class CrmLeadRegistration(models.Model):
                 }
             )
             reg.lead_id._registration_log(
-                lambda env, _lead: env._(
-                    "Opportunity won: %(owner)s keeps %(customer)s until %(date)s (%(number)s).",
-                    owner=reg.user_id.name,
-                    customer=reg.customer_name,
-                    date=format_date(env, end),
-                    number=reg.name,
-                )
+                "opportunity_registration.mt_registration_won_kept",
+                tracking=lambda _lead, reg=reg: reg._registration_tracking(
+                    "name", "user_id", "protection_end_date"
+                ),
             )
         if kept:
             kept.lead_id._sync_registration()
@@ -158,7 +151,7 @@ class CrmLeadRegistration(models.Model):
         (won - kept)._close(
             "won",
             False,
-            lambda env: env._("Registration %(number)s closed: the opportunity was won."),
+            "opportunity_registration.mt_registration_won",
         )
 
     def _lock_for_sweep(self):
@@ -273,10 +266,7 @@ class CrmLeadRegistration(models.Model):
             expired._close(
                 "expired",
                 False,
-                lambda env: env._(
-                    "Registration %(number)s expired: its protection period ended or the "
-                    "customer was not followed up. The customer is back in the public pool."
-                ),
+                "opportunity_registration.mt_registration_expired",
             )
         if pending:
             pending._return_to_owner()
@@ -284,9 +274,7 @@ class CrmLeadRegistration(models.Model):
             won._close(
                 "won",
                 False,
-                lambda env: env._(
-                    "Registration %(number)s closed: the customer's protection after the win ended."
-                ),
+                "opportunity_registration.mt_registration_won_ended",
             )
         return expired | pending | won
 
@@ -298,11 +286,7 @@ class CrmLeadRegistration(models.Model):
         self._close(
             "withdrawn",
             False,
-            lambda env: env._(
-                "Registration %(number)s went back to its owner: nobody decided on it in the "
-                "time allowed. The customer was not released: submit it again to ask for a "
-                "new review."
-            ),
+            "opportunity_registration.mt_registration_timed_out",
         )
         # a new review, not the old one's age: the wait was not the owner's doing
         self.sudo().with_context(skip_validation_check=True).write({"date_review_requested": False})
@@ -361,7 +345,7 @@ class CrmLeadRegistration(models.Model):
         warned.filtered(lambda r: r.state == "submitted").review_ids.filtered(
             lambda r: r.status in ("waiting", "pending")
         )._send_review_reminder()
-        # In batch: one INSERT of activities, then one e-mail per owner listing
+        # In batch: one create of activities, then one e-mail per owner listing
         # their registrations about to expire, in the owner's language.
         warned._create_warning_activities()
         # one batch: the template lists each owner's own registrations
@@ -379,72 +363,35 @@ class CrmLeadRegistration(models.Model):
         return warned
 
     def _create_warning_activities(self):
-        """A to-do for each owner on each opportunity whose lock ends soon, in one INSERT.
-
-        ``mail.activity.create()`` costs about a millisecond per activity
-        (computed fields, then a follower subscription per assignee): 12,000
-        warnings on a busy day took 14 s. The rows inserted are the ones
-        create() stores; owners who do not follow their opportunity yet are
-        subscribed with the default subtypes, as create() would do.
-        """
+        """A to-do for each owner on each opportunity whose lock ends soon, in
+        one ``mail.activity`` create: Odoo subscribes the owners (one
+        subscription per owner) and updates their systray. No e-mail per to-do
+        (``mail_activity_quick_update``): each owner gets one e-mail listing
+        them all."""
         if not self:
             return
-        env = self.env
-        env.flush_all()
-        leads = self.lead_id.sudo()
-        names = dict(zip(leads.ids, leads.mapped("display_name"), strict=True))
-        todo = env.ref("mail.mail_activity_data_todo")
-        subtypes = env["mail.message.subtype"].default_subtypes("crm.lead")[0].ids
         texts = self._warning_texts()
-        env.cr.execute(
-            SQL(
-                """
-            WITH todo AS (
-                SELECT * FROM unnest(%(leads)s::int[], %(users)s::int[], %(deadlines)s::date[],
-                                     %(names)s::text[], %(summaries)s::text[], %(notes)s::text[])
-                         AS t(res_id, user_id, date_deadline, res_name, summary, note)
-            ), activities AS (
-                INSERT INTO mail_activity (
-                    res_model_id, res_model, res_id, res_name, activity_type_id, user_id, user_tz,
-                    summary, note, date_deadline, automated, active,
-                    create_uid, create_date, write_uid, write_date)
-                SELECT %(model_id)s, 'crm.lead', t.res_id, t.res_name, %(type_id)s, t.user_id, p.tz,
-                       t.summary, t.note, t.date_deadline, TRUE, TRUE,
-                       %(uid)s, now() at time zone 'UTC', %(uid)s, now() at time zone 'UTC'
-                  FROM todo t
-                  JOIN res_users u ON u.id = t.user_id
-                  JOIN res_partner p ON p.id = u.partner_id
-            ), followers AS (
-                INSERT INTO mail_followers (res_model, res_id, partner_id)
-                SELECT DISTINCT 'crm.lead', t.res_id, u.partner_id
-                  FROM todo t JOIN res_users u ON u.id = t.user_id
-                    ON CONFLICT DO NOTHING
-             RETURNING id
-            )
-            INSERT INTO mail_followers_mail_message_subtype_rel (mail_followers_id, mail_message_subtype_id)
-            SELECT f.id, s.id FROM followers f, unnest(%(subtypes)s::int[]) AS s(id)
-            """,
-                leads=[reg.lead_id.id for reg in self],
-                users=[reg.user_id.id for reg in self],
-                deadlines=[reg._lock_end() for reg in self],
-                names=[names[reg.lead_id.id] for reg in self],
-                summaries=[texts[reg][0] for reg in self],
-                notes=[texts[reg][1] for reg in self],
-                model_id=env["ir.model"]._get_id("crm.lead"),
-                type_id=todo.id,
-                uid=env.uid,
-                subtypes=subtypes,
-            )
+        # given, not computed one to-do at a time (then written again)
+        names = dict(zip(self.lead_id.ids, self.lead_id.sudo().mapped("display_name"), strict=True))
+        model_id = self.env["ir.model"]._get_id("crm.lead")
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(
+            [
+                {
+                    "res_model_id": model_id,
+                    "res_id": reg.lead_id.id,
+                    "res_name": names[reg.lead_id.id],
+                    "activity_type_id": todo.id,
+                    "user_id": reg.user_id.id,
+                    "user_tz": reg.user_id.tz,
+                    "summary": texts[reg][0],
+                    "note": texts[reg][1],
+                    "date_deadline": reg._lock_end(),
+                    "automated": True,
+                }
+                for reg in self
+            ]
         )
-        for model in ("mail.activity", "mail.followers", "crm.lead"):
-            env[model].invalidate_model()
-        today = fields.Date.context_today(self)
-        for owner, regs in (
-            self.filtered(lambda r: r._lock_end() <= today).grouped("user_id").items()
-        ):
-            owner._bus_send(
-                "mail.activity/updated", {"activity_created": True, "count_diff": len(regs)}
-            )
 
     def _warning_texts(self):
         """``{registration: (summary, note)}`` of each owner's warning to-do, in
@@ -452,20 +399,22 @@ class CrmLeadRegistration(models.Model):
         texts = {}
         for lang, regs in self.grouped(lambda reg: reg.user_id.lang or "en_US").items():
             env = self.with_context(lang=lang).env
+            dates = {}  # a sweep's locks end on a few days
             for reg in regs:
+                end = reg._lock_end()
+                if end not in dates:
+                    dates[end] = format_date(env, end)
                 texts[reg] = (
                     env._(
                         "Registration %(number)s expires on %(date)s",
                         number=reg.name,
-                        date=format_date(env, reg._lock_end()),
+                        date=dates[end],
                     ),
-                    str(
-                        Markup("<p>%s</p>")
-                        % env._(
-                            "Follow up %(customer)s (a done activity, a logged note or a meeting) "
-                            "to keep it, or release it.",
-                            customer=reg.customer_name,
-                        )
+                    Markup("<p>%s</p>")
+                    % env._(
+                        "Follow up %(customer)s (a done activity, a logged note or a meeting) "
+                        "to keep it, or release it.",
+                        customer=reg.customer_name,
                     ),
                 )
         return texts
@@ -566,13 +515,11 @@ class CrmLeadRegistration(models.Model):
         )
         self.lead_id._sync_registration()
         self.env["crm.lead.registration.event"]._log(self, "extended", note=reason)
-        for reg in self:
-            reg.lead_id._registration_log(
-                lambda env, _lead: env._(
-                    "Protection of %(number)s extended until %(date)s by %(user)s.",
-                    number=reg.name,
-                    date=format_date(env, end_date),
-                    user=self.env.user.name,
-                )
-            )
+        reg_by_lead = {reg.lead_id: reg for reg in self}
+        self.lead_id._registration_log(
+            "opportunity_registration.mt_registration_extended",
+            tracking=lambda lead: reg_by_lead[lead]._registration_tracking(
+                "name", "protection_end_date"
+            ),
+        )
         return True

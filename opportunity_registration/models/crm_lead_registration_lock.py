@@ -92,15 +92,9 @@ class CrmLeadRegistration(models.Model):
                 old["customer_name"] != vals["customer_name"]
                 or old["company_id"] != vals["company_id"]
             ):
-                note = self.env._(
-                    "Customer %(old)s → %(new)s",
-                    old=old["customer_name"] or "-",
-                    new=vals["customer_name"] or "-",
-                )
+                note = "%s → %s" % (old["customer_name"] or "-", vals["customer_name"] or "-")
             else:
-                note = self.env._(
-                    "Contact details of %(customer)s changed", customer=vals["customer_name"] or "-"
-                )
+                note = vals["customer_name"] or "-"
             self.env["crm.lead.registration.event"]._log(reg, "rekeyed", note=note)
         return changed
 
@@ -286,13 +280,8 @@ class CrmLeadRegistration(models.Model):
             "owner_id": holder["user_id"],
             "protection_end_date": holder["protection_end_date"],
         }
-        user = self.env.user.name
-
-        def note(env):
-            return env._("Refused for %(user)s (%(customers)s)", user=user, customers=notes)
-
         # one event per user, registration and day, however many attempts
-        self.env["crm.lead.registration.event"]._log_refused(values, note)
+        self.env["crm.lead.registration.event"]._log_refused(values, notes)
 
     def _conflict_message(self):
         self.ensure_one()

@@ -2,9 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import Command, api, fields, models
-from odoo.tools import clean_context
 
-from .crm_lead_message import text_to_html
 from .crm_lead_registration import REVIEW_ACTIVITY_TYPE
 
 
@@ -45,57 +43,14 @@ class CrmLeadRegistration(models.Model):
             ),
         )
 
-    def _close_review_activities(self, feedback=None):
-        """Mark the approvers' to-dos done with ``feedback(env)`` (a decision,
-        in ``env``'s language), or cancel them (nothing left to decide, or
-        another approver decides).
+    def _close_review_activities(self):
+        """Remove the approvers' to-dos: the registration is decided, nothing is
+        left to decide, or another approver decides.
 
-        The "review done" line each to-do leaves in the chatter is kept in
-        every installed language, so the rep reads the decision in theirs.
-        """
-        activities = self._registration_activities(REVIEW_ACTIVITY_TYPE)
-        if not feedback:
-            activities.unlink()
-            return
-        langs = [code for code, _name in self.env["res.lang"].get_installed()]
-        reg_by_lead = {reg.lead_id.id: reg for reg in self}
-        bodies = {}
-        for activity in activities:
-            # one at a time: each to-do's message is matched to its texts
-            messages, _next = activity.with_context(clean_context(self.env.context))._action_done(
-                feedback=feedback(self.env)
-            )
-            if len(langs) > 1 and messages:
-                reg = reg_by_lead[activity.res_id]
-                bodies[messages[:1].id] = {
-                    code: reg._review_done_body(activity, feedback, code) for code in langs
-                }
-        self.env["mail.message"]._registration_store_bodies(bodies)
-
-    def _review_done_body(self, activity, feedback, lang):
-        """Odoo's "activity done" message for an approver's to-do, as a reader
-        in ``lang`` reads it: the to-do's texts and the decision in ``lang``."""
-        env = self.with_context(lang=lang).env
-        summary, note = self._review_todo_texts(env)
-        # the done to-do as it would have been written in that language
-        todo = env["mail.activity"].new(
-            {
-                "summary": summary,
-                "note": text_to_html(note),  # as activity_schedule stored it
-                "activity_type_id": activity.activity_type_id.id,
-                "user_id": activity.user_id.id,
-            }
-        )
-        return env["mail.render.mixin"]._render_template_qweb_view(
-            "mail.message_activity_done",
-            "crm.lead",
-            [activity.res_id],
-            add_context={
-                "activity": todo,
-                "feedback": feedback(env),
-                "display_assignee": activity.user_id != self.env.user,
-            },
-        )[activity.res_id]
+        A decision is the registration note logged beside, which each reader
+        reads in their language; a to-do marked done would add Odoo's "done"
+        line, written once in the approver's language."""
+        self._registration_activities(REVIEW_ACTIVITY_TYPE).unlink()
 
     @api.model
     def _cron_escalate(self):
@@ -161,17 +116,16 @@ class CrmLeadRegistration(models.Model):
         for extra, regs in groups.items():
             regs._schedule_review_activities(extra, notify=True)
 
-        def render(env, lead):
+        def tracking(lead):
             reg, extra = extra_of[lead.id]
-            return env._(
-                "Registration %(number)s waited more than %(days)s working days for "
-                "review: escalated to %(users)s.",
-                number=reg.name,
-                days=reg.company_id.registration_escalation_days,
-                users=", ".join(extra.mapped("name")) or "-",
-            )
+            return [
+                (reg, "name", False, reg.name),
+                (reg, "approver_ids", reg.approver_ids - extra, reg.approver_ids),
+            ]
 
-        pending.lead_id._registration_log(render)
+        pending.lead_id._registration_log(
+            "opportunity_registration.mt_registration_escalated", tracking=tracking
+        )
         return pending
 
     @api.model

@@ -433,29 +433,12 @@ class CrmLead(models.Model):
         raise UserError(message)
 
     def _stage_gate_log_override(self, new_stage, reason):
-        """Say on each lead which gate a sales administrator overrode, and why,
-        in every reader's language (the stage names and the unmet criteria
-        too). Called before the move: the leads are still in their old stage."""
-        actor = self.env.user.name
-        problems_by_lang = {}
-
-        def render(env, lead):
-            if env.lang not in problems_by_lang:
-                problems_by_lang[env.lang] = self.with_env(env)._stage_gate_problems(
-                    new_stage.with_env(env)
-                )
-            lead = lead.with_env(env)
-            return env._(
-                "Stage gate overridden by %(user)s to move from %(old)s to %(new)s. "
-                "Reason: %(reason)s. Not met: %(problems)s",
-                user=actor,
-                old=lead.stage_id.name,
-                new=new_stage.with_env(env).name,
-                reason=reason,
-                problems="; ".join(problems_by_lang[env.lang].get(lead, [])),
-            )
-
-        self._registration_log(render)
+        """Say on each lead that a sales administrator overrode its stage gate,
+        and why. Called before the move: stock tracking logs the stage change
+        itself, and the stage history keeps the reason."""
+        self._registration_log(
+            "opportunity_registration.mt_registration_stage_gate_overridden", body=reason
+        )
 
     # ------------------------------------------------------------
     # ACTIONS

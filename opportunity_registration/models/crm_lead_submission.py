@@ -93,16 +93,12 @@ class CrmLead(models.Model):
         registrations = self.env["crm.lead.registration"]._create_from_leads(self)
         # automatic approvals log one line saying both (see _set_approved)
         registrations._start_review()  # mirrors the registrations on their leads
-        for reg in registrations.filtered(lambda r: r.state == "submitted"):
-            reg.lead_id._registration_log(
-                lambda env, _lead: env._(
-                    "Registration %(number)s submitted by %(user)s (%(band)s band, %(amount)s).",
-                    number=reg.name,
-                    user=self.env.user.name,
-                    band=reg.with_env(env)._band_label(reg.band),
-                    amount=reg.with_env(env)._format_amount(reg.amount),
-                )
-            )
+        submitted = registrations.filtered(lambda r: r.state == "submitted")
+        reg_by_lead = {reg.lead_id: reg for reg in submitted}
+        submitted.lead_id._registration_log(
+            "opportunity_registration.mt_registration_submitted",
+            tracking=lambda lead: reg_by_lead[lead]._registration_tracking("name", "amount"),
+        )
         return True
 
     def _registration_owner_teams(self, users):
@@ -327,11 +323,8 @@ class CrmLead(models.Model):
             }
         )
         lead._registration_log(
-            lambda env, _lead: env._(
-                "Claimed from the public pool by %(user)s (previous salesperson: %(previous)s).",
-                user=self.env.user.name,
-                previous=previous.name or "-",
-            )
+            "opportunity_registration.mt_registration_claimed",
+            tracking=lambda lead: [(lead, "user_id", previous, lead.user_id)],
         )
         self.action_registration_submit()
         return True
@@ -389,12 +382,7 @@ class CrmLead(models.Model):
                     ),
                 )
             reg.lead_id._registration_log(
-                lambda env, _lead, reg=reg: env._(
-                    "%(owner)s requested an extension of %(number)s. Reason: %(reason)s",
-                    owner=reg.user_id.name,
-                    number=reg.name,
-                    reason=reason,
-                )
+                "opportunity_registration.mt_registration_extension_requested", body=reason
             )
         return True
 

@@ -4,7 +4,30 @@ from unittest.mock import patch
 
 from odoo import fields
 from odoo.addons.mail.tests.common import mail_new_test_user
+from odoo.addons.mail.tools.discuss import Store
 from odoo.tests import TransactionCase
+from odoo.tools import html2plaintext
+
+
+def chatter(lead, user):
+    """``[(message, text)]`` of the lead's chatter from the data the web
+    client receives (``/mail/thread/messages``), read as ``user`` in their
+    language: ``description · label: old → new · body``."""
+    messages = lead.sudo().message_ids.with_user(user).with_context(lang=user.lang)
+    data = Store().add(messages).get_result()
+    subtypes = {s["id"]: s.get("description") or "" for s in data.get("mail.message.subtype", [])}
+    result = []
+    for values in data.get("mail.message", []):
+        parts = [subtypes.get(values.get("subtype_id"), "")]
+        parts += [
+            "%s: %s → %s"
+            % (t["fieldInfo"]["changedField"], t["oldValue"] or "", t["newValue"] or "")
+            for t in values.get("trackingValues", [])
+        ]
+        parts.append(html2plaintext(str(values.get("body") or "")))
+        result.append((messages.browse(values["id"]), " · ".join(part for part in parts if part)))
+    return result
+
 
 # The tests' people by role: their groups, written once for every test base.
 ROLES = {
@@ -99,8 +122,14 @@ class RegistrationCase(TransactionCase):
         vals = self._lead_vals(user_id=user.id, **overrides)
         return self.env["crm.lead"].with_user(user).create(vals).with_env(self.env)
 
-    def _messages(self, lead):
-        return lead.message_ids.mapped(lambda m: m.body and str(m.body) or "")
+    def _messages(self, lead, user=None):
+        """The texts of the lead's chatter as ``user`` (the test's user by
+        default) reads them in the web client, in their language: per message
+        its subtype's description, its tracking values and its body."""
+        return [text for _message, text in self._chatter(lead, user)]
+
+    def _chatter(self, lead, user=None):
+        return chatter(lead, user or self.env.user)
 
     @contextmanager
     def assertExactQueryCount(self, count):

@@ -1,7 +1,6 @@
 from datetime import timedelta
 
 from lxml import etree
-from markupsafe import Markup
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged, users
@@ -127,6 +126,7 @@ class TestEverydayUse(RegistrationCase):
         self.assertEqual(event.event, "lost")
         labels = dict(event._fields["event"]._description_selection(self.env))
         self.assertNotIn("Pool", labels["lost"])
+        self.assertIn("the opportunity was lost or archived", " ".join(self._messages(lead)))
         self.assertNotIn("public pool", " ".join(self._messages(lead)))
 
     def test_cooldown_speaks_to_the_rep(self):
@@ -212,22 +212,57 @@ class TestEverydayUse(RegistrationCase):
         self.rep2.lang = "zh_CN"
         self.approver.lang = "zh_CN"
 
-    def _body_for(self, message, user):
-        return message.with_user(user).with_context(lang=user.lang)._registration_body()
+    def _note(self, lead, subtype, user):
+        """What ``user`` reads, in their language, of the lead's one note of ``subtype``."""
+        subtype = self.env.ref("opportunity_registration.mt_registration_%s" % subtype)
+        texts = [
+            text for message, text in self._chatter(lead, user) if message.subtype_id == subtype
+        ]
+        self.assertEqual(len(texts), 1, "one note, not one per language")
+        return texts[0]
 
     def test_chatter_reads_in_each_readers_language(self):
+        """One note for everyone, no copy per language: its subtype says what
+        happened and its tracking values the data, each read in the reader's
+        language (the web client formats the amount in the reader's format)."""
         self._chinese()
+        self.assertNotIn("registration_bodies", self.env["mail.message"]._fields)
         lead = self._lead(expected_revenue=35000)
         lead.with_user(self.rep).with_context(lang="en_US").action_registration_submit()
-        message = lead.message_ids.filtered(lambda m: "REG/" in str(m.body))[:1]
-        english, chinese = self._body_for(message, self.rep), self._body_for(message, self.rep2)
-        self.assertIn("submitted by Rep Zhang", english)
-        self.assertIn("35,000.00", english, "the amount is formatted")
-        self.assertIn(self.company.currency_id.symbol, english, "with its currency")
-        self.assertNotIn("35000.0", english)
-        self.assertIn("提交", chinese, "a Chinese reader reads Chinese, whoever acted")
-        self.assertIsInstance(chinese, Markup, "shown as HTML, not as escaped text")
-        self.assertNotIn("submitted by", chinese)
+        number = lead.registration_number
+        english, chinese = (
+            self._note(lead, "submitted", self.rep),
+            self._note(lead, "submitted", self.rep2),
+        )
+        self.assertIn("Registration submitted for review", english)
+        self.assertIn("Number:  → %s" % number, english)
+        self.assertIn("Amount:  → 35000.0", english, "a number the web client formats")
+        self.assertIn(
+            "报备已提交，等待审核", chinese, "a Chinese reader reads Chinese, whoever acted"
+        )
+        self.assertIn("编号:  → %s" % number, chinese, "the field's label in Chinese")
+        self.assertIn("金额:  → 35000.0", chinese)
+        self.assertNotIn("submitted", chinese)
+        message = lead.message_ids.filtered(
+            lambda m: m.subtype_id.description == "Registration submitted for review"
+        )
+        self.assertFalse(message.body, "nobody typed anything: no body")
+
+    def test_chinese_actor_english_reader(self):
+        self._chinese()
+        lead = self._lead(user=self.rep2, expected_revenue=35000)
+        lead.with_user(self.rep2).with_context(lang="zh_CN").action_registration_submit()
+        lead.registration_id.with_user(self.approver).with_context(lang="zh_CN").action_reject(
+            reason="预算未确认 <b>now</b>"
+        )
+        english = self._note(lead, "rejected", self.rep)
+        chinese = self._note(lead, "rejected", self.rep2)
+        self.assertIn("Registration rejected", english)
+        self.assertIn("预算未确认 <b>now</b>", english, "the reason as it was typed, as text")
+        self.assertIn("报备已被驳回", chinese)
+        self.assertNotIn("驳回", english.replace("预算未确认", ""))
+        message = lead.message_ids.filtered(lambda m: "预算未确认" in str(m.body))
+        self.assertIn("&lt;b&gt;now&lt;/b&gt;", str(message.body), "escaped")
 
     def test_review_todo_is_written_in_the_approvers_language(self):
         self._chinese()
@@ -238,94 +273,81 @@ class TestEverydayUse(RegistrationCase):
         self.assertNotIn("Review registration", todo.summary)
         self.assertIn(lead.registration_number, todo.summary)
 
-    def test_lock_history_note_in_each_language(self):
+    def test_review_todo_ends_with_the_decision(self):
+        """The decision is the note, read in each reader's language: the
+        approver's to-do goes, leaving no "done" line in the approver's
+        language; the comment is the note's text."""
+        self._chinese()
+        lead = self._lead(user=self.rep2, expected_revenue=35000)
+        lead.with_user(self.rep2).action_registration_submit()
+        lead.registration_id.with_user(self.approver).action_approve(comment="Budget fine")
+        self.assertEqual(lead.registration_state, "approved")
+        review_type = self.env.ref(
+            "opportunity_registration.mail_activity_type_registration_review"
+        )
+        self.assertFalse(lead.activity_ids.filtered(lambda a: a.activity_type_id == review_type))
+        self.assertFalse(
+            lead.message_ids.filtered(lambda m: m.mail_activity_type_id == review_type)
+        )
+        english = self._note(lead, "approved", self.rep)
+        chinese = self._note(lead, "approved", self.rep2)
+        self.assertIn("Registration approved: the customer is protected", english)
+        self.assertIn("Protection End:  → %s" % lead.protection_end_date, english)
+        self.assertIn("Budget fine", english)
+        self.assertIn("报备已审核通过", chinese)
+        self.assertIn("保护期截止:  → %s" % lead.protection_end_date, chinese)
+        self.assertIn("Budget fine", chinese)
+
+    def test_lock_history_reads_in_each_language(self):
+        """The lock history's sentence is computed in the reader's language;
+        its note is what the manager typed, once."""
         self._chinese()
         holder = self._approved()
         challenger = self._lead(user=self.rep2, name="Challenger")
         wizard = self.env["crm.lead.registration.arbitration"].with_user(self.manager)
-        wizard.with_context(active_id=challenger.id, lang="en_US").create(
+        wizard.with_context(active_id=challenger.id, lang="zh_CN").create(
             {"lead_id": challenger.id, "decision": "keep", "reason": "first"}
         ).action_confirm()
         event = holder.registration_id.event_ids.filtered(lambda e: e.event == "kept")[:1]
-        self.assertIn("Arbitration kept Rep Zhang", event.with_context(lang="en_US").note)
-        self.assertNotIn("Arbitration kept", event.with_context(lang="zh_CN").note)
-
-    def _transfer_note(self, lead, actor, lang):
-        lead.registration_id.with_user(actor).with_context(lang=lang).action_transfer(
-            user=self.rep2, reason="Li runs the account now"
+        self.assertEqual(event.note, "first")
+        self.assertEqual(
+            event.with_context(lang="en_US").description,
+            "Arbitration by Manager Chen: Rep Zhang keeps the customer.",
         )
-        message = lead.message_ids.filtered(lambda m: "Li runs the account now" in str(m.body))
-        event = lead.registration_id.event_ids.filtered(lambda e: e.event == "transferred")
-        self.assertEqual(len(message), 1)
-        return message, event
+        self.assertEqual(
+            event.with_context(lang="zh_CN").description,
+            "Manager Chen 仲裁：Rep Zhang 保留该客户。",
+        )
+        self.assertIn(
+            "Arbitration: the current holder keeps the customer",
+            self._note(challenger, "arbitration_kept", self.rep),
+        )
+        self.assertIn(
+            "仲裁：当前持有人保留该客户", self._note(challenger, "arbitration_kept", self.rep2)
+        )
 
     def test_transfer_reads_in_each_readers_language(self):
         self._chinese()
-        lead = self._approved()
-        message, event = self._transfer_note(lead, self.manager, "en_US")
-        english, chinese = self._body_for(message, self.rep), self._body_for(message, self.rep2)
-        self.assertIn("transferred by Manager Chen: owner Rep Zhang → Rep Li.", english)
-        self.assertIn("Reason: Li runs the account now", english)
-        self.assertIn("负责人 Rep Zhang → Rep Li", chinese, "the change itself is in Chinese")
-        self.assertIn("Li runs the account now", chinese, "the reason as it was typed")
-        self.assertNotIn("owner", chinese)
-        self.assertNotIn("transferred by", chinese)
-        self.assertIn("owner Rep Zhang → Rep Li", event.with_context(lang="en_US").note)
-        self.assertIn("负责人 Rep Zhang → Rep Li", event.with_context(lang="zh_CN").note)
-
-    def test_transfer_by_a_chinese_manager_reads_in_english(self):
-        self._chinese()
         self.manager.lang = "zh_CN"
         lead = self._approved()
-        message, event = self._transfer_note(lead, self.manager, "zh_CN")
-        self.assertIn("负责人", str(message.body), "stored in the actor's language")
-        self.assertIn("owner Rep Zhang → Rep Li", self._body_for(message, self.rep))
-        self.assertNotIn("负责人", self._body_for(message, self.rep))
-        self.assertIn("owner Rep Zhang → Rep Li", event.with_context(lang="en_US").note)
-
-    def _review_done_message(self, lead):
-        review_type = self.env.ref(
-            "opportunity_registration.mail_activity_type_registration_review"
+        lead.registration_id.with_user(self.manager).with_context(lang="zh_CN").action_transfer(
+            user=self.rep2, reason="Li runs the account now"
         )
-        message = lead.message_ids.filtered(lambda m: m.mail_activity_type_id == review_type)
-        self.assertEqual(len(message), 1, "the approver's to-do is marked done once")
-        return message
-
-    def test_review_done_reads_in_each_readers_language(self):
-        self._chinese()
-        self.env["ir.module.module"]._load_module_terms(["mail"], ["zh_CN"])
-        self.approver.lang = "en_US"
-        lead = self._lead(user=self.rep2, expected_revenue=35000)
-        lead.with_user(self.rep2).action_registration_submit()
-        lead.registration_id.with_user(self.approver).with_context(lang="en_US").action_approve()
-        self.assertEqual(lead.registration_state, "approved")
-        message = self._review_done_message(lead)
-        number = lead.registration_number
-        english, chinese = self._body_for(message, self.rep), self._body_for(message, self.rep2)
-        self.assertIn("Approved by Leader Wang.", english)
-        self.assertIn("Review registration %s" % number, english)
-        self.assertIn("Rep Li registered", english, "the to-do's note in English")
-        self.assertIn("由 Leader Wang 批准", chinese, "the decision in the rep's language")
-        self.assertIn("审核报备 %s" % number, chinese, "the to-do in the rep's language")
-        self.assertIn("35,000.00", chinese, "the amount formatted")
-        self.assertIn("反馈", chinese, "Odoo's own words of the message too")
-        self.assertNotIn("Approved by", chinese)
-        self.assertIsInstance(chinese, Markup)
-
-    def test_review_done_by_a_chinese_approver_reads_in_english(self):
-        self._chinese()
-        lead = self._lead(expected_revenue=35000)
-        lead.with_user(self.rep).action_registration_submit()
-        lead.registration_id.with_user(self.approver).with_context(lang="zh_CN").action_reject(
-            reason="Budget not confirmed"
+        english = self._note(lead, "transferred", self.rep)
+        chinese = self._note(lead, "transferred", self.rep2)
+        self.assertIn("Registration transferred by arbitration", english)
+        self.assertIn("Owner: Rep Zhang → Rep Li", english)
+        self.assertIn("Li runs the account now", english)
+        self.assertIn("负责人: Rep Zhang → Rep Li", chinese, "the change itself is in Chinese")
+        self.assertIn("Li runs the account now", chinese, "the reason as it was typed")
+        self.assertNotIn("Owner", chinese)
+        event = lead.registration_id.event_ids.filtered(lambda e: e.event == "transferred")
+        self.assertEqual(event.note, "Li runs the account now")
+        self.assertEqual(
+            event.with_context(lang="en_US").description,
+            "Manager Chen transferred %s to Rep Li." % lead.registration_number,
         )
-        self.assertEqual(lead.registration_state, "rejected")
-        message = self._review_done_message(lead)
-        self.assertIn("由 Leader Wang 驳回", str(message.body), "stored in the actor's language")
-        english = self._body_for(message, self.rep)
-        self.assertIn("Rejected by Leader Wang.", english)
-        self.assertIn("Review registration %s" % lead.registration_number, english)
-        self.assertNotIn("驳回", english)
+        self.assertIn("转移给 Rep Li", event.with_context(lang="zh_CN").description)
 
     # ------------------------------------------------------------
     # Approver's inbox and public pool

@@ -35,6 +35,38 @@ class TestRegistrationUi(HttpCase, RegistrationCase):
         self.assertEqual(lead.registration_state, "approved")
         self.assertEqual(lead.registration_id.approved_by_id, self.approver)
 
+    def test_chatter_in_the_readers_language_over_http(self):
+        """What the web client loads for the chatter (``/mail/thread/messages``):
+        the note a Chinese approver logged reads in Chinese for them and in
+        English for the English rep, and the reason typed stays text."""
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["opportunity_registration"], ["zh_CN"])
+        self.approver.lang = "zh_CN"
+        lead = self._lead(expected_revenue=30000)
+        lead.with_user(self.rep).action_registration_submit()
+        lead.registration_id.with_user(self.approver).with_context(lang="zh_CN").action_reject(
+            reason="<b>Not yet</b>"
+        )
+        rejected = self.env.ref("opportunity_registration.mt_registration_rejected")
+        read = {}
+        for login in ("opreg_rep", "opreg_approver"):
+            self.authenticate(login, login)
+            data = self.make_jsonrpc_request(
+                "/mail/thread/messages", {"thread_model": "crm.lead", "thread_id": lead.id}
+            )["data"]
+            subtypes = {s["id"]: s["description"] for s in data["mail.message.subtype"]}
+            (note,) = [m for m in data["mail.message"] if m["subtype_id"] == rejected.id]
+            read[login] = (subtypes[note["subtype_id"]], note["body"], note["trackingValues"])
+        self.assertEqual(read["opreg_rep"][0], "Registration rejected")
+        self.assertEqual(read["opreg_approver"][0], "报备已被驳回")
+        for login in read:
+            self.assertIn("&lt;b&gt;Not yet&lt;/b&gt;", str(read[login][1]), "text, escaped")
+        labels = {
+            login: [t["fieldInfo"]["changedField"] for t in values[2]]
+            for login, values in read.items()
+        }
+        self.assertEqual(labels, {"opreg_rep": ["Number"], "opreg_approver": ["编号"]})
+
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestEverydayTours(HttpCase, RegistrationCase):

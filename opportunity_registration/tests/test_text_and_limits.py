@@ -14,9 +14,10 @@ from datetime import timedelta
 
 import openpyxl
 from lxml import html as lxml_html
+from markupsafe import escape
 
 from odoo import http
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import HttpCase, tagged
 
 from ..models.crm_lead_channel import PORTAL_TEXT_LIMITS
@@ -62,8 +63,12 @@ class TextCase(ChannelCase):
         )  # notifications too
         for message in messages | lead.registration_ids.message_ids:
             shown.append(("message %s" % message.id, message.body))
-            for lang, body in (message.registration_bodies or {}).items():
-                shown.append(("message %s [%s]" % (message.id, lang), body))
+            # a tracking value is a string the web client prints as text
+            shown += [
+                ("tracking %s" % value.id, escape(value.new_value_char))
+                for value in message.sudo().tracking_value_ids
+                if value.new_value_char
+            ]
         activities = (
             self.env["mail.activity"]
             .sudo()
@@ -103,8 +108,8 @@ class TestTextIsText(TextCase):
 
     def test_names_reach_chatter_and_todos_as_text(self):
         """A rep's name and a customer's name, through submission, the
-        approver's to-do, the decision and its "done" line; the opportunity's
-        and the contact's names nowhere become markup either."""
+        approver's to-do and the decision; the opportunity's and the contact's
+        names nowhere become markup either."""
         for index, payload in enumerate(PAYLOADS):
             with self.subTest(payload=payload):
                 self.rep.name = "Zrep%d %s" % (index, payload)
@@ -125,10 +130,10 @@ class TestTextIsText(TextCase):
                 lead.registration_id._schedule_review_activities(self.approver, notify=True)
                 mailed = [html for where, html in self._html_shown(lead) if where[:6] == "e-mail"]
                 self.assertTrue(mailed, "the to-do is e-mailed")
-                rejection = "Znope%d %s" % (index, payload)
-                lead.with_user(self.approver).action_registration_reject(reason=rejection)
                 self.assertLeadShowsText(lead, self.rep.name)
                 self.assertLeadShowsText(lead, customer)
+                rejection = "Znope%d %s" % (index, payload)
+                lead.with_user(self.approver).action_registration_reject(reason=rejection)
                 self.assertLeadShowsText(lead, rejection)
 
     def test_the_jobs_todos_show_names_as_text(self):
@@ -253,27 +258,6 @@ class TestTextIsText(TextCase):
                         self.assertShowsText(body, "Cust %s" % payload, name)
                     else:
                         self.assertShowsText(body, "Team %s" % payload, name)
-
-    def test_a_copy_in_another_language_is_written_by_the_module_only(self):
-        """The per-language copies are shown as they are stored: nobody but the
-        module writes them, and a message edited by its author drops them."""
-        lead = self._approved()
-        message = lead.message_ids[:1]
-        self.assertTrue(message.registration_bodies)
-        with self.assertRaises(AccessError):
-            message.with_user(self.rep).write({"registration_bodies": {"en_US": "<img src=x>"}})
-        with self.assertRaises(AccessError):
-            self.env["mail.message"].with_user(self.rep).create(
-                {
-                    "model": "crm.lead",
-                    "res_id": lead.id,
-                    "body": "hi",
-                    "registration_bodies": {"en_US": "<img src=x>"},
-                }
-            )
-        message.sudo().write({"body": "edited"})
-        self.assertFalse(message.registration_bodies)
-        self.assertEqual(str(message._registration_body()), "<p>edited</p>")
 
 
 @tagged("post_install", "-at_install", "opportunity_registration")

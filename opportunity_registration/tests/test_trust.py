@@ -633,7 +633,10 @@ class TestTrust(RegistrationCase):
         lead.with_user(self.approver).action_registration_approve(comment="Fits our roadmap")
         self.assertEqual(reg.state, "submitted", "the second step is still to come")
         self.assertTrue(
-            any("now waiting for Branch Manager Sun" in b for b in self._messages(lead))
+            any(
+                "waiting for the next approvers" in b and "Branch Manager Sun" in b
+                for b in self._messages(lead)
+            )
         )
         self.assertFalse(lead.with_user(self.approver).registration_can_review)
         self.assertTrue(lead.with_user(self.branch).registration_can_review)
@@ -660,15 +663,21 @@ class TestTrust(RegistrationCase):
         lead.with_user(self.rep).action_set_won()
         self.assertFalse(lead.activity_ids.filtered(lambda a: a.activity_type_id == follow_up))
 
-    def test_messages_show_amounts_and_bands_as_people_read_them(self):
+    def test_messages_carry_amounts_for_the_reader_to_format(self):
+        """An amount is a monetary tracking value with its currency: each
+        reader's web client formats it (digits, symbol) as they read numbers."""
         lead = self._submitted(35000)
-        body = next(b for b in self._messages(lead) if "submitted by" in b)
-        self.assertIn("35,000.00", body)
-        self.assertNotIn("35000.0", body)
+        submitted = lead.message_ids.filtered(
+            lambda m: (
+                m.subtype_id == self.env.ref("opportunity_registration.mt_registration_submitted")
+            )
+        )
+        amount = submitted.sudo().tracking_value_ids.filtered(lambda t: t.field_id.name == "amount")
+        self.assertEqual(amount.new_value_float, 35000)
+        self.assertEqual(amount.currency_id, self.company.currency_id)
         lead.with_user(self.rep).expected_revenue = 80000
-        moved = next(b for b in self._messages(lead) if "is now reviewed in" in b)
-        self.assertIn("Important band", moved)
-        self.assertIn("80,000.00", moved)
+        moved = next(b for b in self._messages(lead) if "band of its new amount" in b)
+        self.assertIn("Amount: 35000.0 → 80000.0", moved)
 
     def test_raising_then_lowering_the_amount_never_renews_a_lock(self):
         lead = self._approved()

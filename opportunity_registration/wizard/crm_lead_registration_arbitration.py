@@ -140,34 +140,19 @@ class CrmLeadRegistrationArbitration(models.TransientModel):
                 self.lead_id.user_id or self.env.user
             ).action_registration_submit()
             self.lead_id.sudo()._registration_log(
-                lambda env, _lead: env._(
-                    "Arbitration by %(user)s: the customer goes to this opportunity (%(previous)s "
-                    "held it). Reason: %(reason)s",
-                    user=self.env.user.name,
-                    previous=holder.user_id.name,
-                    reason=reason,
-                )
+                "opportunity_registration.mt_registration_arbitration_given",
+                body=reason,
+                tracking=lambda _lead: [(holder, "user_id", holder.user_id, self.lead_id.user_id)],
             )
         else:
             Event = self.env["crm.lead.registration.event"]
-
-            def note(env):
-                return env._(
-                    "Arbitration kept %(owner)s: %(reason)s",
-                    owner=holder.user_id.name,
-                    reason=reason,
-                )
-
-            Event._log(holder, "kept", note=note)
+            Event._log(holder, "kept", note=reason)
             if self.lead_id != holder.lead_id:
                 # the challenger's opportunity shows the decision too
-                Event._log(holder, "kept", note=note, lead_id=self.lead_id.id)
+                Event._log(holder, "kept", note=reason, lead_id=self.lead_id.id)
             self.lead_id._registration_log(
-                lambda env, _lead: env._(
-                    "Arbitration by %(user)s: %(owner)s keeps the customer. Reason: %(reason)s",
-                    user=self.env.user.name,
-                    owner=holder.user_id.name,
-                    reason=reason,
-                )
+                "opportunity_registration.mt_registration_arbitration_kept",
+                body=reason,
+                tracking=lambda _lead: [(holder, "user_id", False, holder.user_id)],
             )
         return {"type": "ir.actions.act_window_close"}

@@ -113,8 +113,8 @@ registry.category("web_tour.tours").add("opportunity_registration_approver_inbox
             trigger: ".o_form_view .o_field_widget[name=registration_state]:contains('Registered')",
         },
         {
-            content: "The chatter says who approved",
-            trigger: ".o-mail-Message:contains('approved by Leader Wang')",
+            content: "The chatter says who approved: the note's author and its subtype",
+            trigger: ".o-mail-Message:has(.o-mail-Message-author:contains('Leader Wang')):contains('Registration approved: the customer is protected')",
         },
     ],
 });
