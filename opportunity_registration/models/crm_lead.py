@@ -115,6 +115,13 @@ class CrmLead(models.Model):
         related="registration_id.user_id", string="Registration Owner"
     )
 
+    registration_is_mine = fields.Boolean(
+        "My Registration",
+        compute="_compute_registration_is_mine",
+        help="The current registration is yours (the form's buttons): its row "
+        "only, not its owner's user and partner records.",
+    )
+
     registration_customer_name = fields.Char(
         related="registration_id.customer_name", string="Registered Customer"
     )
@@ -202,6 +209,44 @@ class CrmLead(models.Model):
         for lead in self:
             lead.registration_visible_ids = registrations.get(lead._origin, Registration)
             lead.registration_event_visible_ids = events.get(lead._origin, Event)
+
+    @api.depends_context("uid")
+    @api.depends("registration_id.user_id")
+    def _compute_registration_is_mine(self):
+        uid = self.env.uid
+        for lead in self:
+            lead.registration_is_mine = lead.sudo().registration_id.user_id.id == uid
+
+    def _action_open_lead_list(self, model, name, view_xmlid=None, context=None):
+        """A list of this opportunity's ``model`` records, read when the user
+        opens it (as the user: record rules apply)."""
+        self.ensure_one()
+        view = self.env.ref(view_xmlid).id if view_xmlid else False
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "list,form",
+            "views": [(view, "list"), (False, "form")],
+            "domain": [("lead_id", "=", self.id)],
+            "context": context or {"create": False},
+        }
+
+    def action_open_registrations(self):
+        return self._action_open_lead_list(
+            "crm.lead.registration",
+            self.env._("Registrations of %(name)s", name=self.name),
+        )
+
+    def action_open_lock_history(self):
+        action = self._action_open_lead_list(
+            "crm.lead.registration.event",
+            self.env._("Lock History of %(name)s", name=self.name),
+            "opportunity_registration.crm_lead_registration_event_view_list",
+        )
+        action["view_mode"] = "list"
+        action["views"] = action["views"][:1]
+        return action
 
     @api.depends(
         "expected_revenue",

@@ -254,9 +254,7 @@ class CrmLeadStageHistory(models.Model):
     @api.model
     def _backfill_below(self):
         """Opportunities with a lower id may still lack their history (0: none)."""
-        return int(
-            self.env["ir.config_parameter"].sudo().get_param(HISTORY_BACKFILL_PARAM) or 0
-        )
+        return int(self.env["ir.config_parameter"].sudo().get_param(HISTORY_BACKFILL_PARAM) or 0)
 
     @api.model
     def _backfill_progress(self):

@@ -176,7 +176,9 @@ class TestStageHistoryBackfill(StageControlCase):
         self.Param.set_param(HISTORY_BACKFILL_START_PARAM, 4 * below)
         self.assertEqual(self.History._backfill_progress(), 75)
         note = self.History._backfill_note()
-        self.assertIn("Stage history is still being filled in from past stage changes: 75% done", note)
+        self.assertIn(
+            "Stage history is still being filled in from past stage changes: 75% done", note
+        )
         for xmlid, model in (
             ("crm_stage_funnel_analysis_menu_action", "crm.stage.funnel.analysis"),
             ("crm_lead_stage_history_menu_action", "crm.lead.stage.history"),
