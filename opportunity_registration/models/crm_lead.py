@@ -259,9 +259,17 @@ class CrmLead(models.Model):
     )
     def _compute_registration_approver_names(self):
         """Who would decide a submission now; a pending or approved
-        registration shows its own approvers instead."""
+        registration shows its own approvers instead. One query for the names
+        (approvers of both steps and the registration managers)."""
         Band = self.env["crm.lead.registration.band"]
         Registration = self.env["crm.lead.registration"]
+        managers_group = self.env["ir.model.data"]._xmlid_to_res_id(
+            "opportunity_registration.group_registration_manager"
+        )
+        managers_ref = (
+            set(),
+            set(self.env["res.groups"].sudo().browse(managers_group).all_implied_by_ids.ids),
+        )
         for lead in self:
             if lead.registration_state in ACTIVE_STATES:
                 lead.registration_approver_names = False
@@ -273,25 +281,40 @@ class CrmLead(models.Model):
             if first_step[0] == "automatic":
                 lead.registration_approver_names = self.env._("Automatic")
                 continue
-            owner = lead.user_id or self.env.user
-            approvers = band._approvers(lead.team_id)._registration_available() - owner
-            second = second_step[0] != "none" and (
-                band._approvers(lead.team_id, step=2)._registration_available() - owner - approvers
+            owner_id = (lead.user_id or self.env.user).id
+            first_ref = band._approver_refs(lead.team_id)
+            second_ref = (
+                band._approver_refs(lead.team_id, step=2)
+                if second_step[0] != "none"
+                else (set(), set())
             )
+            rows = self.env["res.users"]._registration_names(
+                first_ref[0] | second_ref[0],
+                first_ref[1] | second_ref[1] | managers_ref[1],
+            )
+
+            def members(ref, rows=rows, owner_id=owner_id):
+                return [
+                    (uid, name)
+                    for uid, name, groups in rows
+                    if uid != owner_id and (uid in ref[0] or ref[1].intersection(groups))
+                ]
+
+            approvers = members(first_ref)
+            second = [row for row in members(second_ref) if row not in approvers]
             if approvers and second:
                 lead.registration_approver_names = self.env._(
                     "%(first)s, then %(second)s",
-                    first=", ".join(approvers.mapped("name")),
-                    second=", ".join(second.mapped("name")),
+                    first=", ".join(name for _uid, name in approvers),
+                    second=", ".join(name for _uid, name in second),
                 )
             elif approvers:
-                lead.registration_approver_names = ", ".join(approvers.mapped("name"))
+                lead.registration_approver_names = ", ".join(name for _uid, name in approvers)
             else:
-                managers = Registration._registration_managers() - owner
                 lead.registration_approver_names = self.env._(
                     "Registration managers (%(names)s): the %(band)s band names no "
                     "approver for this sales team",
-                    names=", ".join(managers.mapped("name")) or "-",
+                    names=", ".join(name for _uid, name in members(managers_ref)) or "-",
                     band=Registration._band_label(code),
                 )
 

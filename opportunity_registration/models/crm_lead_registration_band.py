@@ -377,6 +377,20 @@ class CrmLeadRegistrationBand(models.Model):
             return team[TEAM_ROLE_FIELDS[approval]]
         return self.env["res.users"]
 
+    def _approver_refs(self, team, step=1):
+        """``(user ids, group ids)`` whose active internal users approve this
+        band's ``step`` for ``team``, without reading the users (the form's
+        preview reads their names in one query, ``res.users._registration_names``)."""
+        self.ensure_one()
+        approval, user_id, group_id = self._routing(self.id)[step - 1]
+        if approval == "user":
+            return ({user_id} if user_id else set()), set()
+        if approval == "group" and group_id:
+            return set(), set(self.env["res.groups"].sudo().browse(group_id).all_implied_by_ids.ids)
+        if approval in TEAM_ROLE_FIELDS:
+            return set(team[TEAM_ROLE_FIELDS[approval]].ids), set()
+        return set(), set()
+
     def _next_band(self):
         self.ensure_one()
         bands = self._get_company_bands(self.company_id)
