@@ -210,6 +210,17 @@ class CrmLead(models.Model):
             lead.registration_visible_ids = registrations.get(lead._origin, Registration)
             lead.registration_event_visible_ids = events.get(lead._origin, Event)
 
+    def _registration_submittable(self):
+        """Whether the form offers a submission (or a claim): what is missing
+        and who would approve are worked out for these only."""
+        self.ensure_one()
+        return (
+            self.type == "opportunity"
+            and self.active
+            and self.won_status == "pending"
+            and self.registration_state not in ACTIVE_STATES
+        )
+
     @api.depends_context("uid")
     @api.depends("registration_id.user_id")
     def _compute_registration_is_mine(self):
@@ -256,65 +267,38 @@ class CrmLead(models.Model):
         "budget_amount_currency",
         "user_id",
         "registration_state",
+        "type",
+        "active",
+        "won_status",
     )
     def _compute_registration_approver_names(self):
-        """Who would decide a submission now; a pending or approved
-        registration shows its own approvers instead. One query for the names
-        (approvers of both steps and the registration managers)."""
+        """Who would decide a submission now, while one can be made (an ongoing
+        opportunity not registered): the band's cached preview of names."""
         Band = self.env["crm.lead.registration.band"]
         Registration = self.env["crm.lead.registration"]
-        managers_group = self.env["ir.model.data"]._xmlid_to_res_id(
-            "opportunity_registration.group_registration_manager"
-        )
-        managers_ref = (
-            set(),
-            set(self.env["res.groups"].sudo().browse(managers_group).all_implied_by_ids.ids),
-        )
         for lead in self:
-            if lead.registration_state in ACTIVE_STATES:
+            if not lead._registration_submittable():
                 lead.registration_approver_names = False
                 continue
             company = lead.company_id or self.env.company
             _lower, code, band_id = Band._bound_for_amount(company, lead._registration_amount())
-            band = Band.sudo().browse(band_id)
-            first_step, second_step = Band._routing(band_id)
-            if first_step[0] == "automatic":
+            if Band._routing(band_id)[0][0] == "automatic":
                 lead.registration_approver_names = self.env._("Automatic")
                 continue
-            owner_id = (lead.user_id or self.env.user).id
-            first_ref = band._approver_refs(lead.team_id)
-            second_ref = (
-                band._approver_refs(lead.team_id, step=2)
-                if second_step[0] != "none"
-                else (set(), set())
+            first, second, managers = Band._approver_preview(
+                band_id, lead.team_id.id, (lead.user_id or self.env.user).id
             )
-            rows = self.env["res.users"]._registration_names(
-                first_ref[0] | second_ref[0],
-                first_ref[1] | second_ref[1] | managers_ref[1],
-            )
-
-            def members(ref, rows=rows, owner_id=owner_id):
-                return [
-                    (uid, name)
-                    for uid, name, groups in rows
-                    if uid != owner_id and (uid in ref[0] or ref[1].intersection(groups))
-                ]
-
-            approvers = members(first_ref)
-            second = [row for row in members(second_ref) if row not in approvers]
-            if approvers and second:
+            if first and second:
                 lead.registration_approver_names = self.env._(
-                    "%(first)s, then %(second)s",
-                    first=", ".join(name for _uid, name in approvers),
-                    second=", ".join(name for _uid, name in second),
+                    "%(first)s, then %(second)s", first=", ".join(first), second=", ".join(second)
                 )
-            elif approvers:
-                lead.registration_approver_names = ", ".join(name for _uid, name in approvers)
+            elif first:
+                lead.registration_approver_names = ", ".join(first)
             else:
                 lead.registration_approver_names = self.env._(
                     "Registration managers (%(names)s): the %(band)s band names no "
                     "approver for this sales team",
-                    names=", ".join(name for _uid, name in members(managers_ref)) or "-",
+                    names=", ".join(managers) or "-",
                     band=Registration._band_label(code),
                 )
 

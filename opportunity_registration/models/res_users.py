@@ -5,6 +5,16 @@ from odoo.tools import SQL
 class ResUsers(models.Model):
     _inherit = "res.users"
 
+    def _get_invalidation_fields(self):
+        # a renamed approver in the form's cached preview of approvers
+        return super()._get_invalidation_fields() | {"name", "share"}
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        users = super().create(vals_list)
+        self.env.registry.clear_cache()  # a new approver or registration manager
+        return users
+
     def _registration_available(self):
         """The users who can still decide: active internal users (an archived or
         departed approver is skipped, never waited for)."""
@@ -37,3 +47,13 @@ class ResUsers(models.Model):
             )
         )
         return self.env.cr.fetchall()
+
+
+class ResGroups(models.Model):
+    _inherit = "res.groups"
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"user_ids", "implied_ids", "all_user_ids"} & vals.keys():
+            self.env.registry.clear_cache()  # the form's cached preview of approvers
+        return result
