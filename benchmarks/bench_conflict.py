@@ -326,6 +326,11 @@ def main():
             .sudo()
             .get_param("opportunity_registration.bench_install_seconds")
         )
+        backfill = (
+            env["ir.config_parameter"]
+            .sudo()
+            .get_param("opportunity_registration.bench_history_backfill_seconds")
+        )
         breakdown = json.loads(
             env["ir.config_parameter"]
             .sudo()
@@ -572,6 +577,7 @@ def main():
         login,
         notes,
         breakdown,
+        backfill,
     )
     say("wrote %s" % args.output)
 
@@ -631,7 +637,7 @@ def targets(rows, install):
             module["max_queries"] - module["queries"] <= 2,
         )
     if install:
-        check("install on the 1M database ≤ 120 s", "%s s" % install, float(install) <= 120)
+        check("install on the 1M database ≤ 60 s", "%s s" % install, float(install) <= 60)
     cold = [(k, v) for k, v in by_label.items() if k.startswith("cold: ")]
     if cold:
         out += [
@@ -684,6 +690,7 @@ def write_results(
     login,
     notes,
     breakdown,
+    backfill=None,
 ):
     lines = [
         "# Benchmark results: opportunity_registration vs stock Odoo 19",
@@ -778,9 +785,14 @@ def write_results(
             "## Install on the populated database",
             "",
             "`odoo -i opportunity_registration --stop-after-init` on the database once it held every "
-            "opportunity (stock `crm` installed, module not yet): **%s s** (target ≤ 120 s). Measured by "
+            "opportunity (stock `crm` installed, module not yet): **%s s** (target ≤ 60 s). Measured by "
             "`generate.py`, which installs the module after the bulk insert; stock has no equivalent step."
             % (install or "not measured"),
+            "",
+            "The stage history of those opportunities is then filled from their stage tracking by the "
+            "scheduled action the install triggers, in batches of id ranges (one commit each) while the "
+            "database is in use; the stage reports say how far it got: %s s for all of them."
+            % (backfill or "not measured"),
             "",
         ]
     )
