@@ -149,12 +149,14 @@ class CrmLead(models.Model):
         today = fields.Date.context_today(self)
         problems = []
         name = self._registration_customer_name()
-        keys = self._registration_keys()
         if not name:
             problems.append(
                 ("partner_id", self.env._("Customer: set a customer or a company name."))
             )
-        elif not any(keys[field] for field in KEY_FIELDS):
+        # the stored customer key answers for most; the other keys only without it
+        elif not self.customer_key and not any(
+            self._registration_keys()[field] for field in KEY_FIELDS
+        ):
             problems.append(
                 (
                     "partner_id",
