@@ -48,6 +48,7 @@ class Dataset:
     db_size: str
     install: str | None  # seconds, as generate.py stored them
     breakdown: list  # where the install spent its time
+    backfill: str | None  # seconds the stage-history backfill took after the install
     median_per_company: float = 0
     largest: int = 0  # opportunities of the largest account
 
@@ -98,6 +99,7 @@ def read_dataset(env):
         db_size=db_size,
         install=param("opportunity_registration.bench_install_seconds"),
         breakdown=json.loads(param("opportunity_registration.bench_install_breakdown") or "[]"),
+        backfill=param("opportunity_registration.bench_history_backfill_seconds"),
     )
 
 
@@ -655,7 +657,7 @@ def targets(rows, install):
             module["max_queries"] - module["queries"] <= 2,
         )
     if install:
-        check("install on the 1M database ≤ 120 s", "%s s" % install, float(install) <= 120)
+        check("install on the 1M database ≤ 60 s", "%s s" % install, float(install) <= 60)
     cold = [(k, v) for k, v in by_label.items() if k.startswith("cold: ")]
     if cold:
         out += [
@@ -782,9 +784,14 @@ def write_results(args, results):
             "## Install on the populated database",
             "",
             "`odoo -i opportunity_registration --stop-after-init` on the database once it held every "
-            "opportunity (stock `crm` installed, module not yet): **%s s** (target ≤ 120 s). Measured by "
+            "opportunity (stock `crm` installed, module not yet): **%s s** (target ≤ 60 s). Measured by "
             "`generate.py`, which installs the module after the bulk insert; stock has no equivalent step."
             % (data.install or "not measured"),
+            "",
+            "The stage history of those opportunities is then filled from their stage tracking by the "
+            "scheduled action the install triggers, in batches of id ranges (one commit each) while the "
+            "database is in use; the stage reports say how far it got: %s s for all of them."
+            % (data.backfill or "not measured"),
             "",
         ]
     )

@@ -68,11 +68,19 @@ def extra_queries(env, module, stock):
 
 def spec_of(Model, view_type, view_id=False, module_fields=True):
     """The specification the web client sends for a view: its fields, relational
-    ones with their display name."""
+    ones with their display name. The fields of the user's arch: ``models``
+    also lists those of nodes the user's groups remove, which the client never
+    reads."""
+    from lxml import etree
+
     view = Model.get_views([(view_id, view_type)])
     fields = view["models"][Model._name]["fields"]
+    arch = etree.fromstring(view["views"][view_type]["arch"])
+    in_arch = set(arch.xpath("//field[not(ancestor::field)]/@name"))
     spec = {}
     for name in fields:
+        if name not in in_arch:
+            continue
         field = Model._fields.get(name)
         if not field:
             continue

@@ -38,8 +38,9 @@ def pre_init_hook(env):
 
 
 def post_init_hook(env):
-    """Bands and sequences for every company, customer keys and stage history
-    of existing opportunities.
+    """Bands and sequences for every company; customer keys, forecast
+    categories and stage history of existing opportunities by scheduled
+    actions, in batches after the install.
 
     Bands and sequences exist before the first submission, so that concurrent
     first submissions never race to create them.
@@ -50,8 +51,7 @@ def post_init_hook(env):
         env["crm.lead.registration"]._company_sequence(company)
     env.ref("opportunity_registration.ir_cron_customer_key_backfill")._trigger()
     env.ref("opportunity_registration.ir_cron_forecast_category_backfill")._trigger()
-    # Stage history of existing opportunities, from their stage tracking (one SQL statement).
-    env["crm.lead.stage.history"]._backfill_from_tracking()
+    env["crm.lead.stage.history"]._backfill_start()
     enroll_channel_partners(env)
 
 

@@ -75,7 +75,20 @@ class CrmLead(models.Model):
     _pending_review_idx = models.Index(
         "(priority DESC, id DESC) WHERE registration_state = 'submitted'"
     )
-    _expiring_idx = models.Index("(protection_end_date) WHERE registration_state = 'approved'")
+    # Expiring in 7 Days filters on the protection end alone (set only while
+    # approved, see _sync_registration): its page walks the protected
+    # opportunities in the list's order, its count reads the ends alone
+    # (index-only). Won Without Registration walks and counts the won ones, a
+    # quarter of the table, which a count otherwise scans.
+    _expiring_idx = models.Index("(priority DESC, id DESC) WHERE protection_end_date IS NOT NULL")
+    _expiring_count_idx = models.Index(
+        "(protection_end_date) INCLUDE (company_id, type, active)"
+        " WHERE protection_end_date IS NOT NULL"
+    )
+    _won_order_idx = models.Index(
+        "(priority DESC, id DESC) INCLUDE (company_id, type, active, date_closed)"
+        " WHERE won_status = 'won'"
+    )
 
     protection_end_date = fields.Date(
         "Protection End",
@@ -113,6 +126,13 @@ class CrmLead(models.Model):
 
     registration_user_id = fields.Many2one(
         related="registration_id.user_id", string="Registration Owner"
+    )
+
+    registration_is_mine = fields.Boolean(
+        "My Registration",
+        compute="_compute_registration_is_mine",
+        help="The current registration is yours (the form's buttons): its row "
+        "only, not its owner's user and partner records.",
     )
 
     registration_customer_name = fields.Char(
@@ -203,6 +223,55 @@ class CrmLead(models.Model):
             lead.registration_visible_ids = registrations.get(lead._origin, Registration)
             lead.registration_event_visible_ids = events.get(lead._origin, Event)
 
+    def _registration_submittable(self):
+        """Whether the form offers a submission (or a claim): what is missing
+        and who would approve are worked out for these only."""
+        self.ensure_one()
+        return (
+            self.type == "opportunity"
+            and self.active
+            and self.won_status == "pending"
+            and self.registration_state not in ACTIVE_STATES
+        )
+
+    @api.depends_context("uid")
+    @api.depends("registration_id.user_id")
+    def _compute_registration_is_mine(self):
+        uid = self.env.uid
+        for lead in self:
+            lead.registration_is_mine = lead.sudo().registration_id.user_id.id == uid
+
+    def _action_open_lead_list(self, model, name, view_xmlid=None, context=None):
+        """A list of this opportunity's ``model`` records, read when the user
+        opens it (as the user: record rules apply)."""
+        self.ensure_one()
+        view = self.env.ref(view_xmlid).id if view_xmlid else False
+        return {
+            "type": "ir.actions.act_window",
+            "name": name,
+            "res_model": model,
+            "view_mode": "list,form",
+            "views": [(view, "list"), (False, "form")],
+            "domain": [("lead_id", "=", self.id)],
+            "context": context or {"create": False},
+        }
+
+    def action_open_registrations(self):
+        return self._action_open_lead_list(
+            "crm.lead.registration",
+            self.env._("Registrations of %(name)s", name=self.name),
+        )
+
+    def action_open_lock_history(self):
+        action = self._action_open_lead_list(
+            "crm.lead.registration.event",
+            self.env._("Lock History of %(name)s", name=self.name),
+            "opportunity_registration.crm_lead_registration_event_view_list",
+        )
+        action["view_mode"] = "list"
+        action["views"] = action["views"][:1]
+        return action
+
     @api.depends(
         "expected_revenue",
         "company_id",
@@ -211,42 +280,38 @@ class CrmLead(models.Model):
         "budget_amount_currency",
         "user_id",
         "registration_state",
+        "type",
+        "active",
+        "won_status",
     )
     def _compute_registration_approver_names(self):
-        """Who would decide a submission now; a pending or approved
-        registration shows its own approvers instead."""
+        """Who would decide a submission now, while one can be made (an ongoing
+        opportunity not registered): the band's cached preview of names."""
         Band = self.env["crm.lead.registration.band"]
         Registration = self.env["crm.lead.registration"]
         for lead in self:
-            if lead.registration_state in ACTIVE_STATES:
+            if not lead._registration_submittable():
                 lead.registration_approver_names = False
                 continue
             company = lead.company_id or self.env.company
             _lower, code, band_id = Band._bound_for_amount(company, lead._registration_amount())
-            band = Band.sudo().browse(band_id)
-            first_step, second_step = Band._routing(band_id)
-            if first_step[0] == "automatic":
+            if Band._routing(band_id)[0][0] == "automatic":
                 lead.registration_approver_names = self.env._("Automatic")
                 continue
-            owner = lead.user_id or self.env.user
-            approvers = band._approvers(lead.team_id)._registration_available() - owner
-            second = second_step[0] != "none" and (
-                band._approvers(lead.team_id, step=2)._registration_available() - owner - approvers
+            first, second, managers = Band._approver_preview(
+                band_id, lead.team_id.id, (lead.user_id or self.env.user).id
             )
-            if approvers and second:
+            if first and second:
                 lead.registration_approver_names = self.env._(
-                    "%(first)s, then %(second)s",
-                    first=", ".join(approvers.mapped("name")),
-                    second=", ".join(second.mapped("name")),
+                    "%(first)s, then %(second)s", first=", ".join(first), second=", ".join(second)
                 )
-            elif approvers:
-                lead.registration_approver_names = ", ".join(approvers.mapped("name"))
+            elif first:
+                lead.registration_approver_names = ", ".join(first)
             else:
-                managers = Registration._registration_managers() - owner
                 lead.registration_approver_names = self.env._(
                     "Registration managers (%(names)s): the %(band)s band names no "
                     "approver for this sales team",
-                    names=", ".join(managers.mapped("name")) or "-",
+                    names=", ".join(managers) or "-",
                     band=Registration._band_label(code),
                 )
 

@@ -6,7 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import email_normalize, format_date
 
-from .crm_lead_registration import ACTIVE_STATES, KEY_FIELDS
+from .crm_lead_registration import KEY_FIELDS
 
 _PHONE = re.compile(r"\+?[\d\s().\-/]+(?:\s*(?:x|ext\.?)\s*\d{1,6})?", re.IGNORECASE)
 MAX_PHONE_LENGTH = 64
@@ -149,12 +149,14 @@ class CrmLead(models.Model):
         today = fields.Date.context_today(self)
         problems = []
         name = self._registration_customer_name()
-        keys = self._registration_keys()
         if not name:
             problems.append(
                 ("partner_id", self.env._("Customer: set a customer or a company name."))
             )
-        elif not any(keys[field] for field in KEY_FIELDS):
+        # the stored customer key answers for most; the other keys only without it
+        elif not self.customer_key and not any(
+            self._registration_keys()[field] for field in KEY_FIELDS
+        ):
             problems.append(
                 (
                     "partner_id",
@@ -268,6 +270,8 @@ class CrmLead(models.Model):
 
     @api.depends(
         "type",
+        "active",
+        "won_status",
         "registration_state",
         "name",
         "partner_id",
@@ -292,11 +296,7 @@ class CrmLead(models.Model):
     def _compute_registration_problems(self):
         """What would stop a submission, refreshed as the rep types."""
         for lead in self:
-            items = (
-                lead._registration_problem_items()
-                if lead.type == "opportunity" and lead.registration_state not in ACTIVE_STATES
-                else []
-            )
+            items = lead._registration_problem_items() if lead._registration_submittable() else []
             lead.registration_problems = "\n".join(message for _field, message in items) or False
             # space-delimited on both ends, so that the view can test ' name ' in it
             fields_named = sorted({field for field, _message in items})

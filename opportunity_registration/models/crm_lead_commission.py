@@ -133,10 +133,15 @@ class CrmLead(models.Model):
                 self._refuse_system_date(fname)
 
     def _commission_reasons(self):
-        """``{lead id: reason code}`` for these won opportunities, in one query."""
+        """``{lead id: reason code}`` for these won opportunities, in at most one query."""
         won = self.filtered(lambda lead: lead.id and lead.won_status == "won")
+        # never registered: the registration mirror (crm_lead.py,
+        # _sync_registration) is empty, and the form asks no query
+        never = won.filtered(lambda lead: not lead.registration_id)
+        reasons = dict.fromkeys(never.ids, "unregistered")
+        won -= never
         if not won:
-            return {}
+            return reasons
         self.env["crm.lead.registration"].flush_model()
         self.flush_recordset(["date_closed", "won_status"])
         self.env.cr.execute(
@@ -146,7 +151,8 @@ class CrmLead(models.Model):
                 won.ids,
             )
         )
-        return dict(self.env.cr.fetchall())
+        reasons.update(self.env.cr.fetchall())
+        return reasons
 
     @api.depends("won_status", "date_closed", "registration_ids.date_approved")
     def _compute_won_unregistered(self):

@@ -160,6 +160,22 @@ class CrmLead(models.Model):
         for lead in self:
             lead.actual_revenue = totals.get(lead._origin.id, 0.0)
 
+    def action_open_actual_revenue(self):
+        """The actual revenue lines of this won opportunity, editable in their
+        own list (the form reads none of them)."""
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Actual Revenue of %(name)s", name=self.name),
+            "res_model": "crm.lead.revenue",
+            "view_mode": "list",
+            "views": [
+                (self.env.ref("opportunity_registration.crm_lead_revenue_view_list").id, "list")
+            ],
+            "domain": [("lead_id", "=", self.id)],
+            "context": {"default_lead_id": self.id},
+        }
+
     @api.model
     def _forecast_category_locked(self):
         return bool(self.env["ir.config_parameter"].sudo().get_param(LOCK_PARAM))

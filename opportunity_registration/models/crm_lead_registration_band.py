@@ -377,6 +377,62 @@ class CrmLeadRegistrationBand(models.Model):
             return team[TEAM_ROLE_FIELDS[approval]]
         return self.env["res.users"]
 
+    def _approver_refs(self, team, step=1):
+        """``(user ids, group ids)`` whose active internal users approve this
+        band's ``step`` for ``team``, without reading the users (the form's
+        preview reads their names in one query, ``res.users._registration_names``)."""
+        self.ensure_one()
+        approval, user_id, group_id = self._routing(self.id)[step - 1]
+        if approval == "user":
+            return ({user_id} if user_id else set()), set()
+        if approval == "group" and group_id:
+            return set(), set(self.env["res.groups"].sudo().browse(group_id).all_implied_by_ids.ids)
+        if approval in TEAM_ROLE_FIELDS:
+            return set(team[TEAM_ROLE_FIELDS[approval]].ids), set()
+        return set(), set()
+
+    @api.model
+    @ormcache("band_id", "team_id", "owner_id")
+    def _approver_preview(self, band_id, team_id, owner_id):
+        """``(first step, second step, registration managers)``: the names of
+        who would decide a submission of ``owner_id`` in ``team_id`` at this
+        band, for the opportunity form's preview. Cached: cleared by any change
+        of bands, team roles, users' names, activity or groups (``clear_cache``
+        in those models' writes); the review itself is always routed afresh."""
+        band = self.sudo().browse(band_id)
+        team = self.env["crm.team"].sudo().browse(team_id)
+        first_ref = band._approver_refs(team)
+        second_ref = (
+            band._approver_refs(team, step=2)
+            if self._routing(band_id)[1][0] != "none"
+            else (set(), set())
+        )
+        managers_group = self.env["ir.model.data"]._xmlid_to_res_id(
+            "opportunity_registration.group_registration_manager"
+        )
+        managers_ref = (
+            set(),
+            set(self.env["res.groups"].sudo().browse(managers_group).all_implied_by_ids.ids),
+        )
+        rows = self.env["res.users"]._registration_names(
+            first_ref[0] | second_ref[0], first_ref[1] | second_ref[1] | managers_ref[1]
+        )
+
+        def members(ref):
+            return [
+                (uid, name)
+                for uid, name, groups in rows
+                if uid != owner_id and (uid in ref[0] or ref[1].intersection(groups))
+            ]
+
+        first = members(first_ref)
+        second = [row for row in members(second_ref) if row not in first]
+        return (
+            tuple(name for _uid, name in first),
+            tuple(name for _uid, name in second),
+            tuple(name for _uid, name in members(managers_ref)),
+        )
+
     def _next_band(self):
         self.ensure_one()
         bands = self._get_company_bands(self.company_id)

@@ -150,6 +150,8 @@ class CrmLead(models.Model):
         if override_reason:  # a reason like any other: text, bounded (SPEC §9.11)
             override_reason = self.env["crm.lead.registration"]._clean_text(override_reason)
         watch_stage = bool(STAGE_TRIGGER_FIELDS.intersection(vals))
+        if watch_stage:
+            self.env["crm.lead.stage.history"].sudo()._backfill_leads(self._ids)
         old_stages = {lead.id: lead.stage_id for lead in self} if watch_stage else {}
         watch_status = bool(STATUS_FIELDS.intersection(vals))
         old_status = (
@@ -446,6 +448,7 @@ class CrmLead(models.Model):
 
     def action_open_stage_history(self):
         self.ensure_one()
+        self.env["crm.lead.stage.history"].sudo()._backfill_leads(self.ids)
         action = self.env["ir.actions.actions"]._for_xml_id(
             "opportunity_registration.crm_lead_stage_history_action"
         )

@@ -4,14 +4,25 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from .crm_lead_registration import BACKFILL_BATCH
+
+# Opportunities that existed at install and still wait for their history:
+# those with an id below this parameter (0 once done), filled downwards by a
+# scheduled action; the first value is kept to say how far it got.
+HISTORY_BACKFILL_PARAM = "opportunity_registration.stage_history_backfill_below"
+HISTORY_BACKFILL_START_PARAM = "opportunity_registration.stage_history_backfill_from"
+# Transaction-scoped advisory lock: one backfill batch at a time.
+HISTORY_BACKFILL_LOCK = 0x0F0E5701
+
 
 class CrmLeadStageHistory(models.Model):
     """One stay of an opportunity in a stage: entered at ``date_in``, left at
     ``date_out`` (empty while it is still there).
 
     Rows are written in batch with SQL by ``crm.lead`` on every stage change
-    (``_log_stage_changes``) and backfilled from mail tracking at install
-    (``_backfill_from_tracking``).
+    (``_log_stage_changes``) and, for the opportunities that existed at
+    install, rebuilt from mail tracking after it by a scheduled action
+    (``_cron_backfill_stage_history``).
     """
 
     _name = "crm.lead.stage.history"
@@ -218,12 +229,120 @@ class CrmLeadStageHistory(models.Model):
         self.invalidate_model(["lead_won", "lead_open"])
 
     # ------------------------------------------------------------
-    # INSTALL BACKFILL (set-based SQL)
+    # INSTALL BACKFILL (set-based SQL, in batches after the install)
     # ------------------------------------------------------------
 
     @api.model
-    def _backfill_from_tracking(self):
-        """Rebuild the stays of every lead without history.
+    def _backfill_start(self):
+        """Mark the opportunities without history for the backfill and trigger
+        it (install): a million opportunities take a minute of SQL, which the
+        install leaves to the scheduled action."""
+        self.env["crm.lead"].flush_model()
+        self.flush_model()
+        self.env.cr.execute("""
+            SELECT COALESCE(MAX(l.id) + 1, 0) FROM crm_lead l
+             WHERE NOT EXISTS (SELECT 1 FROM crm_lead_stage_history h WHERE h.lead_id = l.id)
+        """)
+        (below,) = self.env.cr.fetchone()
+        Param = self.env["ir.config_parameter"].sudo()
+        Param.set_param(HISTORY_BACKFILL_PARAM, below)
+        Param.set_param(HISTORY_BACKFILL_START_PARAM, below)
+        if below:
+            self.env.ref("opportunity_registration.ir_cron_stage_history_backfill")._trigger()
+        return below
+
+    @api.model
+    def _backfill_below(self):
+        """Opportunities with a lower id may still lack their history (0: none)."""
+        return int(self.env["ir.config_parameter"].sudo().get_param(HISTORY_BACKFILL_PARAM) or 0)
+
+    @api.model
+    def _backfill_progress(self):
+        """How much of the install's backfill is done, in % (100 when done)."""
+        Param = self.env["ir.config_parameter"].sudo()
+        below = self._backfill_below()
+        start = int(Param.get_param(HISTORY_BACKFILL_START_PARAM) or 0)
+        if below <= 0 or start <= 0:
+            return 100
+        return min(99, int(100 * (start - below) / start))
+
+    @api.model
+    def _backfill_note(self):
+        """What the stage reports say while the backfill runs (False once done)."""
+        progress = self._backfill_progress()
+        if progress >= 100:
+            return False
+        return self.env._(
+            "Stage history is still being filled in from past stage changes: %(progress)s%% "
+            "done. Until then, these figures leave out the opportunities not filled in yet.",
+            progress=progress,
+        )
+
+    @api.model
+    def _report_action(self, xmlid):
+        """The window action of a stage report, told while the backfill runs
+        (a notification opening the report)."""
+        action = self.env["ir.actions.actions"]._for_xml_id(xmlid)
+        note = self._backfill_note()
+        if not note:
+            return action
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {
+                "title": self.env._("Stage history incomplete"),
+                "message": note,
+                "type": "warning",
+                "sticky": True,
+                "next": action,
+            },
+        }
+
+    @api.model
+    def _backfill_leads(self, lead_ids):
+        """The history of these opportunities now, if the backfill has not
+        reached them yet (before they move, so that their past stays come first)."""
+        below = self._backfill_below()
+        pending = [lead_id for lead_id in lead_ids if lead_id and lead_id < below]
+        if pending:
+            self._backfill_from_tracking(lead_ids=pending)
+
+    @api.model
+    def _cron_backfill_stage_history(self, batch_size=BACKFILL_BATCH):
+        """Rebuild the history of the opportunities that existed at install,
+        downwards by id range, one transaction per range; triggered at install,
+        it comes back while work is left. Safe to run twice or concurrently: a
+        range is skipped for opportunities that have history, one batch runs at
+        a time, and an opportunity filled by someone else meanwhile makes the
+        batch fail rather than duplicate its stays (unique open stay)."""
+        Param = self.env["ir.config_parameter"].sudo()
+        Cron = self.env["ir.cron"]
+        cr = self.env.cr
+        below = 0
+        while True:
+            cr.execute(SQL("SELECT pg_try_advisory_xact_lock(%s)", HISTORY_BACKFILL_LOCK))
+            if not cr.fetchone()[0]:
+                return None  # another run holds the batch; it comes back for the rest
+            # read from the table: another worker may have moved it since our cache
+            cr.execute(
+                SQL("SELECT value FROM ir_config_parameter WHERE key = %s", HISTORY_BACKFILL_PARAM)
+            )
+            row = cr.fetchone()
+            below = int(row[0]) if row and row[0] else 0
+            if below <= 0:
+                return 0
+            low = max(below - batch_size, 0)
+            self._backfill_from_tracking(low=low, high=below)
+            below = low
+            Param.set_param(HISTORY_BACKFILL_PARAM, below)
+            remaining = (below + batch_size - 1) // batch_size
+            if not Cron._commit_progress(1, remaining=remaining) or not below:
+                return below
+
+    @api.model
+    def _backfill_from_tracking(self, low=None, high=None, lead_ids=None):
+        """Rebuild the stays of the leads without history: those with
+        ``low <= id < high``, or ``lead_ids``, or all.
 
         From the stage tracking values (``mail.tracking.value`` of field
         ``crm.lead.stage_id``): the first old value is the stage the lead was
@@ -233,6 +352,11 @@ class CrmLeadStageHistory(models.Model):
         self.env["crm.lead"].flush_model()
         self.flush_model()
         field_id = self.env["ir.model.fields"]._get("crm.lead", "stage_id").id
+        scope = SQL("TRUE")
+        if lead_ids is not None:
+            scope = SQL("l.id = ANY(%s)", list(lead_ids))
+        elif low is not None or high is not None:
+            scope = SQL("l.id >= %s AND l.id < %s", low or 0, high or 2**31 - 1)
         self.env.cr.execute(
             SQL(
                 """
@@ -242,7 +366,8 @@ class CrmLeadStageHistory(models.Model):
                        l.won_status = 'won' AS lead_won,
                        COALESCE(l.active, false) AND l.won_status = 'pending' AS lead_open
                   FROM crm_lead l
-                 WHERE NOT EXISTS (SELECT 1 FROM crm_lead_stage_history h
+                 WHERE %(scope)s
+                   AND NOT EXISTS (SELECT 1 FROM crm_lead_stage_history h
                                     WHERE h.lead_id = l.id)
             ),
             tracked AS (
@@ -314,7 +439,11 @@ class CrmLeadStageHistory(models.Model):
                    %(uid)s, now() AT TIME ZONE 'UTC', %(uid)s, now() AT TIME ZONE 'UTC'
               FROM stays st
               JOIN todo t ON t.id = st.lead_id
+            -- a lead filled meanwhile by a concurrent transaction: in repeatable
+            -- read this is a serialization failure (retried), never a duplicate
+            ON CONFLICT (lead_id) WHERE date_out IS NULL DO NOTHING
             """,
+                scope=scope,
                 field_id=field_id,
                 uid=self.env.uid,
             )

@@ -15,6 +15,7 @@ class CrmStageCriterion(models.Model):
     def create(self, vals_list):
         criteria = super().create(vals_list)
         self.env.registry.clear_cache()  # crm.stage._gate_spec
+        self._sync_criteria_group()
         return criteria
 
     def write(self, vals):
@@ -25,4 +26,19 @@ class CrmStageCriterion(models.Model):
     def unlink(self):
         result = super().unlink()
         self.env.registry.clear_cache()
+        self._sync_criteria_group()
         return result
+
+    @api.model
+    def _sync_criteria_group(self):
+        """Internal users have the technical group Stage Exit Criteria in Use
+        while some stage has exit criteria: without any, the opportunity form
+        does not read its (empty) checkboxes."""
+        group = self.env.ref("opportunity_registration.group_stage_criteria", False)
+        if not group:
+            return
+        internal = self.env.ref("base.group_user").sudo()
+        if self.sudo().search_count([], limit=1):
+            internal._apply_group(group.sudo())
+        else:
+            internal._remove_group(group.sudo())

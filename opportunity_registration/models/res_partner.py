@@ -62,6 +62,8 @@ class ResPartner(models.Model):
         rename never gives one customer two holders."""
         self._check_channel_enrollment_rights(vals)
         result = super().write(vals)
+        if "name" in vals and self.sudo().with_context(active_test=False).user_ids:
+            self.env.registry.clear_cache()  # an approver renamed: the form's preview
         if PARTNER_IDENTITY_FIELDS & vals.keys():
             leads = self._registered_leads()
             if leads:

@@ -21,6 +21,7 @@ from . import (
     test_rules_and_numbers,
     test_stage_gates,
     test_stage_history,
+    test_stage_history_backfill,
     test_stage_metrics,
     test_stage_model,
     test_stage_tour,

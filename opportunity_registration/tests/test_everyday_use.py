@@ -1,9 +1,12 @@
+import datetime
 from datetime import timedelta
 
+from dateutil.relativedelta import relativedelta
 from lxml import etree
 
 from odoo.exceptions import UserError, ValidationError
 from odoo.tests import Form, tagged, users
+from odoo.tools.safe_eval import safe_eval
 
 from .common import RegistrationCase
 
@@ -372,7 +375,33 @@ class TestEverydayUse(RegistrationCase):
             self.assertLessEqual(columns, set(arch.xpath("//field/@name")))
             self.assertFalse(arch.xpath("//button[@name='action_generate_leads']"))
 
-    def test_systray_kanban_shows_customer_amount_and_owner(self):
+    def test_expiring_filter_lists_locks_ending_within_a_week(self):
+        """Expiring in 7 Days: the registered opportunities whose protection
+        ends within a week (or has ended, not swept yet), nothing else."""
+        soon, later = (
+            self._approved(partner_id=False, partner_name=name) for name in ("Soon Co", "Later Co")
+        )
+        soon.registration_id.sudo().with_context(skip_validation_check=True).write(
+            {"protection_end_date": self.today + timedelta(days=3)}
+        )
+        soon._sync_registration()
+        unregistered = self._lead(partner_id=False, partner_name="Draft Co")
+        arch = etree.fromstring(
+            self.env["crm.lead"].get_views(
+                [(self.env.ref("crm.view_crm_case_opportunities_filter").id, "search")]
+            )["views"]["search"]["arch"]
+        )
+        domain = safe_eval(
+            arch.xpath("//filter[@name='registration_expiring']")[0].get("domain"),
+            {"context_today": datetime.date.today, "relativedelta": relativedelta},
+        )
+        found = (
+            self.env["crm.lead"]
+            .with_user(self.rep)
+            .search(domain + [("id", "in", (soon | later | unregistered).ids)])
+        )
+        self.assertEqual(found, soon)
+
         arch = etree.fromstring(self._arch("crm.lead.registration", "kanban"))
         self.assertLessEqual(
             {"customer_name", "amount", "band", "user_id", "date_submitted"},

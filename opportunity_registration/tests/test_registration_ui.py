@@ -67,6 +67,34 @@ class TestRegistrationUi(HttpCase, RegistrationCase):
         }
         self.assertEqual(labels, {"opreg_rep": ["Number"], "opreg_approver": ["编号"]})
 
+    def test_rep_sees_the_registration_on_the_form(self):
+        """The form reads no history list on load; the rep still sees the
+        status, number, protection end and owner's buttons, opens the lock
+        history and the registrations from the Registration page, and is told
+        who holds a customer before submitting."""
+        lead = self._lead(name="Form Deal", expected_revenue=5000)
+        lead.with_user(self.rep).action_registration_submit()
+        self.assertEqual(lead.registration_state, "approved")
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline/%d" % lead.id,
+            "opportunity_registration_form_info",
+            login="opreg_rep",
+        )
+        self.assertTrue(lead.with_user(self.rep).registration_is_mine)
+        self.assertFalse(lead.with_user(self.rep2).registration_is_mine)
+        challenger = self._lead(
+            name="Same customer",
+            user=self.rep2,
+            partner_id=lead.partner_id.id,
+            email_from=lead.email_from,
+            phone=lead.phone,
+        )
+        self.start_tour(
+            "/odoo/action-crm.crm_lead_action_pipeline/%d" % challenger.id,
+            "opportunity_registration_form_conflict",
+            login="opreg_rep2",
+        )
+
 
 @tagged("post_install", "-at_install", "opportunity_registration")
 class TestEverydayTours(HttpCase, RegistrationCase):

@@ -8,6 +8,11 @@ class TestStageScreens(StageControlCase):
     @users("opreg_stage_rep")
     def test_rep_screens_load(self):
         Lead = self.env["crm.lead"]
+        Criterion = self.env["crm.stage.criterion"].sudo()
+        Criterion.search([]).unlink()
+        form = Lead.get_views([(False, "form")])["views"]["form"]["arch"]
+        self.assertNotIn("stage_criterion_done_ids", form, "no criteria: no checkboxes to read")
+        Criterion.create({"stage_id": self.stage_1.id, "name": "Need confirmed"})
         views = Lead.get_views([(False, "form"), (False, "kanban"), (False, "search")])["views"]
         self.assertIn("stage_criterion_done_ids", views["form"]["arch"])
         self.assertIn("stage_overdue", views["kanban"]["arch"])

@@ -162,6 +162,27 @@ class TestTrust(RegistrationCase):
         self.assertIn("Registration managers", lead.registration_approver_names)
         self.assertIn("Manager Chen", lead.registration_approver_names)
 
+    def test_approver_preview_is_cached_and_follows_changes(self):
+        """The form reads who would approve without a query once known, and
+        shows a renamed, replaced or archived approver at once."""
+        lead = self._lead(expected_revenue=80000).with_user(self.rep)
+        self.assertEqual(lead.registration_approver_names, "Deputy Zhao")
+        lead.invalidate_recordset(["registration_approver_names"])
+        with self.assertQueryCount(0):
+            self.assertEqual(lead.registration_approver_names, "Deputy Zhao")
+        self.deputy.partner_id.name = "Deputy Zhao Wei"
+        lead.invalidate_recordset(["registration_approver_names"])
+        self.assertEqual(lead.registration_approver_names, "Deputy Zhao Wei")
+        self.team.deputy_manager_id = self.approver
+        lead.invalidate_recordset(["registration_approver_names"])
+        self.assertEqual(lead.registration_approver_names, self.approver.name)
+        self.approver.active = False
+        lead.invalidate_recordset(["registration_approver_names"])
+        self.assertIn("Registration managers", lead.registration_approver_names)
+        self.assertIn("Manager Chen", lead.registration_approver_names)
+        lead.sudo().action_set_won()
+        self.assertFalse(lead.registration_approver_names, "nothing to submit any more")
+
     # ------------------------------------------------------------
     # One owner per customer
     # ------------------------------------------------------------

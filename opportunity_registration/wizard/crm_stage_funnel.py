@@ -16,6 +16,17 @@ class CrmStageFunnel(models.TransientModel):
     team_id = fields.Many2one("crm.team", "Sales Team")
     user_id = fields.Many2one("res.users", "Salesperson", domain="[('share', '=', False)]")
     line_ids = fields.One2many("crm.stage.funnel.line", "funnel_id", "Funnel", readonly=True)
+    history_note = fields.Char(
+        "Stage History Status",
+        compute="_compute_history_note",
+        help="Said while the stage history of the opportunities that existed at "
+        "install is still being filled in.",
+    )
+
+    def _compute_history_note(self):
+        note = self.env["crm.lead.stage.history"]._backfill_note()
+        for funnel in self:
+            funnel.history_note = note
 
     def _history_domain(self):
         self.ensure_one()
