@@ -324,6 +324,7 @@ class CrmLeadStageHistory(models.Model):
             if not cr.fetchone()[0]:
                 return None  # another run holds the batch; it comes back for the rest
             # read from the table: another worker may have moved it since our cache
+            Param.flush_model(["value"])
             cr.execute(
                 SQL("SELECT value FROM ir_config_parameter WHERE key = %s", HISTORY_BACKFILL_PARAM)
             )
