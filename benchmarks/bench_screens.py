@@ -291,10 +291,11 @@ def main():
         lines += [
             "",
             "Rows above 1.1× (measured in the same run). The opportunity form shows what stock "
-            "does not: the registrations and the lock history of the opportunity, its actual "
-            "revenue lines and its stage's exit criteria (a query each), the live conflict check "
-            "(one), and who would approve a submission (the approvers' or the registration "
-            "managers' names). A filter row with no query more spends its extra time in the "
+            "does not: its registration's status, number and protection end, the live conflict "
+            "check (one query) and, while a submission can be made, who would approve it (a "
+            "cached preview); its registrations, lock history and actual revenue lines open "
+            "from buttons and are not read with the form. A filter row with no query more "
+            "spends its extra time in the "
             "filter's own SQL, over the number of opportunities it matches (the note).",
             "",
         ] + above
