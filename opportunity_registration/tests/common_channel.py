@@ -84,6 +84,17 @@ class ChannelCase(RegistrationCase):
             .with_env(self.env)
         )
 
+    def _rival_register(self):
+        """A deal of the other partner company, Beta: another customer, with
+        no contact detail shared with Alpha's deals."""
+        return self._portal_register(
+            user=self.portal_b,
+            company_name="Suzhou Silk",
+            vat="",
+            email="",
+            phone="+86 512 1234 5678",
+        )
+
     def _sheet(self, *lines):
         """A CSV spreadsheet of deals: the template's header and ``lines``."""
         return "\n".join((self.SHEET_HEADER,) + lines).encode()

@@ -86,3 +86,32 @@ class StageControlCase(TransactionCase):
     @staticmethod
     def _day(days):
         return datetime(2026, 1, 1) + timedelta(days=days)
+
+    def _track(self, lead, moves):
+        """Stage tracking messages as stock crm leaves them: ``moves`` are
+        ``(day, old stage, new stage)``. Returns the messages."""
+        field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
+        return self.env["mail.message"].create(
+            [
+                {
+                    "model": "crm.lead",
+                    "res_id": lead.id,
+                    "date": self._day(day),
+                    "message_type": "notification",
+                    "tracking_value_ids": [
+                        (
+                            0,
+                            0,
+                            {
+                                "field_id": field.id,
+                                "old_value_integer": old.id,
+                                "old_value_char": old.name,
+                                "new_value_integer": new.id,
+                                "new_value_char": new.name,
+                            },
+                        )
+                    ],
+                }
+                for day, old, new in moves
+            ]
+        )

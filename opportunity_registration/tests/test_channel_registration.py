@@ -193,13 +193,7 @@ class TestChannelRegistration(ChannelCase):
                 company_name="Jinan Boilers", vat="", email="", phone="+86 531 1111 2222"
             )
         # another partner company has its own count
-        reg = self._portal_register(
-            user=self.portal_b,
-            company_name="Suzhou Silk",
-            vat="",
-            email="",
-            phone="+86 512 1234 5678",
-        )
+        reg = self._rival_register()
         self.assertEqual(reg.user_id, self.channel_manager)
         # the channel manager holds three partner deals and still registers their own
         own = self._lead(self.channel_manager, partner_id=False, partner_name="Own Deal Ltd")

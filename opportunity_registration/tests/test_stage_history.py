@@ -143,34 +143,12 @@ class TestStageHistory(StageControlCase):
         tracked.invalidate_recordset()
         untracked.invalidate_recordset()
         self._history(tracked | untracked).unlink()
-        field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
         moves = [  # (day, old, new)
             (2, self.stage_1, self.stage_2),
             (5, self.stage_2, self.stage_1),  # back
             (6, self.stage_1, self.stage_3),  # skip forward
         ]
-        for day, old, new in moves:
-            message = self.env["mail.message"].create(
-                {
-                    "model": "crm.lead",
-                    "res_id": tracked.id,
-                    "date": self._day(day),
-                    "message_type": "notification",
-                    "tracking_value_ids": [
-                        (
-                            0,
-                            0,
-                            {
-                                "field_id": field.id,
-                                "old_value_integer": old.id,
-                                "old_value_char": old.name,
-                                "new_value_integer": new.id,
-                                "new_value_char": new.name,
-                            },
-                        )
-                    ],
-                }
-            )
+        for message in self._track(tracked, moves):
             self.assertTrue(message.tracking_value_ids)
         tracked.stage_id = self.stage_3  # current stage = last tracked one
         self._history(tracked).unlink()

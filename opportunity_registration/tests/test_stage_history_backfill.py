@@ -27,31 +27,6 @@ class TestStageHistoryBackfill(StageControlCase):
         # out of a cron worker, the job commits after each batch: not in a test
         self.patch(self.registry["ir.cron"], "_commit_progress", lambda cron, *a, **kw: 1.0)
 
-    def _track(self, lead, moves):
-        field = self.env["ir.model.fields"]._get("crm.lead", "stage_id")
-        for day, old, new in moves:
-            self.env["mail.message"].create(
-                {
-                    "model": "crm.lead",
-                    "res_id": lead.id,
-                    "date": self._day(day),
-                    "message_type": "notification",
-                    "tracking_value_ids": [
-                        (
-                            0,
-                            0,
-                            {
-                                "field_id": field.id,
-                                "old_value_integer": old.id,
-                                "old_value_char": old.name,
-                                "new_value_integer": new.id,
-                                "new_value_char": new.name,
-                            },
-                        )
-                    ],
-                }
-            )
-
     def _existing_leads(self):
         """Seven opportunities as an install finds them: tracked moves (forward,
         back, skipped stages, won), or none; no history yet."""

@@ -21,13 +21,7 @@ class TestChannelPortal(PortalPagesCase, ChannelCase):
             email="",
             phone="+86 510 1234 5678",
         )
-        self._portal_register(
-            user=self.portal_b,
-            company_name="Suzhou Silk",
-            vat="",
-            email="",
-            phone="+86 512 1234 5678",
-        )
+        self._rival_register()
         self._login(self.portal_a)
         self.assertIn("/my/registrations", self.url_open("/my/home").text)
         counters = self.make_jsonrpc_request("/my/counters", {"counters": ["registration_count"]})
@@ -42,13 +36,7 @@ class TestChannelPortal(PortalPagesCase, ChannelCase):
             email="",
             phone="+86 510 1234 5678",
         )
-        other = self._portal_register(
-            user=self.portal_b,
-            company_name="Suzhou Silk",
-            vat="",
-            email="",
-            phone="+86 512 1234 5678",
-        )
+        other = self._rival_register()
         self._login(self.portal_a)
         page = self.url_open("/my/registrations").text
         self.assertIn(own.name, page)
@@ -68,13 +56,7 @@ class TestChannelPortal(PortalPagesCase, ChannelCase):
 
     def test_detail_of_another_company_is_not_found(self):
         own = self._portal_register()
-        other = self._portal_register(
-            user=self.portal_b,
-            company_name="Suzhou Silk",
-            vat="",
-            email="",
-            phone="+86 512 1234 5678",
-        )
+        other = self._rival_register()
         self._login(self.portal_a)
         response = self.url_open("/my/registrations/%s" % own.id)
         self.assertEqual(response.status_code, 200)
@@ -268,13 +250,7 @@ class TestChannelPortal(PortalPagesCase, ChannelCase):
 
     def test_portal_chatter_reaches_only_the_own_registration(self):
         own = self._portal_register()
-        other = self._portal_register(
-            user=self.portal_b,
-            company_name="Suzhou Silk",
-            vat="",
-            email="",
-            phone="+86 512 1234 5678",
-        )
+        other = self._rival_register()
         own._portal_ensure_token()
         other._portal_ensure_token()
         other.message_post(
